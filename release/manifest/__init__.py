@@ -1,0 +1,1 @@
+"""The manifest: `versions.yaml` loaded, validated and written back."""

@@ -1,0 +1,716 @@
+"""Read `versions.yaml`, then validate it into a `Manifest`.
+
+Reading (bytes from disk, YAML syntax) and validating (keys, types, values) are separate steps.
+Validation collects every problem with its file, line and key path and raises them together as
+one `ProblemsFound`; nothing is ever written from a document that did not validate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from release.errors import InvalidInput, Problem, ProblemsFound
+from release.manifest.model import (
+    IMAGE_PIN_KINDS,
+    SCHEMA_VERSION,
+    VALUE_FIELDS,
+    Archive,
+    Checksum,
+    ChecksumKind,
+    Component,
+    Hold,
+    Image,
+    Manifest,
+    Pin,
+    PinKind,
+    Policy,
+    Service,
+    Upstream,
+    UpstreamKind,
+    template_fields,
+)
+from release.versioning import (
+    DIGEST_RE,
+    SHA256_RE,
+    Digest,
+    UnsafeValueError,
+    Version,
+    Versioning,
+    check_safe_value,
+    parses,
+)
+
+E = TypeVar("E", bound=str)
+
+COMPONENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
+RELEASE_RE = re.compile(r"\d{4}\.\d{1,2}\.\d{1,3}")
+GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+IMAGE_REPOSITORY = re.compile(
+    r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._/-][a-z0-9]+)*)*"
+)
+REL_PATH = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+URL_RE = re.compile(r"(https?|git|ssh|file)://\S+")
+
+TOP_KEYS = ("schema", "release", "components")
+COMPONENT_KEYS = (
+    "description", "services", "version", "versioning", "upstream", "policy", "archive",
+    "image", "hold", "pins",
+)
+VERSIONING_KEYS = ("tag", "pattern", "separator")
+UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
+POLICY_KEYS = ("specifier", "lts", "prereleases", "group", "checksum")
+ARCHIVE_KEYS = ("url", "sha256", "checksum")
+CHECKSUM_KEYS = ("kind", "url", "asset")
+IMAGE_KEYS = ("repository", "tag", "digest")
+HOLD_KEYS = ("reason", "until")
+PIN_KEYS = ("kind", "file", "value", "name", "image", "stage", "service", "key", "marker")
+
+# Which selector keys each pin kind needs (required, optional).
+PIN_SELECTORS: dict[PinKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    PinKind.DOCKERFILE_ARG: (("name",), ("stage",)),
+    PinKind.DOCKERFILE_ENV: (("name",), ("stage",)),
+    PinKind.DOCKERFILE_FROM: (("image",), ("stage",)),
+    PinKind.COMPOSE_IMAGE: (("service",), ()),
+    PinKind.YAML_KEY: (("key",), ()),
+    PinKind.MARKER: (("marker",), ()),
+}
+UPSTREAM_FIELDS: dict[UpstreamKind, tuple[str, ...]] = {
+    UpstreamKind.GITHUB_RELEASES: ("repo",),
+    UpstreamKind.GITHUB_TAGS: ("repo",),
+    UpstreamKind.GIT_TAGS: ("url",),
+    UpstreamKind.DOCKER_HUB: ("image",),
+    UpstreamKind.REGISTRY: ("image", "registry"),
+    UpstreamKind.HTTP_INDEX: ("url", "entry"),
+    UpstreamKind.NODE_DIST: ("url",),
+    UpstreamKind.POSTGRES_VERSIONS: ("url",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedManifest:
+    """A manifest with the text it came from (writers edit that text, never a re-dump)."""
+
+    path: Path
+    text: str
+    manifest: Manifest
+
+
+def make_yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file, translating OS errors into `InvalidInput`."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidInput(f"{path}:{line}: not valid UTF-8") from None
+
+
+def parse_yaml(text: str, filename: str) -> Any:
+    """Parse YAML text (round-trip, so nodes carry line numbers); syntax errors are located."""
+    try:
+        return make_yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        if "duplicate key" in what:
+            key = re.search(r'found duplicate key "([^"]*)"', str(exc))
+            what = f"duplicate key {key.group(1)!r}" if key else "duplicate key"
+        problem = Problem(file=filename, line=line, path="", message=f"invalid YAML: {what}")
+        raise ProblemsFound(f"{filename} is not valid YAML", [problem]) from None
+
+
+def load_manifest(path: Path) -> LoadedManifest:
+    text = read_text(path)
+    return LoadedManifest(path=path, text=text, manifest=parse_manifest(text, path.name))
+
+
+def parse_manifest(text: str, filename: str = "versions.yaml") -> Manifest:
+    """Parse and validate manifest text; raises `ProblemsFound` listing every problem."""
+    doc = parse_yaml(text, filename)
+    return _Validator(filename, text).manifest(doc)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__}"
+
+
+class _Validator:
+    """Walks the parsed document, building models and collecting located problems."""
+
+    def __init__(self, filename: str, text: str) -> None:
+        self.file = filename
+        self.lines = text.splitlines()
+        self.problems: list[Problem] = []
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    @staticmethod
+    def join(path: str, key: str) -> str:
+        return f"{path}.{key}" if path else key
+
+    def problem(self, line: int, path: str, message: str) -> None:
+        self.problems.append(Problem(file=self.file, line=line, path=path, message=message))
+
+    @staticmethod
+    def key_line(node: CommentedMap, key: str) -> int:
+        try:
+            return int(node.lc.key(key)[0]) + 1
+        except (KeyError, AttributeError, TypeError):
+            return int(getattr(getattr(node, "lc", None), "line", -1)) + 1
+
+    @staticmethod
+    def node_line(node: Any, default: int) -> int:
+        lc = getattr(node, "lc", None)
+        return int(lc.line) + 1 if lc is not None else default
+
+    def raw_value(self, node: CommentedMap, key: str) -> str | None:
+        """The value of `key` as written in the source (for numbers YAML has reinterpreted)."""
+        try:
+            line, col = node.lc.value(key)
+        except (KeyError, AttributeError, TypeError):
+            return None
+        if line >= len(self.lines):
+            return None
+        token = re.match(r"[^\s#,\]}]+", self.lines[line][col:])
+        return token.group(0) if token else None
+
+    # -- typed getters -----------------------------------------------------------------------
+
+    def mapping(self, value: Any, path: str, line: int) -> CommentedMap | None:
+        if isinstance(value, CommentedMap):
+            return value
+        self.problem(line, path, f"expected a mapping, found {_type_name(value)}")
+        return None
+
+    def check_keys(
+        self, node: CommentedMap, path: str, allowed: tuple[str, ...], required: tuple[str, ...]
+    ) -> None:
+        for key in node:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.problem(
+                    self.key_line(node, key),
+                    self.join(path, str(key)),
+                    f"unknown key; {hint}valid keys: {', '.join(allowed)}",
+                )
+        for key in required:
+            if key not in node:
+                self.problem(self.node_line(node, 0), path, f"missing required key {key!r}")
+
+    def string(
+        self, node: CommentedMap, key: str, path: str, *, required: bool = True
+    ) -> str | None:
+        """A string value; numbers and booleans YAML produced from unquoted text are refused."""
+        full = self.join(path, key)
+        if key not in node:
+            if required:
+                self.problem(self.node_line(node, 0), path, f"missing required key {key!r}")
+            return None
+        value = node[key]
+        line = self.key_line(node, key)
+        if isinstance(value, str):
+            if not value.strip():
+                self.problem(line, full, "must not be empty")
+                return None
+            return str(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raw = self.raw_value(node, key) or str(value)
+            self.problem(
+                line, full,
+                f'expected a string, found the number {raw}; quote it ("{raw}") so YAML keeps '
+                "it as written",
+            )
+            return None
+        self.problem(line, full, f"expected a string, found {_type_name(value)}")
+        return None
+
+    def boolean(self, node: CommentedMap, key: str, path: str, default: bool) -> bool:
+        if key not in node:
+            return default
+        value = node[key]
+        if isinstance(value, bool):
+            return value
+        self.problem(
+            self.key_line(node, key), self.join(path, key),
+            f"expected true or false, found {_type_name(value)}",
+        )
+        return default
+
+    def enum(self, node: CommentedMap, key: str, path: str, cls: type[E]) -> E | None:
+        raw = self.string(node, key, path)
+        if raw is None:
+            return None
+        valid = [str(m) for m in cls.__members__.values()]  # type: ignore[attr-defined]
+        if raw not in valid:
+            close = difflib.get_close_matches(raw, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            self.problem(
+                self.key_line(node, key), self.join(path, key),
+                f"{raw!r} is not a valid {key}{hint}; valid: {', '.join(valid)}",
+            )
+            return None
+        return cls(raw)
+
+    def matching(
+        self, node: CommentedMap, key: str, path: str, regex: re.Pattern[str], what: str,
+        *, required: bool = True,
+    ) -> str | None:
+        value = self.string(node, key, path, required=required)
+        if value is None:
+            return None
+        if not regex.fullmatch(value):
+            self.problem(self.key_line(node, key), self.join(path, key), f"{value!r} is not {what}")
+            return None
+        return value
+
+    def template(
+        self, node: CommentedMap, key: str, path: str, fields: tuple[str, ...],
+        *, required: bool = True, must_use: str | None = None,
+    ) -> str | None:
+        value = self.string(node, key, path, required=required)
+        if value is None:
+            return None
+        line = self.key_line(node, key)
+        try:
+            used = template_fields(value)
+        except ValueError as exc:
+            self.problem(line, self.join(path, key), f"malformed template {value!r}: {exc}")
+            return None
+        unknown = [f for f in used if f not in fields]
+        if unknown:
+            self.problem(
+                line, self.join(path, key),
+                f"unknown template field {{{unknown[0]}}}; valid fields: "
+                + ", ".join(f"{{{f}}}" for f in fields),
+            )
+            return None
+        if must_use is not None and must_use not in used:
+            self.problem(
+                line, self.join(path, key), f"template {value!r} must contain {{{must_use}}}"
+            )
+            return None
+        return value
+
+    # -- the document --------------------------------------------------------------------------
+
+    def manifest(self, doc: Any) -> Manifest:
+        if doc is None:
+            self.problem(1, "", "the file is empty; expected keys: " + ", ".join(TOP_KEYS))
+            raise self.failure()
+        top = self.mapping(doc, "", 1)
+        if top is None:
+            raise self.failure()
+        self.check_keys(top, "", TOP_KEYS, ("schema", "components"))
+        schema = top.get("schema")
+        if "schema" in top and schema != SCHEMA_VERSION:
+            self.problem(
+                self.key_line(top, "schema"), "schema",
+                f"unsupported schema {schema!r}; this tool reads schema {SCHEMA_VERSION}",
+            )
+        release = self.matching(
+            top, "release", "", RELEASE_RE, "a Delphi release version such as 2026.11.0"
+        )
+        components: list[Component] = []
+        raw_components = top.get("components")
+        if "components" in top:
+            comps = self.mapping(raw_components, "components", self.key_line(top, "components"))
+            if comps is not None:
+                if not comps:
+                    self.problem(self.key_line(top, "components"), "components", "is empty")
+                for name in comps:
+                    component = self.component(comps, str(name))
+                    if component is not None:
+                        components.append(component)
+        self.check_cross(components)
+        if self.problems:
+            raise self.failure()
+        assert release is not None
+        return Manifest(schema=SCHEMA_VERSION, release=release, components=tuple(components))
+
+    def failure(self) -> ProblemsFound:
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        return ProblemsFound(
+            f"{self.file} has {count} {noun}; nothing was changed",
+            sorted(self.problems, key=lambda p: p.line),
+        )
+
+    def component(self, comps: CommentedMap, name: str) -> Component | None:
+        path = f"components.{name}"
+        line = self.key_line(comps, name)
+        before = len(self.problems)
+        if not COMPONENT_NAME.fullmatch(name):
+            self.problem(
+                line, path, "a component name is lowercase letters, digits and '-', "
+                "starting with a letter",
+            )
+        node = self.mapping(comps[name], path, line)
+        if node is None:
+            return None
+        self.check_keys(node, path, COMPONENT_KEYS, ("version", "versioning", "upstream", "pins"))
+        description = self.string(node, "description", path, required=False) or ""
+        services = self.services(node, path)
+        versioning = self.versioning(node, path)
+        version = self.string(node, "version", path, required=False)
+        if version is not None and versioning is not None:
+            version = self.check_version(version, versioning, self.key_line(node, "version"), path)
+        upstream = self.upstream(node, path)
+        policy = self.policy(node, path)
+        archive = self.archive(node, path)
+        image = self.image(node, path)
+        hold = self.hold(node, path)
+        pins = self.pins(node, path)
+        if len(self.problems) != before:
+            return None
+        if version is None or versioning is None or upstream is None:
+            return None  # each was reported as missing by check_keys
+        if policy is None or pins is None:
+            return None
+        component = Component(
+            name=name, description=description, services=services, version=Version(version),
+            versioning=versioning, upstream=upstream, policy=policy, archive=archive,
+            image=image, hold=hold, pins=pins, line=line,
+        )
+        self.check_pin_values(component, path)
+        return component
+
+    def check_version(
+        self, version: str, versioning: Versioning, line: int, path: str
+    ) -> str | None:
+        try:
+            check_safe_value(version, what="version")
+        except UnsafeValueError as exc:
+            self.problem(line, f"{path}.version", str(exc))
+            return None
+        if not versioning.version_re().fullmatch(version):
+            self.problem(
+                line, f"{path}.version",
+                f"{version!r} does not match the component's version pattern "
+                f"{versioning.pattern!r}",
+            )
+            return None
+        if not parses(version):
+            self.problem(line, f"{path}.version", f"{version!r} is not a PEP 440 version")
+            return None
+        return version
+
+    def services(self, node: CommentedMap, path: str) -> tuple[Service, ...]:
+        if "services" not in node:
+            return ()
+        value = node["services"]
+        line = self.key_line(node, "services")
+        if not isinstance(value, CommentedSeq):
+            self.problem(line, f"{path}.services", f"expected a list, found {_type_name(value)}")
+            return ()
+        result: list[Service] = []
+        valid = [s.value for s in Service]
+        for item in value:
+            if isinstance(item, str) and item in valid:
+                result.append(Service(item))
+            else:
+                self.problem(
+                    line, f"{path}.services",
+                    f"{item!r} is not a Delphi service; valid: {', '.join(valid)}",
+                )
+        return tuple(result)
+
+    def versioning(self, node: CommentedMap, path: str) -> Versioning | None:
+        if "versioning" not in node:
+            return None
+        sub = f"{path}.versioning"
+        m = self.mapping(node["versioning"], sub, self.key_line(node, "versioning"))
+        if m is None:
+            return None
+        before = len(self.problems)
+        self.check_keys(m, sub, VERSIONING_KEYS, ())
+        tag = self.template(m, "tag", sub, ("version",), required=False, must_use="version")
+        pattern = self.string(m, "pattern", sub, required=False)
+        separator = self.string(m, "separator", sub, required=False)
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.problem(self.key_line(m, "pattern"), f"{sub}.pattern", f"invalid regex: {exc}")
+        if separator is not None and separator not in (".", "_", "-"):
+            self.problem(
+                self.key_line(m, "separator"), f"{sub}.separator",
+                f"{separator!r} is not a valid separator; valid: '.', '_', '-'",
+            )
+        if len(self.problems) != before:
+            return None
+        defaults = Versioning()
+        return Versioning(
+            tag=tag or defaults.tag,
+            pattern=pattern or defaults.pattern,
+            separator=separator or defaults.separator,
+        )
+
+    def upstream(self, node: CommentedMap, path: str) -> Upstream | None:
+        if "upstream" not in node:
+            return None
+        sub = f"{path}.upstream"
+        m = self.mapping(node["upstream"], sub, self.key_line(node, "upstream"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, UPSTREAM_KEYS, ())
+        kind = self.enum(m, "kind", sub, UpstreamKind)
+        repo = self.matching(m, "repo", sub, GITHUB_REPO, "a GitHub owner/name", required=False)
+        url = self.matching(m, "url", sub, URL_RE, "a URL", required=False)
+        image = self.matching(
+            m, "image", sub, IMAGE_REPOSITORY, "an image repository", required=False
+        )
+        registry = self.string(m, "registry", sub, required=False)
+        entry = self.template(m, "entry", sub, ("version", "tag"), required=False)
+        notes = self.template(m, "release-notes", sub, ("version", "tag"), required=False)
+        if kind is None:
+            return None
+        for needed in UPSTREAM_FIELDS[kind]:
+            if needed not in m:
+                self.problem(
+                    self.node_line(m, 0), sub, f"kind {kind.value!r} needs the key {needed!r}"
+                )
+        return Upstream(
+            kind=kind, repo=repo, url=url, image=image, registry=registry, entry=entry,
+            release_notes=notes,
+        )
+
+    def policy(self, node: CommentedMap, path: str) -> Policy | None:
+        if "policy" not in node:
+            return Policy()
+        sub = f"{path}.policy"
+        m = self.mapping(node["policy"], sub, self.key_line(node, "policy"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, POLICY_KEYS, ())
+        specifier = self.string(m, "specifier", sub, required=False) or ""
+        if specifier:
+            try:
+                SpecifierSet(specifier)
+            except InvalidSpecifier:
+                self.problem(
+                    self.key_line(m, "specifier"), f"{sub}.specifier",
+                    f"{specifier!r} is not a PEP 440 specifier set (for example '>=22,<23')",
+                )
+        group = self.matching(
+            m, "group", sub, COMPONENT_NAME, "a group name (lowercase, digits, '-')",
+            required=False,
+        )
+        checksum = self.string(m, "checksum", sub, required=False)
+        if checksum is not None and checksum not in ("required", "optional"):
+            self.problem(
+                self.key_line(m, "checksum"), f"{sub}.checksum",
+                f"{checksum!r} is not valid; valid: required, optional",
+            )
+        return Policy(
+            specifier=specifier,
+            lts=self.boolean(m, "lts", sub, default=False),
+            prereleases=self.boolean(m, "prereleases", sub, default=False),
+            group=group,
+            checksum_required=checksum != "optional",
+        )
+
+    def archive(self, node: CommentedMap, path: str) -> Archive | None:
+        if "archive" not in node:
+            return None
+        sub = f"{path}.archive"
+        m = self.mapping(node["archive"], sub, self.key_line(node, "archive"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, ARCHIVE_KEYS, ("checksum",))
+        url = self.template(m, "url", sub, ("version", "tag"))
+        if url is not None and not URL_RE.fullmatch(url):
+            self.problem(self.key_line(m, "url"), f"{sub}.url", f"{url!r} is not a URL")
+        sha256 = self.matching(
+            m, "sha256", sub, SHA256_RE, "a sha256 (64 lowercase hex digits)", required=False
+        )
+        checksum = None
+        if "checksum" in m:
+            csub = f"{sub}.checksum"
+            cm = self.mapping(m["checksum"], csub, self.key_line(m, "checksum"))
+            if cm is not None:
+                self.check_keys(cm, csub, CHECKSUM_KEYS, ())
+                kind = self.enum(cm, "kind", csub, ChecksumKind)
+                curl = self.template(cm, "url", csub, ("version", "tag"), required=False)
+                asset = self.template(cm, "asset", csub, ("version", "tag"), required=False)
+                if kind in (ChecksumKind.FILE, ChecksumKind.HASHES_README) and curl is None:
+                    self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'url'")
+                if kind is ChecksumKind.ASSET_DIGEST and asset is None:
+                    self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'asset'")
+                if kind is not None:
+                    checksum = Checksum(kind=kind, url=curl, asset=asset)
+        if url is None or checksum is None:
+            return None
+        return Archive(url=url, sha256=sha256, checksum=checksum)
+
+    def image(self, node: CommentedMap, path: str) -> Image | None:
+        if "image" not in node:
+            return None
+        sub = f"{path}.image"
+        m = self.mapping(node["image"], sub, self.key_line(node, "image"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, IMAGE_KEYS, ())
+        repository = self.matching(m, "repository", sub, IMAGE_REPOSITORY, "an image repository")
+        tag = self.template(m, "tag", sub, ("version",), must_use="version")
+        digest = self.matching(
+            m, "digest", sub, DIGEST_RE, "an image digest (sha256: and 64 hex digits)",
+            required=False,
+        )
+        if repository is None or tag is None:
+            return None
+        return Image(repository=repository, tag=tag, digest=Digest(digest) if digest else None)
+
+    def hold(self, node: CommentedMap, path: str) -> Hold | None:
+        if "hold" not in node:
+            return None
+        sub = f"{path}.hold"
+        m = self.mapping(node["hold"], sub, self.key_line(node, "hold"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, HOLD_KEYS, ())
+        reason = self.string(m, "reason", sub)
+        until: dt.date | None = None
+        if "until" in m:
+            raw = m["until"]
+            if isinstance(raw, dt.datetime):
+                until = raw.date()
+            elif isinstance(raw, dt.date):
+                until = raw
+            else:
+                try:
+                    until = dt.date.fromisoformat(str(raw))
+                except ValueError:
+                    self.problem(
+                        self.key_line(m, "until"), f"{sub}.until",
+                        f"{raw!r} is not a date; write it as YYYY-MM-DD",
+                    )
+        if reason is None:
+            return None
+        return Hold(reason=reason, until=until)
+
+    def pins(self, node: CommentedMap, path: str) -> tuple[Pin, ...] | None:
+        if "pins" not in node:
+            return None
+        sub = f"{path}.pins"
+        value = node["pins"]
+        line = self.key_line(node, "pins")
+        if not isinstance(value, CommentedSeq):
+            self.problem(line, sub, f"expected a list of pin locations, found {_type_name(value)}")
+            return None
+        if not value:
+            self.problem(line, sub, "a component needs at least one pin location")
+            return None
+        result: list[Pin] = []
+        for index, item in enumerate(value):
+            ipath = f"{sub}[{index}]"
+            iline = self.node_line(item, line + index + 1)
+            m = self.mapping(item, ipath, iline)
+            if m is None:
+                continue
+            pin = self.pin(m, ipath)
+            if pin is not None:
+                result.append(pin)
+        return tuple(result)
+
+    def pin(self, m: CommentedMap, path: str) -> Pin | None:
+        before = len(self.problems)
+        self.check_keys(m, path, PIN_KEYS, ("file",))
+        kind = self.enum(m, "kind", path, PinKind)
+        file = self.matching(
+            m, "file", path, REL_PATH, "a relative path inside the repository", required=False
+        )
+        if file is not None and ".." in file.split("/"):
+            self.problem(self.key_line(m, "file"), f"{path}.file", "must not contain '..'")
+        value = self.template(m, "value", path, VALUE_FIELDS, required=False)
+        selectors: dict[str, str | None] = {}
+        for key in ("name", "image", "stage", "service", "key", "marker"):
+            selectors[key] = self.string(m, key, path, required=False)
+        if kind is not None:
+            required, optional = PIN_SELECTORS[kind]
+            for key in required:
+                if key not in m:
+                    self.problem(
+                        self.node_line(m, 0), path, f"a {kind.value} pin needs the key {key!r}"
+                    )
+            for key, given in selectors.items():
+                if given is not None and key not in required + optional:
+                    self.problem(
+                        self.key_line(m, key), self.join(path, key),
+                        f"not used by a {kind.value} pin (it uses: "
+                        f"{', '.join(required + optional)})",
+                    )
+        if len(self.problems) != before or kind is None or file is None:
+            return None
+        if value is None:
+            value = "{image_tag}@{digest}" if kind in IMAGE_PIN_KINDS else "{version}"
+        return Pin(kind=kind, file=file, value=value, line=self.node_line(m, 0), **selectors)
+
+    def check_pin_values(self, component: Component, path: str) -> None:
+        """Every pin's template must be renderable from what the component declares."""
+        values = component.values()
+        for index, pin in enumerate(component.pins):
+            missing = [f for f in template_fields(pin.value) if f not in values]
+            if "digest" in missing and component.image is not None:
+                continue  # a missing digest is a verify problem, not an unreadable manifest
+            if "sha256" in missing and component.archive is not None:
+                continue  # likewise a missing checksum
+            if missing:
+                need = {"sha256": "an 'archive'", "digest": "an 'image' with a digest",
+                        "image_tag": "an 'image'"}.get(missing[0], missing[0])
+                self.problem(
+                    pin.line, f"{path}.pins[{index}].value",
+                    f"uses {{{missing[0]}}} but the component has no {need}",
+                )
+            if pin.kind in IMAGE_PIN_KINDS and component.image is None:
+                self.problem(
+                    pin.line, f"{path}.pins[{index}].kind",
+                    f"a {pin.kind.value} pin needs the component to declare an 'image'",
+                )
+
+    def check_cross(self, components: list[Component]) -> None:
+        """Problems that span components: one place pinned by two components."""
+        seen: dict[tuple[str, ...], str] = {}
+        for component in components:
+            for pin in component.pins:
+                key = (pin.file, pin.kind.value, pin.name or pin.image or pin.service or pin.key
+                       or pin.marker or "", pin.stage or "")
+                other = seen.get(key)
+                if other is not None and other != component.name:
+                    self.problem(
+                        pin.line, f"components.{component.name}.pins",
+                        f"{pin.file}: {pin.describe()} is already pinned by component {other!r}",
+                    )
+                seen[key] = component.name

@@ -1,0 +1,222 @@
+"""The validated, frozen model of `versions.yaml`.
+
+These dataclasses are what every other part of the tool reads; `release.manifest.load` is the
+only place that builds them, from a parsed document, after checking every key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from release.versioning import Digest, Tag, Version, Versioning
+
+SCHEMA_VERSION = 1
+
+
+class Service(StrEnum):
+    """The Compose services of a Delphi deployment (DESIGN.md's platform table)."""
+
+    TELPRO = "telpro"
+    WEB = "web"
+    API = "api"
+    VOICE = "voice"
+    OPS = "ops"
+    DATABASE = "database"
+    MEDIA = "media"
+    SIGNOZ = "signoz"
+    SQUID = "squid"
+
+
+class UpstreamKind(StrEnum):
+    GITHUB_RELEASES = "github-releases"
+    GITHUB_TAGS = "github-tags"
+    GIT_TAGS = "git-tags"
+    DOCKER_HUB = "docker-hub"
+    REGISTRY = "registry"
+    HTTP_INDEX = "http-index"
+    NODE_DIST = "node-dist"
+    POSTGRES_VERSIONS = "postgres-versions"
+
+
+class ChecksumKind(StrEnum):
+    FILE = "file"  # a sums file next to the archive (`<tarball>.sha256`, `SHASUMS256.txt`)
+    ASSET_DIGEST = "asset-digest"  # the GitHub release asset's `digest` field
+    HASHES_README = "hashes-readme"  # redis-hashes style `hash <file> sha256 <hex> <url>` lines
+    COMPUTE = "compute"  # upstream publishes none: download the archive and hash it
+
+
+class PinKind(StrEnum):
+    DOCKERFILE_ARG = "dockerfile-arg"
+    DOCKERFILE_ENV = "dockerfile-env"
+    DOCKERFILE_FROM = "dockerfile-from"
+    COMPOSE_IMAGE = "compose-image"
+    YAML_KEY = "yaml-key"
+    MARKER = "marker"
+
+
+# The fields a pin's `value` template may use; see `Component.values`.
+VALUE_FIELDS = ("version", "tag", "major", "minor", "sha256", "digest", "image_tag")
+IMAGE_PIN_KINDS = (PinKind.DOCKERFILE_FROM, PinKind.COMPOSE_IMAGE)
+
+
+def template_fields(template: str) -> list[str]:
+    """The `{field}` names used by a template (raises ValueError on a malformed one)."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upstream:
+    """Where a component's versions come from.
+
+    `repo` is a GitHub `owner/name`; `url` a git remote, directory index or feed; `image` a
+    registry repository (`library/debian`) and `registry` its host; `entry` the template of a
+    directory-index entry (`asterisk-{version}.tar.gz`); `release_notes` the template of the
+    upstream's release-notes link (fields `version` and `tag`).
+    """
+
+    kind: UpstreamKind
+    repo: str | None = None
+    url: str | None = None
+    image: str | None = None
+    registry: str | None = None
+    entry: str | None = None
+    release_notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """Which upstream versions a component may move to.
+
+    `specifier` is a PEP 440 specifier set (`>=22,<23` keeps Asterisk on the 22 LTS line);
+    `lts` takes only versions the source marks as LTS; `group` names a compatibility set whose
+    members move together or not at all; `checksum_required` makes a missing archive checksum a
+    verification problem.
+    """
+
+    specifier: str = ""
+    lts: bool = False
+    prereleases: bool = False
+    group: str | None = None
+    checksum_required: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checksum:
+    kind: ChecksumKind
+    url: str | None = None  # template; fields version, tag
+    asset: str | None = None  # template of the GitHub asset name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Archive:
+    """The source archive a Dockerfile downloads, and the checksum pinned for it."""
+
+    url: str  # template; fields version, tag
+    sha256: str | None
+    checksum: Checksum
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Image:
+    """A container image pinned as `repository:tag@digest`."""
+
+    repository: str  # as written in FROM/image: lines (`debian`, `signoz/signoz`)
+    tag: str  # template, e.g. `trixie-{version}-slim`
+    digest: Digest | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold:
+    reason: str
+    until: dt.date | None = None
+
+    def active(self, today: dt.date) -> bool:
+        return self.until is None or today <= self.until
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    """One place in the repository where a component's value is written.
+
+    `file` is relative to the repository root. Which selector is set depends on `kind`:
+    `name` (Dockerfile ARG/ENV), `image` (Dockerfile FROM, the repository without tag),
+    `stage` (optional, the `AS` name of a FROM or the stage an ARG/ENV is in), `service`
+    (compose), `key` (dotted YAML key path), `marker` (the comment text that marks a line).
+    `value` is a template over `VALUE_FIELDS`. `line` is where the pin is declared in the
+    manifest, for messages.
+    """
+
+    kind: PinKind
+    file: str
+    value: str
+    name: str | None = None
+    image: str | None = None
+    stage: str | None = None
+    service: str | None = None
+    key: str | None = None
+    marker: str | None = None
+    line: int = 0
+
+    def describe(self) -> str:
+        selector = self.name or self.image or self.service or self.key or self.marker or ""
+        stage = f" (stage {self.stage})" if self.stage else ""
+        return f"{self.kind.value} {selector}{stage}".strip()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    name: str
+    description: str
+    services: tuple[Service, ...]
+    version: Version
+    versioning: Versioning
+    upstream: Upstream
+    policy: Policy
+    archive: Archive | None = None
+    image: Image | None = None
+    hold: Hold | None = None
+    pins: tuple[Pin, ...] = ()
+    line: int = 0
+
+    @property
+    def tag(self) -> Tag:
+        return self.versioning.tag_for(self.version)
+
+    def values(self) -> dict[str, str]:
+        """The values a pin template can use, for the pinned version."""
+        parts = self.version.split(".")
+        values = {
+            "version": self.version,
+            "tag": self.tag,
+            "major": parts[0],
+            "minor": ".".join(parts[:2]),
+        }
+        if self.archive is not None and self.archive.sha256 is not None:
+            values["sha256"] = self.archive.sha256
+        if self.image is not None:
+            values["image_tag"] = self.image.tag.replace("{version}", self.version)
+            if self.image.digest is not None:
+                values["digest"] = self.image.digest
+        return values
+
+    def render(self, pin: Pin) -> str:
+        """The text `pin` must hold for the pinned version (KeyError: a value is missing)."""
+        return pin.value.format_map(self.values())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    """All of `versions.yaml`: the Delphi release and every pinned component, in file order."""
+
+    schema: int
+    release: str
+    components: tuple[Component, ...] = field(default=())
+
+    def component(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.components]

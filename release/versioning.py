@@ -1,0 +1,143 @@
+"""Versions, tags and the mapping between them.
+
+A component's *version* is what we pin (`17.11`); its *tag* is how upstream spells it
+(`REL_17_11`). The mapping is a template with one `{version}` field plus the separator upstream
+uses in place of the version's dots. Every value that can reach a file goes through
+`check_safe_value` first, so nothing from a manifest or an upstream can inject text into a
+Dockerfile or a YAML file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NewType
+
+from packaging.version import InvalidVersion
+from packaging.version import Version as Pep440Version
+
+Version = NewType("Version", str)
+Tag = NewType("Tag", str)
+Digest = NewType("Digest", str)
+
+MAX_VALUE_LENGTH = 128
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]*")
+_SAFE_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~/-]*")
+DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+class UnsafeValueError(ValueError):
+    """A value that must not be written into a file."""
+
+
+def check_safe_value(value: str, *, what: str = "value") -> str:
+    """Return `value` if it is safe to write into a Dockerfile or YAML scalar, else raise.
+
+    Safe means: 1 to 128 characters from `A-Z a-z 0-9 . _ + ~ -`, starting with a letter or
+    digit. That excludes newlines, quotes, `$`, spaces, `;`, `/`, `#`, `@` and `:`.
+    """
+    if not value:
+        raise UnsafeValueError(f"{what} is empty")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise UnsafeValueError(
+            f"{what} is {len(value)} characters long (at most {MAX_VALUE_LENGTH})"
+        )
+    if not _SAFE_VALUE.fullmatch(value):
+        bad = sorted({c for c in value if not re.fullmatch(r"[A-Za-z0-9._+~-]", c)})
+        shown = ", ".join(repr(c) for c in bad) if bad else "its first character"
+        raise UnsafeValueError(
+            f"{what} {value!r} contains characters that are not allowed ({shown}); "
+            "allowed are letters, digits and . _ + ~ -"
+        )
+    return value
+
+
+def check_safe_tag(tag: str) -> str:
+    """Like `check_safe_value`, but a tag may also contain `/` (`docker/4.17.0-r0`)."""
+    if not tag or len(tag) > MAX_VALUE_LENGTH or not _SAFE_TAG.fullmatch(tag):
+        raise UnsafeValueError(f"tag {tag[:80]!r} is not a well-formed tag name")
+    return tag
+
+
+def sort_key(version: Version) -> Pep440Version:
+    """The ordering of versions: PEP 440 (every pinned version is validated to parse)."""
+    return Pep440Version(version)
+
+
+def parses(version: str) -> bool:
+    try:
+        Pep440Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+class BumpKind(StrEnum):
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+    DOWNGRADE = "downgrade"
+    NONE = "none"
+
+
+def bump_kind(old: Version, new: Version) -> BumpKind:
+    """Classify the move from `old` to `new` by the first release segment that differs."""
+    a, b = Pep440Version(old), Pep440Version(new)
+    if a == b:
+        return BumpKind.NONE
+    if b < a:
+        return BumpKind.DOWNGRADE
+    ra, rb = a.release, b.release
+    if ra[:1] != rb[:1]:
+        return BumpKind.MAJOR
+    if ra[1:2] != rb[1:2]:
+        return BumpKind.MINOR
+    return BumpKind.PATCH
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Versioning:
+    """How a component's versions look and how they map to upstream tags.
+
+    `tag` is a template such as `REL_{version}`; `separator` replaces the version's dots in the
+    tag (`_` for `REL_17_11`); `pattern` is a regular expression a version must match in full.
+    """
+
+    tag: str = "{version}"
+    pattern: str = r"\d+\.\d+\.\d+"
+    separator: str = "."
+
+    def version_re(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+    def tag_re(self) -> re.Pattern[str]:
+        """A regex that matches a tag in full and captures the version part as `v`."""
+        before, _, after = self.tag.partition("{version}")
+        inner = self.pattern if self.separator == "." else self.pattern.replace(
+            r"\.", re.escape(self.separator)
+        )
+        return re.compile(f"{re.escape(before)}(?P<v>{inner}){re.escape(after)}")
+
+    def is_version(self, value: str) -> bool:
+        return self.version_re().fullmatch(value) is not None and parses(value)
+
+    def tag_for(self, version: Version) -> Tag:
+        spelled = version if self.separator == "." else version.replace(".", self.separator)
+        return Tag(self.tag.replace("{version}", spelled))
+
+    def version_for(self, tag: str) -> Version | None:
+        """The version a tag stands for, or None when the tag is not one of this component's."""
+        m = self.tag_re().fullmatch(tag)
+        if m is None:
+            return None
+        raw = m.group("v")
+        value = raw if self.separator == "." else raw.replace(self.separator, ".")
+        if not self.is_version(value):
+            return None
+        try:
+            check_safe_value(value)
+        except UnsafeValueError:
+            return None
+        return Version(value)
