@@ -1,0 +1,100 @@
+"""Pin rewriters: find and replace a component's value where a repository file pins it.
+
+Everything here is `str -> str`: the caller reads the file, calls `locate` (verify) or
+`rewrite` (refresh, pin), and writes the result atomically. `rewrite` changes only the value's
+span; every other character (comments, quotes, indentation, CRLF) stays as it was.
+
+One module per family of pin kinds (`dockerfile`, `yamlfile`, `marker`), each giving a
+`Site` for a pin; `interface` holds what they share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from release.errors import PinError
+from release.manifest.model import IMAGE_PIN_KINDS, Pin, PinKind
+from release.pins.dockerfile import Instruction, Keyword, from_site, pair_site, scan_dockerfile
+from release.pins.interface import (
+    ImageRef,
+    Located,
+    Site,
+    check_image_value,
+    check_marker_value,
+    split_image_ref,
+)
+from release.pins.marker import marker_site
+from release.pins.yamlfile import compose_image_site, yaml_key_site
+from release.versioning import UnsafeValueError, check_safe_value
+
+__all__ = [
+    "ImageRef",
+    "Instruction",
+    "Keyword",
+    "Located",
+    "check_value",
+    "locate",
+    "rewrite",
+    "scan_dockerfile",
+    "split_image_ref",
+]
+
+_SITES: dict[PinKind, Callable[[str, Pin], Site]] = {
+    PinKind.DOCKERFILE_ARG: pair_site,
+    PinKind.DOCKERFILE_ENV: pair_site,
+    PinKind.DOCKERFILE_FROM: from_site,
+    PinKind.COMPOSE_IMAGE: compose_image_site,
+    PinKind.YAML_KEY: yaml_key_site,
+    PinKind.MARKER: marker_site,
+}
+
+
+def _site(text: str, pin: Pin) -> Site:
+    return _SITES[pin.kind](text, pin)
+
+
+def locate(text: str, pin: Pin) -> Located:
+    """Where `pin`'s value is written in `text` (the contents of `pin.file`).
+
+    Raises `PinError` when the location matches no place or more than one; the message names
+    the file and the line(s).
+    """
+    return _site(text, pin).located
+
+
+def check_value(pin: Pin, value: str) -> str:
+    """Return `value` if it may be written at `pin`, else raise `UnsafeValueError` (ValueError).
+
+    Image pins take `tag@sha256:<64 hex>` (or `tag`, or `@sha256:<64 hex>`), marker pins one
+    version-like token, every other pin a value `check_safe_value` accepts. Nothing with a line
+    break, quote, `$`, blank, `;` or `#` is ever accepted.
+    """
+    try:
+        if pin.kind in IMAGE_PIN_KINDS:
+            return check_image_value(value)
+        if pin.kind is PinKind.MARKER:
+            return check_marker_value(value)
+        return check_safe_value(value)
+    except UnsafeValueError as exc:
+        raise UnsafeValueError(f"{pin.file}: refusing to write {pin.describe()}: {exc}") from None
+
+
+def rewrite(text: str, pin: Pin, value: str) -> str:
+    """`text` with `pin`'s value replaced by `value`, and nothing else changed.
+
+    The value is checked first (`check_value`: `UnsafeValueError`, a ValueError); then the pin
+    is located (`PinError`). Writing the value already there returns `text` itself. The result
+    is located again and must hold `value`, so a rewrite can always be repeated or undone.
+    """
+    check_value(pin, value)
+    site = _site(text, pin)
+    if site.located.value == value:
+        return text
+    result = site.apply(text, value)
+    again = _site(result, pin).located
+    if again.value != value:  # pragma: no cover - a safety net; every kind is tested for it
+        raise PinError(
+            f"{pin.file}:{again.line}: rewriting {pin.describe()} to {value!r} would read back "
+            f"as {again.value!r}; nothing was written"
+        )
+    return result
