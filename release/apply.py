@@ -1,0 +1,137 @@
+"""Turn planned component updates into new file contents, validated before anything is written.
+
+This is the one mechanism shared by `pin` (one component, by hand) and `refresh` (every
+candidate): edit the manifest's scalars, re-validate the whole new manifest, then rewrite every
+pin location of every updated component and check each one reads back as intended.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.errors import InvalidInput, PinError, ProblemsFound
+from release.fsutil import FileChange, read_text_exact
+from release.manifest.load import LoadedManifest, parse_manifest
+from release.manifest.model import Component, Manifest
+from release.manifest.write import set_scalar
+from release.pins import locate, rewrite
+from release.versioning import Digest, Version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Update:
+    """A component's new pinned values. `sha256`/`digest` None: keep the manifest's value."""
+
+    component: str
+    version: Version
+    sha256: str | None = None
+    digest: Digest | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The files an update changes (versions.yaml last) and the manifest it results in."""
+
+    changes: tuple[FileChange, ...]
+    manifest: Manifest
+
+
+def manifest_key(component: str, *keys: str) -> str:
+    return ".".join(("components", component, *keys))
+
+
+def plan_updates(root: Path, loaded: LoadedManifest, updates: Sequence[Update]) -> Plan:
+    """Compute every file change for `updates`; raises before anything could be written."""
+    text = loaded.text
+    filename = loaded.path.name
+    for update in updates:
+        component = loaded.manifest.component(update.component)
+        if component is None:
+            raise InvalidInput(f"{filename}: no component {update.component!r}")
+        text = set_scalar(text, manifest_key(update.component, "version"), update.version,
+                          filename=filename)
+        if update.sha256 is not None:
+            if component.archive is None or component.archive.sha256 is None:
+                raise InvalidInput(
+                    f"{filename}: component {update.component!r} has no archive.sha256 to set; "
+                    "add the key first"
+                )
+            text = set_scalar(text, manifest_key(update.component, "archive", "sha256"),
+                              update.sha256, filename=filename)
+        if update.digest is not None:
+            if component.image is None or component.image.digest is None:
+                raise InvalidInput(
+                    f"{filename}: component {update.component!r} has no image.digest to set; "
+                    "add the key first"
+                )
+            text = set_scalar(text, manifest_key(update.component, "image", "digest"),
+                              update.digest, filename=filename)
+    try:
+        manifest = parse_manifest(text, filename)
+    except ProblemsFound as exc:  # the update itself made the manifest invalid
+        raise InvalidInput(
+            "the change would make the manifest invalid; nothing was changed:\n"
+            + "\n".join(str(p) for p in exc.problems)
+        ) from None
+
+    names = {u.component for u in updates}
+    changed = [c for c in manifest.components if c.name in names]
+    file_texts: dict[str, tuple[str, str]] = {}
+    for component in changed:
+        for pin in component.pins:
+            if pin.file not in file_texts:
+                original = _read(root, pin.file)
+                file_texts[pin.file] = (original, original)
+            original, current = file_texts[pin.file]
+            file_texts[pin.file] = (original, rewrite(current, pin, component.render(pin)))
+    for component in changed:
+        _check_pins(component, {path: new for path, (_, new) in file_texts.items()})
+
+    changes = [
+        FileChange(path=path, old=old, new=new)
+        for path, (old, new) in sorted(file_texts.items())
+        if old != new
+    ]
+    manifest_path = str(loaded.path.resolve().relative_to(root.resolve()))
+    if text != loaded.text:
+        changes.append(FileChange(path=manifest_path, old=loaded.text, new=text))
+    return Plan(changes=tuple(changes), manifest=manifest)
+
+
+def _read(root: Path, relative: str) -> str:
+    path = root / relative
+    try:
+        return read_text_exact(path)
+    except FileNotFoundError:
+        raise PinError(f"{relative}: pinned file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PinError(f"{relative}: cannot read: {exc}") from None
+
+
+def _check_pins(component: Component, texts: dict[str, str]) -> None:
+    for pin in component.pins:
+        found = locate(texts[pin.file], pin)
+        expected = component.render(pin)
+        if found.value != expected:
+            raise PinError(
+                f"{pin.file}:{found.line}: {pin.describe()} reads back as {found.value!r} "
+                f"after writing {expected!r}"
+            )
+
+
+def unified_diff(changes: Sequence[FileChange]) -> str:
+    """A unified diff of every change, `a/`/`b/` prefixed like git."""
+    parts: list[str] = []
+    for change in changes:
+        parts.extend(
+            difflib.unified_diff(
+                change.old.splitlines(keepends=True),
+                change.new.splitlines(keepends=True),
+                fromfile=f"a/{change.path}",
+                tofile=f"b/{change.path}",
+            )
+        )
+    return "".join(p if p.endswith("\n") else p + "\n" for p in parts)
