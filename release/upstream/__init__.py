@@ -1,0 +1,1 @@
+"""Upstream sources: where component versions, checksums and image digests come from."""

@@ -1,0 +1,704 @@
+"""The one shared async HTTP client of the upstream sources.
+
+`HttpFetcher` implements `release.upstream.interface.Fetcher` on top of an injected
+`httpx.AsyncClient`; `open_fetcher` is what the CLI calls to build the client and the fetcher
+together. Everything network-shaped that sources should not have to think about lives here:
+
+* **Concurrency.** At most `per_host_limit` requests in flight per origin and `global_limit`
+  overall. A request takes its host slot before a global slot, so a busy host cannot starve the
+  others, and gives both back while it sleeps between retries.
+* **Retries.** Timeouts, connection errors, 5xx, 429 and GitHub's rate-limit 403
+  (`x-ratelimit-remaining: 0`, or any 403 with `Retry-After`) are retried up to `max_attempts`
+  times. The wait is what the server asks for (`Retry-After` in seconds or as an HTTP date, else
+  `x-ratelimit-reset` plus one second for clock skew), or exponential backoff with jitter. When
+  the server asks for more than `max_wait` seconds we give up at once, saying when the limit
+  resets. 404 and other 4xx, bad data, refused redirects and size caps are permanent and are
+  not retried. Sleeping goes through the injected `sleep`.
+* **Redirects** are followed here (never by httpx), at most `max_redirects` of them, and never
+  from https down to http. Authorization is decided per hop (see below).
+* **Auth.** The GitHub token is sent as `Authorization: Bearer` only to requests whose origin
+  (scheme, host, port) equals the GitHub API origin (`GITHUB_API_URL`, default
+  `https://api.github.com`); a redirect to `github.com`, `uploads.github.com` or a CDN gets no
+  token. An `Authorization` a caller passes itself (a registry bearer token) goes only to the
+  origin of the URL it was passed with. No message, log line, cache entry or recording holds a
+  token: messages are built from the method, URL and status, and anything quoted from a server
+  or an exception passes through a redaction of the token first.
+* **Cache** (`release.upstream.cache`): GET responses with an `ETag` or `Last-Modified` are
+  stored per (method, URL, Accept) and *always* revalidated; a 304 returns the stored body with
+  `from_cache=True`. The cache is off while recording or replaying, so a recording holds full
+  bodies, never 304s.
+* **Record/replay** (`release.upstream.recording`) are transports below this client.
+* **Proxies and CA bundle.** `build_client` makes clients with `trust_env=True`, so httpx honours
+  `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (the Squid forward proxy of the private VMs)
+  and `SSL_CERT_FILE`/`SSL_CERT_DIR`. Note that httpx uses the bundle *instead of* certifi's, so
+  the bundle must hold every CA needed (the proxy's and the public ones). In record mode the
+  real requests go through an inner client built the same way, so recording sees the same
+  routing. A certificate that does not verify is a permanent error with that hint.
+* **Statistics** (`HttpFetcher.stats`) for benchmarks: requests sent, responses by status, body
+  bytes received, 304 revalidations, retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from release import __version__
+from release.errors import InvalidInput
+from release.upstream.cache import CacheEntry, HttpCache
+from release.upstream.errors import PermanentUpstreamError, RetryableUpstreamError, UpstreamError
+from release.upstream.interface import DEFAULT_MAX_BYTES, FetchResult
+from release.upstream.recording import RecordingTransport, ReplayTransport
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+Sleep = Callable[[float], Awaitable[None]]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_ERROR_BODY_BYTES = 4096
+_CONDITIONAL = frozenset({"if-none-match", "if-modified-since", "if-match", "if-unmodified-since"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchSettings:
+    """Limits of the shared client. Times are seconds."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    per_host_limit: int = 4
+    global_limit: int = 16
+    max_attempts: int = 4
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+    #: The longest wait a server may ask for (`Retry-After`, rate-limit reset) before we give up.
+    max_wait: float = 60.0
+    max_redirects: int = 5
+    user_agent: str = f"delphi-release/{__version__}"
+
+    def __post_init__(self) -> None:
+        if self.per_host_limit < 1 or self.global_limit < 1 or self.max_attempts < 1:
+            raise InvalidInput("HTTP limits and attempts must be at least 1")
+        if min(self.connect_timeout, self.read_timeout) <= 0:
+            raise InvalidInput("HTTP timeouts must be positive")
+
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GitHubAuth:
+    """Where the GitHub API is and the token for it. The token never shows in a repr."""
+
+    api_url: str = DEFAULT_GITHUB_API_URL
+    token: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if _origin(self.api_url) is None:
+            raise InvalidInput(
+                f"GITHUB_API_URL {self.api_url!r} is not an http(s) URL",
+                hint=f"unset it to use {DEFAULT_GITHUB_API_URL}",
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> GitHubAuth:
+        """Read `GITHUB_API_URL` and `GITHUB_TOKEN` from `env` (the CLI passes `os.environ`)."""
+        return cls(
+            api_url=env.get("GITHUB_API_URL") or DEFAULT_GITHUB_API_URL,
+            token=env.get("GITHUB_TOKEN") or None,
+        )
+
+
+@dataclass(slots=True)
+class FetchStats:
+    """Counters of one fetcher, for benchmarks and `--verbose` summaries."""
+
+    requests: int = 0
+    responses: dict[int, int] = field(default_factory=dict)
+    bytes_received: int = 0
+    revalidated: int = 0
+    retries: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "requests": self.requests,
+            "responses": {str(k): v for k, v in sorted(self.responses.items())},
+            "bytes_received": self.bytes_received,
+            "revalidated": self.revalidated,
+            "retries": self.retries,
+        }
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+_LINK_TARGET = re.compile(r"\s*,?\s*<([^>]*)>")
+_LINK_PARAM = re.compile(r'\s*;\s*([^\s=;,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s;,]*))?')
+
+
+def parse_link_header(value: str) -> dict[str, str]:
+    """Map each `rel` of an RFC 8288 `Link` header to its (unresolved) target.
+
+    `<https://x/?page=2>; rel="next", <https://x/?page=7>; rel="last"` gives
+    `{"next": "https://x/?page=2", "last": "https://x/?page=7"}`. A `rel` listing several
+    relations (`rel="next last"`) maps each; the first link of a relation wins; rel names are
+    lower-cased; malformed parts are skipped.
+    """
+    links: dict[str, str] = {}
+    pos = 0
+    while True:
+        target = _LINK_TARGET.match(value, pos)
+        if target is None:
+            skip_from = pos + 1  # not a link here: resume at the next comma
+        else:
+            url = target.group(1).strip()
+            pos = skip_from = target.end()
+            while (param := _LINK_PARAM.match(value, pos)) is not None:
+                pos = skip_from = param.end()
+                raw = param.group(2) or ""
+                if param.group(1).lower() != "rel":
+                    continue
+                if raw.startswith('"'):
+                    raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+                for rel in raw.split():
+                    links.setdefault(rel.lower(), url)
+        pos = value.find(",", skip_from)
+        if pos < 0:
+            return links
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    scheme = parsed.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parsed.host:
+        return None
+    return scheme, parsed.host.lower(), parsed.port or _DEFAULT_PORTS[scheme]
+
+
+def same_origin(a: str, b: str) -> bool:
+    """True when both are absolute http(s) URLs with the same scheme, host and port."""
+    origin = _origin(a)
+    return origin is not None and origin == _origin(b)
+
+
+def checked_next_url(base: str, candidate: str) -> str:
+    """Resolve a pagination link against the page it came from, refusing other origins.
+
+    Sources use this for JSON `next` fields too (Docker Hub): an upstream, or whoever answers in
+    its place, must not be able to send us (and our credentials) somewhere else.
+    """
+    try:
+        absolute = str(httpx.URL(base).join(candidate))
+    except httpx.InvalidURL:
+        raise PermanentUpstreamError(f"{base}: malformed pagination link {candidate!r}") from None
+    if not same_origin(base, absolute):
+        raise PermanentUpstreamError(f"{base}: refused cross-origin pagination link {absolute}")
+    if absolute == base:
+        raise PermanentUpstreamError(f"{base}: pagination link points back to the same page")
+    return absolute
+
+
+def next_page(result: FetchResult) -> str | None:
+    """The absolute URL of the `rel="next"` page of `result`, or None on the last page.
+
+    Relative links are resolved against `result.url` (the URL finally answered, after
+    redirects); a link to another origin raises `PermanentUpstreamError`.
+    """
+    link = _header(result.headers, "link")
+    if not link:
+        return None
+    target = parse_link_header(link).get("next")
+    return None if target is None else checked_next_url(result.url, target)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    if name in headers:
+        return headers[name]
+    return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
+# --- the fetcher --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Answer:
+    """One response of one hop, body read as far as it was needed."""
+
+    url: str
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes = b""
+    sha256: str | None = None
+
+
+class HttpFetcher:
+    """The `Fetcher` every source uses. It does not own `client`; `open_fetcher` does.
+
+    `sleep` waits between retries, `clock` gives epoch seconds (for `Retry-After` dates and
+    `x-ratelimit-reset`), `jitter` a number in [0, 1) scaling backoff between half and all of
+    its nominal value. Tests inject all three.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        settings: FetchSettings | None = None,
+        github: GitHubAuth | None = None,
+        cache: HttpCache | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self.settings = settings or FetchSettings()
+        self.github = github or GitHubAuth()
+        self._cache = cache
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self.stats = FetchStats()
+        self._global = asyncio.Semaphore(self.settings.global_limit)
+        self._hosts: dict[tuple[str, str, int], asyncio.Semaphore] = {}
+
+    # The Fetcher protocol
+
+    async def get(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        ok: tuple[int, ...] = (200,),
+    ) -> FetchResult:
+        """GET `url` (following redirects, revalidating the cache); statuses outside `ok` raise."""
+        result, _ = await self._fetch("GET", url, headers or {}, max_bytes=max_bytes, ok=ok)
+        return result
+
+    async def head(
+        self, url: str, *, headers: Mapping[str, str] | None = None, ok: tuple[int, ...] = (200,)
+    ) -> FetchResult:
+        """HEAD `url` (registry digests are in its headers); the body is empty."""
+        result, _ = await self._fetch("HEAD", url, headers or {}, max_bytes=0, ok=ok)
+        return result
+
+    async def sha256_of(self, url: str, *, max_bytes: int) -> str:
+        """Stream `url` and return the hex sha256 of its body; past `max_bytes` it is refused."""
+        _, sha256 = await self._fetch("GET", url, {}, max_bytes=max_bytes, ok=(200,), digest=True)
+        if sha256 is None:  # cannot happen: digest=True hashes every 200 body
+            raise PermanentUpstreamError(f"GET {self._redact(url)}: no body to hash")
+        return sha256
+
+    # Hops and redirects
+
+    async def _fetch(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        max_bytes: int,
+        ok: tuple[int, ...],
+        digest: bool = False,
+    ) -> tuple[FetchResult, str | None]:
+        """Follow redirects from `url`; the second value is the body's sha256 when `digest`."""
+        if _origin(url) is None:
+            raise PermanentUpstreamError(f"{method} {self._redact(url)}: not an http(s) URL")
+        caller = {k.lower(): v for k, v in headers.items()}
+        accept = caller.get("accept", "")
+        use_cache = (
+            self._cache is not None and method == "GET" and not digest
+            and not _CONDITIONAL & caller.keys()
+        )
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            entry = self._cache.load(method, current, accept) if use_cache and self._cache else None
+            sent = self._hop_headers(url, current, caller, entry)
+            answer = await self._with_retries(
+                method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest
+            )
+            if answer.status in _REDIRECTS and answer.status not in ok:
+                current = self._redirect_target(method, current, answer)
+                continue
+            if answer.status == 304 and entry is not None:
+                self.stats.revalidated += 1
+                fresh = {k: v for k, v in answer.headers.items() if k in entry.headers}
+                cached = FetchResult(
+                    url=current, status=entry.status, headers={**entry.headers, **fresh},
+                    body=entry.body, from_cache=True,
+                )
+                return cached, None
+            if answer.status not in ok:
+                raise self._status_error(method, answer)
+            if use_cache and self._cache is not None and _cacheable(answer):
+                self._cache.store(
+                    CacheEntry(
+                        method=method, url=current, accept=accept, status=answer.status,
+                        headers=answer.headers, body=answer.body,
+                    )
+                )
+            result = FetchResult(
+                url=current, status=answer.status, headers=answer.headers, body=answer.body
+            )
+            return result, answer.sha256
+        raise PermanentUpstreamError(
+            f"{method} {self._redact(url)}: more than {self.settings.max_redirects} redirects "
+            f"(last to {self._redact(current)})"
+        )
+
+    def _hop_headers(
+        self, first: str, current: str, caller: dict[str, str], entry: CacheEntry | None
+    ) -> dict[str, str]:
+        sent = dict(caller)
+        if not same_origin(first, current):
+            # As browsers and httpx do: credentials a caller gave for one origin stay there.
+            sent.pop("authorization", None)
+        if (
+            self.github.token
+            and "authorization" not in sent
+            and same_origin(current, self.github.api_url)
+        ):
+            sent["authorization"] = f"Bearer {self.github.token}"
+        if entry is not None:
+            sent.update({k.lower(): v for k, v in entry.validators().items()})
+        return sent
+
+    def _redirect_target(self, method: str, url: str, answer: _Answer) -> str:
+        where = f"{method} {self._redact(url)}: HTTP {answer.status} redirect"
+        location = answer.headers.get("location")
+        if not location:
+            raise PermanentUpstreamError(f"{where} without a Location header")
+        try:
+            target = str(httpx.URL(url).join(location))
+        except httpx.InvalidURL:
+            raise PermanentUpstreamError(f"{where} to a malformed URL") from None
+        if _origin(target) is None:
+            raise PermanentUpstreamError(f"{where} to a non-http(s) URL; refused")
+        if url.lower().startswith("https:") and target.lower().startswith("http:"):
+            raise PermanentUpstreamError(f"{where} from https to http ({self._redact(target)})"
+                                         "; refused")
+        return target
+
+    # Retries
+
+    async def _with_retries(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        max_bytes: int,
+        ok: tuple[int, ...],
+        digest: bool,
+    ) -> _Answer:
+        where = f"{method} {self._redact(url)}"
+        attempt = 0
+        while True:
+            attempt += 1
+            asked: float | None = None
+            try:
+                answer = await self._send(
+                    method, url, headers, max_bytes=max_bytes, ok=ok, digest=digest
+                )
+            except httpx.InvalidURL as exc:
+                raise PermanentUpstreamError(f"{where}: invalid URL ({self._redact(str(exc))})"
+                                             ) from None
+            except httpx.HTTPError as exc:
+                failure = self._transport_error(where, exc)
+                if isinstance(failure, PermanentUpstreamError):
+                    raise failure from exc
+                problem = failure.message
+            else:
+                if not self._retryable(answer, ok):
+                    return answer
+                problem = f"{where}: HTTP {answer.status} {answer.reason}".rstrip()
+                asked = self._asked_wait(answer)
+                if asked is not None and asked > self.settings.max_wait:
+                    raise self._wait_too_long(problem, url, answer, asked)
+            if attempt >= self.settings.max_attempts:
+                raise RetryableUpstreamError(f"{problem}; gave up after {attempt} attempts")
+            delay = asked if asked is not None else self._backoff(attempt)
+            self.stats.retries += 1
+            _log.warning("%s; retrying in %.1f s (attempt %d of %d)",
+                         problem, delay, attempt + 1, self.settings.max_attempts)
+            await self._sleep(delay)
+
+    @staticmethod
+    def _retryable(answer: _Answer, ok: tuple[int, ...]) -> bool:
+        status = answer.status
+        if status in ok:
+            return False
+        if status >= 500 or status == 429:
+            return True
+        # GitHub answers an exhausted rate limit with 403 (primary: x-ratelimit-remaining: 0;
+        # secondary limits: Retry-After), which is otherwise "forbidden", a permanent answer.
+        return status == 403 and (
+            answer.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in answer.headers
+        )
+
+    def _asked_wait(self, answer: _Answer) -> float | None:
+        """Seconds the server asks us to wait, from `Retry-After` or `x-ratelimit-reset`."""
+        retry_after = answer.headers.get("retry-after", "").strip()
+        if retry_after.isdigit():
+            return float(retry_after)
+        if retry_after:
+            with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+                when = email.utils.parsedate_to_datetime(retry_after)
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                return max(0.0, when.timestamp() - self._clock())
+        reset = answer.headers.get("x-ratelimit-reset", "").strip()
+        if answer.headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
+            # One second more than asked: the server's clock and ours are not the same clock.
+            return max(0.0, int(reset) - self._clock()) + 1.0
+        return None
+
+    def _wait_too_long(
+        self, problem: str, url: str, answer: _Answer, asked: float
+    ) -> RetryableUpstreamError:
+        until = datetime.fromtimestamp(self._clock() + asked, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        if answer.headers.get("x-ratelimit-remaining") == "0":
+            said = "rate limit exhausted; it resets"
+        else:
+            said = "the server asks to retry"
+        hint = "try again after that time"
+        if not self.github.token and same_origin(url, self.github.api_url):
+            hint += ", or set GITHUB_TOKEN for a higher GitHub API rate limit"
+        return RetryableUpstreamError(
+            f"{problem}: {said} at {until}, in {asked:.0f} s, longer than the "
+            f"{self.settings.max_wait:.0f} s this tool waits",
+            hint=hint,
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        nominal = min(self.settings.backoff_max, self.settings.backoff_base * 2.0 ** (attempt - 1))
+        return nominal * (0.5 + 0.5 * self._jitter())
+
+    def _transport_error(self, where: str, exc: httpx.HTTPError) -> UpstreamError:
+        detail = self._redact(str(exc)) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectTimeout):
+            return RetryableUpstreamError(
+                f"{where}: no connection within {self.settings.connect_timeout:g} s"
+            )
+        if isinstance(exc, httpx.ReadTimeout):
+            return RetryableUpstreamError(
+                f"{where}: timed out, no data for {self.settings.read_timeout:g} s"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return RetryableUpstreamError(f"{where}: timed out ({type(exc).__name__})")
+        if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return PermanentUpstreamError(
+                f"{where}: TLS certificate not trusted ({detail})",
+                hint="set SSL_CERT_FILE to a CA bundle that holds the issuing CA "
+                "(behind an intercepting proxy, its CA as well as the public ones)",
+            )
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+            return PermanentUpstreamError(f"{where}: {detail}")
+        if isinstance(exc, httpx.TransportError):
+            return RetryableUpstreamError(f"{where}: {type(exc).__name__}: {detail}")
+        return PermanentUpstreamError(f"{where}: {type(exc).__name__}: {detail}")
+
+    def _status_error(self, method: str, answer: _Answer) -> UpstreamError:
+        message = f"{method} {self._redact(answer.url)}: HTTP {answer.status} {answer.reason}"
+        said = _server_message(answer)
+        if said:
+            message += f" ({self._redact(said)})"
+        hint = None
+        if answer.status in (401, 403) and same_origin(answer.url, self.github.api_url):
+            hint = "check GITHUB_TOKEN" if self.github.token else "set GITHUB_TOKEN"
+        return PermanentUpstreamError(message.rstrip(), hint=hint)
+
+    def _redact(self, text: str) -> str:
+        token = self.github.token
+        return text.replace(token, "***") if token else text
+
+    # One request
+
+    def _slots(self, url: str) -> asyncio.Semaphore:
+        origin = _origin(url) or ("", url, 0)
+        if origin not in self._hosts:
+            self._hosts[origin] = asyncio.Semaphore(self.settings.per_host_limit)
+        return self._hosts[origin]
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        max_bytes: int,
+        ok: tuple[int, ...],
+        digest: bool,
+    ) -> _Answer:
+        async with self._slots(url), self._global:
+            request = self._client.build_request(
+                method, url, headers=headers, timeout=self.settings.timeout()
+            )
+            self.stats.requests += 1
+            response = await self._client.send(request, stream=True, follow_redirects=False)
+            try:
+                status = response.status_code
+                self.stats.responses[status] = self.stats.responses.get(status, 0) + 1
+                answer = _Answer(
+                    url=url, status=status, reason=response.reason_phrase,
+                    headers=dict(response.headers.items()),
+                )
+                if method == "HEAD" or status in _REDIRECTS or status == 304:
+                    return answer
+                if status in ok:
+                    return await self._read_body(method, response, answer, max_bytes, digest)
+                if status < 500 and not self._retryable(answer, ok):
+                    # Only for the error message: GitHub explains itself in a JSON `message`.
+                    return await self._read_body(method, response, answer, _ERROR_BODY_BYTES,
+                                                 digest=False, truncate=True)
+                return answer
+            finally:
+                await response.aclose()
+
+    async def _read_body(
+        self,
+        method: str,
+        response: httpx.Response,
+        answer: _Answer,
+        max_bytes: int,
+        digest: bool,
+        *,
+        truncate: bool = False,
+    ) -> _Answer:
+        too_big = (f"{method} {self._redact(answer.url)}: response body exceeds the cap of "
+                   f"{max_bytes} bytes")
+        declared = response.headers.get("content-length", "")
+        if not truncate and declared.isdigit() and int(declared) > max_bytes:
+            raise PermanentUpstreamError(f"{too_big} (content-length {declared})")
+        hasher = hashlib.sha256()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            self.stats.bytes_received += len(chunk)
+            if size > max_bytes:
+                if truncate:
+                    chunks.append(chunk[: max_bytes - (size - len(chunk))])
+                    break
+                raise PermanentUpstreamError(too_big)
+            if digest:
+                hasher.update(chunk)
+            else:
+                chunks.append(chunk)
+        if digest:
+            return _Answer(url=answer.url, status=answer.status, reason=answer.reason,
+                           headers=answer.headers, sha256=hasher.hexdigest())
+        return _Answer(url=answer.url, status=answer.status, reason=answer.reason,
+                       headers=answer.headers, body=b"".join(chunks))
+
+
+def _cacheable(answer: _Answer) -> bool:
+    if answer.status != 200 or "no-store" in answer.headers.get("cache-control", ""):
+        return False
+    return "etag" in answer.headers or "last-modified" in answer.headers
+
+
+def _server_message(answer: _Answer) -> str:
+    """GitHub's (and most JSON APIs') `message` field, shortened; empty when there is none."""
+    if "json" not in answer.headers.get("content-type", ""):
+        return ""
+    try:
+        document = json.loads(answer.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return ""
+    message = document.get("message") if isinstance(document, dict) else None
+    if not isinstance(message, str):
+        return ""
+    message = " ".join(message.split())
+    return message if len(message) <= 200 else message[:199] + "…"
+
+
+# --- building the client ------------------------------------------------------------------------
+
+
+class _ClientTransport(httpx.AsyncBaseTransport):
+    """A transport that sends through a whole `httpx.AsyncClient`.
+
+    httpx ignores proxy variables for a client given a custom transport, so a wrapper transport
+    (recording) wraps this instead: the inner client is built with `trust_env=True` and routes
+    exactly as the plain client would.
+    """
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._client.send(request, stream=True, follow_redirects=False)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def build_client(
+    settings: FetchSettings | None = None,
+    *,
+    record_dir: Path | None = None,
+    replay_dir: Path | None = None,
+) -> httpx.AsyncClient:
+    """The httpx client of a run: live (`trust_env=True`), recording into, or replaying from, a
+    directory. Replay never opens a connection; a bad recording raises `InvalidInput`."""
+    settings = settings or FetchSettings()
+    if record_dir is not None and replay_dir is not None:
+        raise InvalidInput("--record and --replay cannot be used together")
+    headers = {"User-Agent": settings.user_agent}
+    limits = httpx.Limits(
+        max_connections=settings.global_limit, max_keepalive_connections=settings.global_limit
+    )
+    if replay_dir is not None:
+        return httpx.AsyncClient(
+            transport=ReplayTransport(replay_dir), headers=headers, timeout=settings.timeout(),
+            trust_env=False,
+        )
+    live = httpx.AsyncClient(
+        headers=headers, timeout=settings.timeout(), limits=limits, trust_env=True
+    )
+    if record_dir is None:
+        return live
+    return httpx.AsyncClient(
+        transport=RecordingTransport(_ClientTransport(live), record_dir), headers=headers,
+        timeout=settings.timeout(), trust_env=False,
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_fetcher(
+    *,
+    github: GitHubAuth | None = None,
+    settings: FetchSettings | None = None,
+    cache_dir: Path | None = None,
+    record_dir: Path | None = None,
+    replay_dir: Path | None = None,
+) -> AsyncIterator[HttpFetcher]:
+    """Build the client and the fetcher of one run, and close the client afterwards.
+
+    The CLI passes `GitHubAuth.from_env(os.environ)`; `cache_dir` enables the revalidating
+    cache (ignored while recording or replaying).
+    """
+    client = build_client(settings, record_dir=record_dir, replay_dir=replay_dir)
+    live = record_dir is None and replay_dir is None
+    cache = HttpCache(cache_dir) if cache_dir is not None and live else None
+    async with client:
+        yield HttpFetcher(client, settings=settings, github=github, cache=cache)
