@@ -46,7 +46,28 @@ def verify(session: nox.Session) -> None:
 
 
 @nox.session
+def check(session: nox.Session) -> None:
+    """Compare every pin with upstream within its policy: nox -s check -- [--json] [--only X]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "release", "check", *session.posargs)
+
+
+@nox.session
+def refresh(session: nox.Session) -> None:
+    """Move every pin to its candidate: nox -s refresh -- [--dry-run] [--commit] [--replay D]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "release", "refresh", *session.posargs)
+
+
+@nox.session
 def pin(session: nox.Session) -> None:
     """Set one component by hand: nox -s pin -- COMPONENT VERSION [--checksum sha256:HEX]."""
     session.install("-e", ".")
     session.run("python", "-m", "release", "pin", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark check against a local server with injected latency (cold and warm cache)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/check_bench.py", *session.posargs)

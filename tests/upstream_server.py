@@ -259,6 +259,9 @@ def _not_modified(reply: Reply, headers: Mapping[str, str]) -> bool:
 def _make_handler(server: UpstreamServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are separate writes: with Nagle's algorithm on, the body waits for
+        # the client's delayed ACK (about 40 ms on Linux loopback) and every reply looks slow.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self._serve()
