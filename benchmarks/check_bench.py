@@ -200,7 +200,7 @@ def child_server(kind: str, count: int, latency: float) -> Iterator[str]:
 def synthetic(args: argparse.Namespace) -> list[RunFigures]:
     manifest = parse_manifest(synthetic_manifest(args.components), "synthetic.yaml")
     settings = FetchSettings(per_host_limit=args.per_host, global_limit=max(16, args.per_host))
-    figures = []
+    figures: list[RunFigures] = []
     with child_server("synthetic", args.components, args.latency) as url, \
             tempfile.TemporaryDirectory() as cache:
         endpoints = Endpoints(github_api_url=url)
@@ -222,7 +222,7 @@ def real(args: argparse.Namespace) -> list[RunFigures]:
 
     manifest = load_manifest(ROOT / "versions.yaml").manifest
     settings = FetchSettings(per_host_limit=args.per_host, global_limit=max(16, args.per_host))
-    figures = []
+    figures: list[RunFigures] = []
     with child_server("real", 0, args.latency) as url, tempfile.TemporaryDirectory() as cache:
         figures.extend(
             asyncio.run(one_run(
