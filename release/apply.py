@@ -17,7 +17,7 @@ from release.fsutil import FileChange, read_text_exact
 from release.manifest.load import LoadedManifest, parse_manifest
 from release.manifest.model import Component, Manifest
 from release.manifest.write import set_scalar
-from release.pins import locate, rewrite
+from release.pins import locate_all, rewrite
 from release.versioning import Digest, Version
 
 
@@ -29,6 +29,7 @@ class Update:
     version: Version
     sha256: str | None = None
     digest: Digest | None = None
+    commit: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +52,14 @@ def plan_updates(root: Path, loaded: LoadedManifest, updates: Sequence[Update]) 
         component = loaded.manifest.component(update.component)
         if component is None:
             raise InvalidInput(f"{filename}: no component {update.component!r}")
+        if update.commit is not None:
+            if component.commit is None:
+                raise InvalidInput(
+                    f"{filename}: component {update.component!r} has no commit to set; "
+                    "add the key first"
+                )
+            text = set_scalar(text, manifest_key(update.component, "commit"), update.commit,
+                              filename=filename)
         text = set_scalar(text, manifest_key(update.component, "version"), update.version,
                           filename=filename)
         if update.sha256 is not None:
@@ -113,13 +122,13 @@ def _read(root: Path, relative: str) -> str:
 
 def _check_pins(component: Component, texts: dict[str, str]) -> None:
     for pin in component.pins:
-        found = locate(texts[pin.file], pin)
         expected = component.render(pin)
-        if found.value != expected:
-            raise PinError(
-                f"{pin.file}:{found.line}: {pin.describe()} reads back as {found.value!r} "
-                f"after writing {expected!r}"
-            )
+        for found in locate_all(texts[pin.file], pin):
+            if found.value != expected:
+                raise PinError(
+                    f"{pin.file}:{found.line}: {pin.describe()} reads back as {found.value!r} "
+                    f"after writing {expected!r}"
+                )
 
 
 def unified_diff(changes: Sequence[FileChange]) -> str:

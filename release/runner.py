@@ -19,6 +19,7 @@ from release.errors import InvalidInput
 from release.manifest.model import Component, Manifest, UpstreamKind
 from release.upstream.checksums import archive_sha256
 from release.upstream.errors import UpstreamError
+from release.upstream.github import tag_commit
 from release.upstream.interface import Fetcher, Source
 from release.upstream.registry import image_digest, registry_for
 from release.upstream.sources import Endpoints, source_for
@@ -122,6 +123,16 @@ async def resolve_update(
     """
     sha256: str | None = None
     digest: Digest | None = None
+    commit: str | None = None
+    try:
+        if component.commit is not None:
+            commit = await tag_commit(
+                fetcher, repo=component.upstream.repo,
+                tag=component.versioning.tag_for(version), api_url=endpoints.github_api_url,
+            )
+    except UpstreamError as exc:
+        raise type(exc)(f"{version} found, but its commit could not be fetched: "
+                        f"{exc.message}") from None
     try:
         if component.archive is not None:
             sha256 = await archive_sha256(
@@ -142,4 +153,5 @@ async def resolve_update(
     except UpstreamError as exc:
         raise type(exc)(f"{version} found, but its image digest could not be fetched: "
                         f"{exc.message}") from None
-    return Update(component=component.name, version=version, sha256=sha256, digest=digest)
+    return Update(component=component.name, version=version, sha256=sha256, digest=digest,
+                  commit=commit)

@@ -21,12 +21,14 @@ from release.errors import PinError
 from release.fsutil import read_text_exact
 from release.manifest.load import make_yaml
 from release.manifest.model import Component, Manifest, Pin, PinKind
-from release.pins import locate, scan_dockerfile
+from release.pins import locate_all, scan_dockerfile
+from release.pins.actions import action_uses
 from release.pins.interface import split_image_ref
 
 MANIFEST = "versions.yaml"
 VERSION_LIKE_NAME = re.compile(r".*_(VERSION|SHA256|SHA512|DIGEST|TAG)")
 VERSION_LIKE_VALUE = re.compile(r"v?\d+\.\d+")
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 COMPOSE_FILE = re.compile(r"(docker-)?compose([.-][\w-]+)?\.ya?ml")
 
 
@@ -92,6 +94,7 @@ def verify_tree(root: Path, manifest: Manifest) -> VerifyReport:
             checked += 1
             findings.extend(_check_pin(component, pin, files))
     scanned = _scan_images(root, manifest, files, findings)
+    scanned |= _scan_workflows(root, manifest, files, findings)
     return VerifyReport(
         problems=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.message))),
         pins_checked=checked,
@@ -127,7 +130,7 @@ def _check_pin(component: Component, pin: Pin, files: _Files) -> Iterable[Findin
         )
         return
     try:
-        found = locate(text, pin)
+        sites = locate_all(text, pin)
     except PinError as exc:
         yield Finding(
             kind=FindingKind.BROKEN_PIN, file=pin.file, line=0, component=component.name,
@@ -138,13 +141,14 @@ def _check_pin(component: Component, pin: Pin, files: _Files) -> Iterable[Findin
         expected = component.render(pin)
     except KeyError:
         return  # the missing checksum or digest is reported once by _check_values
-    if found.value != expected:
-        yield Finding(
-            kind=FindingKind.DRIFT, file=pin.file, line=found.line, component=component.name,
-            expected=expected, found=found.value,
-            message=f"{component.name}: {pin.describe()}: expected {expected!r}, "
-            f"found {found.value!r}",
-        )
+    for found in sites:
+        if found.value != expected:
+            yield Finding(
+                kind=FindingKind.DRIFT, file=pin.file, line=found.line, component=component.name,
+                expected=expected, found=found.value,
+                message=f"{component.name}: {pin.describe()}: expected {expected!r}, "
+                f"found {found.value!r}",
+            )
 
 
 def _claims(manifest: Manifest) -> dict[str, list[Pin]]:
@@ -185,6 +189,40 @@ def _scan_images(root: Path, manifest: Manifest, files: _Files, out: list[Findin
             if text is not None:
                 scanned.add(relative)
                 out.extend(_scan_compose(relative, text, claims.get(relative, [])))
+    return scanned
+
+
+def _scan_workflows(root: Path, manifest: Manifest, files: _Files, out: list[Finding]) -> set[str]:
+    """Every third-party `uses:` in `.github/workflows` is pinned by SHA and claimed."""
+    claims = _claims(manifest)
+    workflows = root / ".github" / "workflows"
+    scanned: set[str] = set()
+    if not workflows.is_dir():
+        return scanned
+    for path in sorted([*workflows.glob("*.yml"), *workflows.glob("*.yaml")]):
+        relative = path.relative_to(root).as_posix()
+        text = files.get(relative)
+        if text is None:
+            continue
+        scanned.add(relative)
+        claimed = {
+            (p.action or "").lower() for p in claims.get(relative, [])
+            if p.kind is PinKind.GITHUB_ACTION
+        }
+        for line, action, ref, version in action_uses(text):
+            if action.startswith(("./", "docker://")):
+                continue  # a local action, or an image (pinned like any other image)
+            if not COMMIT_SHA.fullmatch(ref) or version is None:
+                out.append(Finding(
+                    kind=FindingKind.UNPINNED_BASE, file=relative, line=line,
+                    message=f"uses: {action}@{ref}: pin it by full commit SHA with the version "
+                    "as a comment (uses: owner/repo@<40 hex> # vX.Y.Z)",
+                ))
+            if action.lower() not in claimed:
+                out.append(Finding(
+                    kind=FindingKind.UNMANAGED, file=relative, line=line,
+                    message=f"uses: {action} is not claimed by any component in versions.yaml",
+                ))
     return scanned
 
 

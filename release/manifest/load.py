@@ -60,11 +60,17 @@ IMAGE_REPOSITORY = re.compile(
 )
 REL_PATH = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 URL_RE = re.compile(r"(https?|git|ssh|file)://\S+")
+COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+DEFAULT_VALUES = {
+    PinKind.DOCKERFILE_FROM: "{image_tag}@{digest}",
+    PinKind.COMPOSE_IMAGE: "{image_tag}@{digest}",
+    PinKind.GITHUB_ACTION: "{commit} # {tag}",
+}
 
 TOP_KEYS = ("schema", "release", "components")
 COMPONENT_KEYS = (
     "description", "services", "version", "versioning", "upstream", "policy", "archive",
-    "image", "hold", "pins",
+    "image", "hold", "commit", "pins",
 )
 VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
@@ -73,7 +79,9 @@ ARCHIVE_KEYS = ("url", "sha256", "checksum")
 CHECKSUM_KEYS = ("kind", "url", "asset")
 IMAGE_KEYS = ("repository", "tag", "digest")
 HOLD_KEYS = ("reason", "until")
-PIN_KEYS = ("kind", "file", "value", "name", "image", "stage", "service", "key", "marker")
+PIN_KEYS = (
+    "kind", "file", "value", "name", "image", "stage", "service", "key", "marker", "action",
+)
 
 # Which selector keys each pin kind needs (required, optional).
 PIN_SELECTORS: dict[PinKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -83,6 +91,7 @@ PIN_SELECTORS: dict[PinKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     PinKind.COMPOSE_IMAGE: (("service",), ()),
     PinKind.YAML_KEY: (("key",), ()),
     PinKind.MARKER: (("marker",), ()),
+    PinKind.GITHUB_ACTION: (("action",), ()),
 }
 UPSTREAM_FIELDS: dict[UpstreamKind, tuple[str, ...]] = {
     UpstreamKind.GITHUB_RELEASES: ("repo",),
@@ -392,6 +401,10 @@ class _Validator:
         archive = self.archive(node, path)
         image = self.image(node, path)
         hold = self.hold(node, path)
+        commit = self.matching(
+            node, "commit", path, COMMIT_RE, "a full git commit SHA (40 lowercase hex digits)",
+            required=False,
+        )
         pins = self.pins(node, path)
         if len(self.problems) != before:
             return None
@@ -402,7 +415,7 @@ class _Validator:
         component = Component(
             name=name, description=description, services=services, version=Version(version),
             versioning=versioning, upstream=upstream, policy=policy, archive=archive,
-            image=image, hold=hold, pins=pins, line=line,
+            image=image, hold=hold, commit=commit, pins=pins, line=line,
         )
         self.check_pin_values(component, path)
         return component
@@ -656,7 +669,7 @@ class _Validator:
             self.problem(self.key_line(m, "file"), f"{path}.file", "must not contain '..'")
         value = self.template(m, "value", path, VALUE_FIELDS, required=False)
         selectors: dict[str, str | None] = {}
-        for key in ("name", "image", "stage", "service", "key", "marker"):
+        for key in ("name", "image", "stage", "service", "key", "marker", "action"):
             selectors[key] = self.string(m, key, path, required=False)
         if kind is not None:
             required, optional = PIN_SELECTORS[kind]
@@ -675,7 +688,7 @@ class _Validator:
         if len(self.problems) != before or kind is None or file is None:
             return None
         if value is None:
-            value = "{image_tag}@{digest}" if kind in IMAGE_PIN_KINDS else "{version}"
+            value = DEFAULT_VALUES.get(kind, "{version}")
         return Pin(kind=kind, file=file, value=value, line=self.node_line(m, 0), **selectors)
 
     def check_pin_values(self, component: Component, path: str) -> None:
@@ -688,11 +701,11 @@ class _Validator:
             if "sha256" in missing and component.archive is not None:
                 continue  # likewise a missing checksum
             if missing:
-                need = {"sha256": "an 'archive'", "digest": "an 'image' with a digest",
-                        "image_tag": "an 'image'"}.get(missing[0], missing[0])
+                need = {"sha256": "'archive'", "digest": "'image' with a digest",
+                        "image_tag": "'image'", "commit": "'commit'"}.get(missing[0], missing[0])
                 self.problem(
                     pin.line, f"{path}.pins[{index}].value",
-                    f"uses {{{missing[0]}}} but the component has no {need}",
+                    f"uses {{{missing[0]}}} but the component declares no {need}",
                 )
             if pin.kind in IMAGE_PIN_KINDS and component.image is None:
                 self.problem(
@@ -706,7 +719,7 @@ class _Validator:
         for component in components:
             for pin in component.pins:
                 key = (pin.file, pin.kind.value, pin.name or pin.image or pin.service or pin.key
-                       or pin.marker or "", pin.stage or "")
+                       or pin.marker or pin.action or "", pin.stage or "")
                 other = seen.get(key)
                 if other is not None and other != component.name:
                     self.problem(

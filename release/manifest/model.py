@@ -55,10 +55,11 @@ class PinKind(StrEnum):
     COMPOSE_IMAGE = "compose-image"
     YAML_KEY = "yaml-key"
     MARKER = "marker"
+    GITHUB_ACTION = "github-action"
 
 
 # The fields a pin's `value` template may use; see `Component.values`.
-VALUE_FIELDS = ("version", "tag", "major", "minor", "sha256", "digest", "image_tag")
+VALUE_FIELDS = ("version", "tag", "major", "minor", "sha256", "digest", "image_tag", "commit")
 IMAGE_PIN_KINDS = (PinKind.DOCKERFILE_FROM, PinKind.COMPOSE_IMAGE)
 
 
@@ -144,7 +145,8 @@ class Pin:
     `file` is relative to the repository root. Which selector is set depends on `kind`:
     `name` (Dockerfile ARG/ENV), `image` (Dockerfile FROM, the repository without tag),
     `stage` (optional, the `AS` name of a FROM or the stage an ARG/ENV is in), `service`
-    (compose), `key` (dotted YAML key path), `marker` (the comment text that marks a line).
+    (compose), `key` (dotted YAML key path), `marker` (the comment text that marks a line),
+    `action` (a GitHub Action `owner/repo`: every `uses:` of it in the workflow file).
     `value` is a template over `VALUE_FIELDS`. `line` is where the pin is declared in the
     manifest, for messages.
     """
@@ -158,10 +160,12 @@ class Pin:
     service: str | None = None
     key: str | None = None
     marker: str | None = None
+    action: str | None = None
     line: int = 0
 
     def describe(self) -> str:
-        selector = self.name or self.image or self.service or self.key or self.marker or ""
+        selector = (self.name or self.image or self.service or self.key or self.marker
+                    or self.action or "")
         stage = f" (stage {self.stage})" if self.stage else ""
         return f"{self.kind.value} {selector}{stage}".strip()
 
@@ -178,6 +182,7 @@ class Component:
     archive: Archive | None = None
     image: Image | None = None
     hold: Hold | None = None
+    commit: str | None = None  # the git commit of the pinned tag (GitHub Actions)
     pins: tuple[Pin, ...] = ()
     line: int = 0
 
@@ -196,6 +201,8 @@ class Component:
         }
         if self.archive is not None and self.archive.sha256 is not None:
             values["sha256"] = self.archive.sha256
+        if self.commit is not None:
+            values["commit"] = self.commit
         if self.image is not None:
             values["image_tag"] = self.image.tag.replace("{version}", self.version)
             if self.image.digest is not None:

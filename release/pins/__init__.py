@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from release.errors import PinError
 from release.manifest.model import IMAGE_PIN_KINDS, Pin, PinKind
+from release.pins.actions import action_sites, check_action_value
 from release.pins.dockerfile import Instruction, Keyword, from_site, pair_site, scan_dockerfile
 from release.pins.interface import (
     ImageRef,
@@ -34,6 +35,7 @@ __all__ = [
     "Located",
     "check_value",
     "locate",
+    "locate_all",
     "rewrite",
     "scan_dockerfile",
     "split_image_ref",
@@ -49,8 +51,20 @@ _SITES: dict[PinKind, Callable[[str, Pin], Site]] = {
 }
 
 
+def _sites(text: str, pin: Pin) -> list[Site]:
+    """Every site of `pin`: exactly one, except a `github-action` pin (every use, at least one)."""
+    if pin.kind is PinKind.GITHUB_ACTION:
+        return action_sites(text, pin)
+    return [_SITES[pin.kind](text, pin)]
+
+
 def _site(text: str, pin: Pin) -> Site:
-    return _SITES[pin.kind](text, pin)
+    return _sites(text, pin)[0]
+
+
+def locate_all(text: str, pin: Pin) -> list[Located]:
+    """Every place `pin`'s value is written (one for every kind but `github-action`)."""
+    return [site.located for site in _sites(text, pin)]
 
 
 def locate(text: str, pin: Pin) -> Located:
@@ -74,6 +88,8 @@ def check_value(pin: Pin, value: str) -> str:
             return check_image_value(value)
         if pin.kind is PinKind.MARKER:
             return check_marker_value(value)
+        if pin.kind is PinKind.GITHUB_ACTION:
+            return check_action_value(value)
         return check_safe_value(value)
     except UnsafeValueError as exc:
         raise UnsafeValueError(f"{pin.file}: refusing to write {pin.describe()}: {exc}") from None
@@ -87,14 +103,16 @@ def rewrite(text: str, pin: Pin, value: str) -> str:
     is located again and must hold `value`, so a rewrite can always be repeated or undone.
     """
     check_value(pin, value)
-    site = _site(text, pin)
-    if site.located.value == value:
+    sites = _sites(text, pin)
+    if all(site.located.value == value for site in sites):
         return text
-    result = site.apply(text, value)
-    again = _site(result, pin).located
-    if again.value != value:  # pragma: no cover - a safety net; every kind is tested for it
-        raise PinError(
-            f"{pin.file}:{again.line}: rewriting {pin.describe()} to {value!r} would read back "
-            f"as {again.value!r}; nothing was written"
-        )
+    result = text
+    for site in sorted(sites, key=lambda s: s.edit_start, reverse=True):
+        result = site.apply(result, value)
+    for again in locate_all(result, pin):
+        if again.value != value:  # pragma: no cover - a safety net; every kind is tested
+            raise PinError(
+                f"{pin.file}:{again.line}: rewriting {pin.describe()} to {value!r} would read "
+                f"back as {again.value!r}; nothing was written"
+            )
     return result

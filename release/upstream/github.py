@@ -294,3 +294,26 @@ async def asset_sha256(
             "not sha256:<64 lowercase hex digits>"
         )
     return hexdigest
+
+
+COMMIT_SHA_RE = re.compile(r"[0-9a-f]{40}")
+
+
+async def tag_commit(
+    fetcher: Fetcher, *, repo: str | None, tag: str, api_url: str = DEFAULT_API_URL
+) -> str:
+    """The commit SHA tag `tag` points at (annotated tags dereferenced by GitHub).
+
+    `GET {api}/repos/{repo}/commits/{tag}` with `Accept: application/vnd.github.sha` answers the
+    40-hex SHA alone, as text.
+    """
+    url = repo_url(api_url, repo, "commits", quote(tag, safe=""))
+    result = await fetcher.get(
+        url, headers={"Accept": "application/vnd.github.sha"}, max_bytes=1024
+    )
+    sha = result.text().strip()
+    if not COMMIT_SHA_RE.fullmatch(sha):
+        raise PermanentUpstreamError(
+            f"{shown_url(result.url)}: expected a 40-hex commit SHA, got {shown(sha, 60)!r}"
+        )
+    return sha

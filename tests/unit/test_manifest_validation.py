@@ -98,7 +98,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         _replace("    policy:\n", "    polcy:\n"),
         ["versions.yaml:13: components.kamailio.polcy: unknown key; did you mean 'policy'? "
          "valid keys: description, services, version, versioning, upstream, policy, archive, "
-         "image, hold, pins"],
+         "image, hold, commit, pins"],
     ),
     (
         "missing-version",
@@ -196,7 +196,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         _replace("kind: dockerfile-arg", "kind: dockerfile-argument"),
         ["versions.yaml:20: components.kamailio.pins[0].kind: 'dockerfile-argument' is not a "
          "valid kind (did you mean 'dockerfile-arg'?); valid: dockerfile-arg, dockerfile-env, "
-         "dockerfile-from, compose-image, yaml-key, marker"],
+         "dockerfile-from, compose-image, yaml-key, marker, github-action"],
     ),
     (
         "pin-missing-selector",
@@ -222,7 +222,7 @@ CASES: list[tuple[str, str, list[str]]] = [
                  '{kind: dockerfile-arg, file: images/kamailio/Dockerfile, name: X_SHA256, '
                  'value: "{sha256}"}'),
         ["versions.yaml:37: components.debian.pins[0].value: uses {sha256} but the component "
-         "has no an 'archive'"],
+         "declares no 'archive'"],
     ),
     (
         "empty-pins",
