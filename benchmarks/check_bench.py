@@ -115,22 +115,28 @@ def serve_synthetic(server: UpstreamServer, count: int) -> None:
 async def one_run(
     label: str, manifest: Manifest, endpoints: Endpoints, settings: FetchSettings,
     cache_dir: Path, routing_to: str | None, server_url: str,
-    floor: Callable[[dict[str, int]], float],
+    floor: Callable[[dict[str, int]], float], *, verbose: bool = False,
 ) -> RunFigures:
     httpx.get(f"{server_url}/__reset")
     transport: httpx.AsyncBaseTransport | None = None
     if routing_to is not None:
-        from fake_world import HostRoutingTransport  # type: ignore[import-not-found]
+        from fake_world import HostRoutingTransport
 
         transport = HostRoutingTransport(httpx.AsyncHTTPTransport(), routing_to)
     client = httpx.AsyncClient(transport=transport, timeout=settings.timeout(), trust_env=False)
     async with client:
+        # One untimed request first: it pays the one-time lazy imports of the async stack
+        # (anyio's backend, httpcore's connection classes), which are not part of checking.
+        async with httpx.AsyncClient(trust_env=False) as warmup:
+            await warmup.get(f"{server_url}/__stats")
         fetcher = HttpFetcher(client, settings=settings, github=GitHubAuth(
             api_url=endpoints.github_api_url), cache=HttpCache(cache_dir))
         start = time.perf_counter()
         outcome = await run_check(manifest, fetcher, today=TODAY, endpoints=endpoints)
         wall = time.perf_counter() - start
     per_host: dict[str, int] = httpx.get(f"{server_url}/__stats").json()
+    if verbose:
+        print(f"{label}: requests per host {per_host}", file=sys.stderr)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return RunFigures(
         label=label, wall=wall, requests=fetcher.stats.requests,
@@ -168,9 +174,9 @@ def serve(kind: str, count: int, latency: float) -> int:
             serve_synthetic(server, count)
             add_stats_routes(server, lambda _: "api")
         else:
-            from fake_world import World
+            from fake_world import FakeWorld
 
-            World().install(server)
+            FakeWorld().install(server)
             add_stats_routes(server, lambda path: path.split("/")[1])
         server.latency = latency
         print(server.url, flush=True)
@@ -227,7 +233,7 @@ def real(args: argparse.Namespace) -> list[RunFigures]:
         figures.extend(
             asyncio.run(one_run(
                 label, manifest, Endpoints(), settings, Path(cache), url, url,
-                lambda hosts: floor_of(hosts, args.latency, args.per_host, 4),
+                lambda hosts: floor_of(hosts, args.latency, args.per_host, 4), verbose=True,
             ))
             for label in ("real cold", "real warm")
         )

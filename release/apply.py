@@ -16,7 +16,7 @@ from release.errors import InvalidInput, PinError, ProblemsFound
 from release.fsutil import FileChange, read_text_exact
 from release.manifest.load import LoadedManifest, parse_manifest
 from release.manifest.model import Component, Manifest
-from release.manifest.write import set_scalar
+from release.manifest.write import set_scalars
 from release.pins import locate_all, rewrite
 from release.versioning import Digest, Version
 
@@ -46,38 +46,31 @@ def manifest_key(component: str, *keys: str) -> str:
 
 def plan_updates(root: Path, loaded: LoadedManifest, updates: Sequence[Update]) -> Plan:
     """Compute every file change for `updates`; raises before anything could be written."""
-    text = loaded.text
     filename = loaded.path.name
+    edits: dict[str, str] = {}
     for update in updates:
         component = loaded.manifest.component(update.component)
         if component is None:
             raise InvalidInput(f"{filename}: no component {update.component!r}")
+        edits[manifest_key(update.component, "version")] = update.version
+        missing = None
         if update.commit is not None:
-            if component.commit is None:
-                raise InvalidInput(
-                    f"{filename}: component {update.component!r} has no commit to set; "
-                    "add the key first"
-                )
-            text = set_scalar(text, manifest_key(update.component, "commit"), update.commit,
-                              filename=filename)
-        text = set_scalar(text, manifest_key(update.component, "version"), update.version,
-                          filename=filename)
+            missing = "commit" if component.commit is None else None
+            edits[manifest_key(update.component, "commit")] = update.commit
         if update.sha256 is not None:
             if component.archive is None or component.archive.sha256 is None:
-                raise InvalidInput(
-                    f"{filename}: component {update.component!r} has no archive.sha256 to set; "
-                    "add the key first"
-                )
-            text = set_scalar(text, manifest_key(update.component, "archive", "sha256"),
-                              update.sha256, filename=filename)
+                missing = "archive.sha256"
+            edits[manifest_key(update.component, "archive", "sha256")] = update.sha256
         if update.digest is not None:
             if component.image is None or component.image.digest is None:
-                raise InvalidInput(
-                    f"{filename}: component {update.component!r} has no image.digest to set; "
-                    "add the key first"
-                )
-            text = set_scalar(text, manifest_key(update.component, "image", "digest"),
-                              update.digest, filename=filename)
+                missing = "image.digest"
+            edits[manifest_key(update.component, "image", "digest")] = update.digest
+        if missing is not None:
+            raise InvalidInput(
+                f"{filename}: component {update.component!r} has no {missing} to set; "
+                "add the key first"
+            )
+    text = set_scalars(loaded.text, edits, filename=filename)
     try:
         manifest = parse_manifest(text, filename)
     except ProblemsFound as exc:  # the update itself made the manifest invalid

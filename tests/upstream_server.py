@@ -37,6 +37,12 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 
+class _Server(ThreadingHTTPServer):
+    # A check opens ~20 connections at once; socketserver's listen backlog of 5 drops the SYNs
+    # beyond it and the client retransmits a second later.
+    request_queue_size = 128
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply:
     """One canned response."""
@@ -115,7 +121,7 @@ class UpstreamServer:
     # Lifecycle
 
     def start(self) -> Self:
-        httpd = ThreadingHTTPServer((self._host, 0), _make_handler(self))
+        httpd = _Server((self._host, 0), _make_handler(self))
         httpd.daemon_threads = True
         httpd.block_on_close = False
         if self._tls is not None:

@@ -9,12 +9,12 @@ when it replaces an unquoted scalar, so it reads back as written.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 from ruamel.yaml.error import YAMLError
 
 from release.manifest.load import make_yaml
-from release.manifest.model import Pin, PinKind
-from release.pins import locate
+from release.pins.yamlfile import yaml_key_spans
 
 
 def reads_as_string(value: str) -> bool:
@@ -28,8 +28,15 @@ def reads_as_string(value: str) -> bool:
 
 def set_scalar(text: str, key_path: str, value: str, *, filename: str = "versions.yaml") -> str:
     """Return `text` with the scalar at dotted `key_path` replaced by `value`."""
-    pin = Pin(kind=PinKind.YAML_KEY, file=filename, value="{version}", key=key_path)
-    found = locate(text, pin)
-    quoted = found.start > 0 and text[found.start - 1] in "\"'"
-    new = value if quoted or reads_as_string(value) else f'"{value}"'
-    return text[: found.start] + new + text[found.end :]
+    return set_scalars(text, {key_path: value}, filename=filename)
+
+
+def set_scalars(text: str, edits: Mapping[str, str], *, filename: str = "versions.yaml") -> str:
+    """Return `text` with the scalar at each dotted key path replaced (one parse for all)."""
+    spans = yaml_key_spans(text, list(edits), file=filename)
+    for key in sorted(edits, key=lambda k: spans[k].start, reverse=True):
+        found, value = spans[key], edits[key]
+        quoted = found.start > 0 and text[found.start - 1] in "\"'"
+        new = value if quoted or reads_as_string(value) else f'"{value}"'
+        text = text[: found.start] + new + text[found.end :]
+    return text

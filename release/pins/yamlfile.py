@@ -213,3 +213,19 @@ def yaml_key_site(text: str, pin: Pin) -> Site:
         line=scalar.line, start=scalar.start, end=scalar.end, value=text[scalar.start : scalar.end]
     )
     return Site(located=located, edit_start=scalar.start, edit_end=scalar.end)
+
+
+def yaml_key_spans(text: str, keys: list[str], *, file: str) -> dict[str, Located]:
+    """Where the scalar at each dotted key path is written, parsing `text` once.
+
+    For editing many scalars of one document (the manifest) without re-parsing it per key.
+    """
+    doc = _load(text, file)
+    spans: dict[str, Located] = {}
+    for key in keys:
+        scalar = _scalar(doc, key.split("."), text=text, file=file, what=f"key {key}")
+        spans[key] = Located(
+            line=scalar.line, start=scalar.start, end=scalar.end,
+            value=text[scalar.start : scalar.end],
+        )
+    return spans

@@ -42,8 +42,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import email.utils
 import hashlib
+import heapq
+import itertools
 import json
 import logging
 import random
@@ -249,6 +252,47 @@ class _Answer:
     sha256: str | None = None
 
 
+# How many requests the current task (one component's check) has sent: a task that is already
+# part-way through a chain of dependent requests (next pages, token, digest, checksum) gets the
+# next free slot of a host before tasks that have not started, which shortens the whole run.
+_SENT_IN_TASK: contextvars.ContextVar[int] = contextvars.ContextVar("_SENT_IN_TASK", default=0)
+
+
+class _PrioritySlots:
+    """A per-host semaphore whose waiters are woken lowest priority value first, then FIFO."""
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, priority: int) -> AsyncIterator[None]:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+        else:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiters, (priority, next(self._order), future))
+            try:
+                await future
+            except asyncio.CancelledError:
+                if future.done() and not future.cancelled():
+                    self._release()  # a slot was handed over as we were cancelled: pass it on
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._free += 1
+
+
 class HttpFetcher:
     """The `Fetcher` every source uses. It does not own `client`; `open_fetcher` does.
 
@@ -277,7 +321,7 @@ class HttpFetcher:
         self._jitter = jitter
         self.stats = FetchStats()
         self._global = asyncio.Semaphore(self.settings.global_limit)
-        self._hosts: dict[tuple[str, str, int], asyncio.Semaphore] = {}
+        self._hosts: dict[tuple[str, str, int], _PrioritySlots] = {}
 
     # The Fetcher protocol
 
@@ -532,10 +576,10 @@ class HttpFetcher:
 
     # One request
 
-    def _slots(self, url: str) -> asyncio.Semaphore:
+    def _slots(self, url: str) -> _PrioritySlots:
         origin = _origin(url) or ("", url, 0)
         if origin not in self._hosts:
-            self._hosts[origin] = asyncio.Semaphore(self.settings.per_host_limit)
+            self._hosts[origin] = _PrioritySlots(self.settings.per_host_limit)
         return self._hosts[origin]
 
     async def _send(
@@ -548,7 +592,9 @@ class HttpFetcher:
         ok: tuple[int, ...],
         digest: bool,
     ) -> _Answer:
-        async with self._slots(url), self._global:
+        sent_before = _SENT_IN_TASK.get()
+        _SENT_IN_TASK.set(sent_before + 1)
+        async with self._slots(url).hold(-sent_before), self._global:
             request = self._client.build_request(
                 method, url, headers=headers, timeout=self.settings.timeout()
             )
