@@ -35,8 +35,9 @@ def _detail(result: CheckResult) -> str:
 
 def check_table(results: Sequence[CheckResult]) -> Table:
     table = Table(title="Upstream check", title_justify="left")
-    for column in ("component", "pinned", "candidate", "newest beyond policy", "status", "notes"):
-        table.add_column(column, overflow="fold")
+    for column in ("component", "pinned", "candidate", "beyond policy", "status"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("notes", overflow="fold")
     for r in results:
         table.add_row(
             r.component, r.pinned, r.candidate or "", r.newest or "",
@@ -129,4 +130,8 @@ def commit_message(manifest: Manifest, updates: Sequence[Update]) -> str:
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=False)
+    """The console of human output: stderr; wide when it is a log, not a terminal."""
+    console = Console(stderr=True, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(stderr=True, highlight=False, soft_wrap=False, width=200)
+    return console
