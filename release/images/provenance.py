@@ -1,0 +1,74 @@
+"""Where a build comes from: the git commit (and whether the tree matches it), the source URL
+and the creation time. Read once by the CLI and passed into the pure plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import git
+
+from release.errors import InvalidInput
+from release.images.plan import IMAGES_DIR, Provenance
+
+UNKNOWN_REVISION = "unknown"
+MANIFEST = "versions.yaml"
+_USERINFO = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+
+
+def read_provenance(
+    root: Path,
+    environ: Mapping[str, str],
+    *,
+    source: str | None = None,
+    now: dt.datetime | None = None,
+) -> Provenance:
+    """The commit of `root`'s repository, dirty when `versions.yaml` or `images/` differ from it.
+
+    Outside a git repository the revision is `unknown` (fine for a plan or a local build; a push
+    refuses it). `source` defaults to the GitHub Actions repository URL, else to the `origin`
+    remote (without any credentials written in it). `created` is `SOURCE_DATE_EPOCH` when set
+    (reproducible builds), else now.
+    """
+    revision, dirty, remote = UNKNOWN_REVISION, False, None
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        repo = None
+    if repo is not None and repo.head.is_valid():
+        revision = repo.head.commit.hexsha
+        work = Path(repo.working_tree_dir or root).resolve()
+        paths = [
+            (root.resolve() / p).relative_to(work).as_posix() for p in (MANIFEST, IMAGES_DIR)
+        ]
+        dirty = any(repo.is_dirty(untracked_files=True, path=p) for p in paths)
+        remote = _origin_url(repo)
+    if source is None:
+        server, repository = environ.get("GITHUB_SERVER_URL"), environ.get("GITHUB_REPOSITORY")
+        source = f"{server.rstrip('/')}/{repository}" if server and repository else remote
+    return Provenance(
+        revision=revision, dirty=dirty, source=source, created=_created(environ, now)
+    )
+
+
+def _origin_url(repo: git.Repo) -> str | None:
+    try:
+        url = repo.remotes["origin"].url
+    except (IndexError, KeyError, ValueError):
+        return None
+    return _USERINFO.sub(r"\g<scheme>", url)
+
+
+def _created(environ: Mapping[str, str], now: dt.datetime | None) -> str:
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            moment = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise InvalidInput(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp") from None
+    else:
+        moment = now or dt.datetime.now(tz=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
