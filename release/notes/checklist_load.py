@@ -1,0 +1,438 @@
+"""Read `checklists/*.yaml`, then validate them into a `Checklist`.
+
+Every problem in every file is collected with its file, line and key path and raised together
+as one `ProblemsFound`: unknown keys, phases, services, components, images, bump kinds and
+placeholders, duplicate ids, missing steps. A file looks like:
+
+```yaml
+items:
+  - id: database-backup
+    phase: backup
+    title: Back up the Database and check that the backup restores
+    services: [database]
+    when: {services: [database]}
+    steps:
+      - do: Dump every database.
+        run: docker compose exec -T postgres pg_dumpall --globals-only > globals.sql
+```
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+from release.errors import InvalidInput, Problem, ProblemsFound
+from release.manifest.load import parse_yaml, read_text
+from release.manifest.model import Service
+from release.notes.checklist import (
+    PLACEHOLDER,
+    Checklist,
+    Condition,
+    Item,
+    Notice,
+    NoticeWhen,
+    Phase,
+    Step,
+    placeholder_error,
+)
+from release.notes.diff import ChangeKind
+
+E = TypeVar("E", bound=str)
+
+TOP_KEYS = ("items",)
+ITEM_KEYS = (
+    "id", "phase", "title", "services", "when", "why", "notice", "downtime", "irreversible",
+    "steps",
+)
+ITEM_REQUIRED = ("id", "phase", "title", "services", "when", "steps")
+CONDITION_KEYS = ("always", "components", "bump", "services", "images", "base-image", "any",
+                  "unless")
+NOTICE_KEYS = ("when", "text")
+STEP_KEYS = ("do", "run")
+ITEM_ID = re.compile(r"[a-z][a-z0-9-]{1,60}")
+ALL_SERVICES = "all"
+
+
+def load_checklist(
+    directory: Path, *, components: Iterable[str], images: Iterable[str]
+) -> Checklist:
+    """Every `*.yaml` file of `directory`, in name order, validated against the known names."""
+    if not directory.is_dir():
+        raise InvalidInput(f"{directory}: no checklist directory")
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise InvalidInput(f"{directory}: no checklist files (*.yaml)")
+    sources = [(f"{directory.name}/{path.name}", read_text(path)) for path in files]
+    return parse_checklists(sources, components=components, images=images)
+
+
+def parse_checklists(
+    sources: Iterable[tuple[str, str]], *, components: Iterable[str], images: Iterable[str]
+) -> Checklist:
+    """Validate (filename, text) pairs; raises `ProblemsFound` listing every problem."""
+    known_components = frozenset(components)
+    known_images = frozenset(images)
+    problems: list[Problem] = []
+    items: list[Item] = []
+    seen: dict[str, str] = {}
+    for filename, text in sources:
+        try:
+            doc = parse_yaml(text, filename)
+        except ProblemsFound as exc:
+            problems.extend(exc.problems)
+            continue
+        validator = _Validator(filename, known_components, known_images)
+        for item in validator.document(doc):
+            if item.id in seen:
+                validator.problem(
+                    item.line, f"items.{item.id}.id",
+                    f"duplicate id {item.id!r} (first defined in {seen[item.id]})",
+                )
+                continue
+            seen[item.id] = f"{filename}:{item.line}"
+            items.append(item)
+        problems.extend(validator.problems)
+    if problems:
+        count = len(problems)
+        raise ProblemsFound(
+            f"the checklist has {count} problem{'s' if count != 1 else ''}; nothing was rendered",
+            sorted(problems, key=lambda p: (p.file, p.line)),
+            hint="phases, services, bump kinds and condition keys are listed in "
+            "release/notes/checklist.py",
+        )
+    return Checklist(items=tuple(items))
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+class _Validator:
+    """Walks one parsed checklist file, building items and collecting located problems."""
+
+    def __init__(self, filename: str, components: frozenset[str], images: frozenset[str]) -> None:
+        self.file = filename
+        self.components = components
+        self.images = images
+        self.problems: list[Problem] = []
+
+    def problem(self, line: int, path: str, message: str) -> None:
+        self.problems.append(Problem(file=self.file, line=line, path=path, message=message))
+
+    @staticmethod
+    def key_line(node: CommentedMap, key: str) -> int:
+        try:
+            return int(node.lc.key(key)[0]) + 1
+        except (KeyError, AttributeError, TypeError):
+            return int(getattr(getattr(node, "lc", None), "line", -1)) + 1
+
+    @staticmethod
+    def node_line(node: Any, default: int) -> int:
+        lc = getattr(node, "lc", None)
+        return int(lc.line) + 1 if lc is not None else default
+
+    def mapping(self, value: Any, path: str, line: int) -> CommentedMap | None:
+        if isinstance(value, CommentedMap):
+            return value
+        self.problem(line, path, f"expected a mapping, found {_describe(value)}")
+        return None
+
+    def check_keys(
+        self, node: CommentedMap, path: str, allowed: tuple[str, ...], required: tuple[str, ...]
+    ) -> None:
+        for key in node:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.problem(
+                    self.key_line(node, key), f"{path}.{key}" if path else str(key),
+                    f"unknown key; {hint}valid keys: {', '.join(allowed)}",
+                )
+        for key in required:
+            if key not in node:
+                self.problem(self.node_line(node, 0), path, f"missing required key {key!r}")
+
+    def text(self, node: CommentedMap, key: str, path: str) -> str | None:
+        if key not in node:
+            return None
+        value = node[key]
+        if isinstance(value, str) and value.strip():
+            return str(value).strip()
+        self.problem(
+            self.key_line(node, key), f"{path}.{key}",
+            f"expected non-empty text, found {_describe(value)}",
+        )
+        return None
+
+    def names(self, node: CommentedMap, key: str, path: str) -> list[tuple[str, int]]:
+        """A list of strings (a lone string is a one-element list), each with its line."""
+        value = node[key]
+        line = self.key_line(node, key)
+        if isinstance(value, str):
+            return [(value, line)]
+        if not isinstance(value, CommentedSeq) or not value:
+            self.problem(
+                line, f"{path}.{key}", f"expected a list of names, found {_describe(value)}"
+            )
+            return []
+        result: list[tuple[str, int]] = []
+        for index, entry in enumerate(value):
+            entry_line = line
+            with contextlib.suppress(KeyError, AttributeError, TypeError, IndexError):
+                entry_line = int(value.lc.item(index)[0]) + 1
+            if isinstance(entry, str):
+                result.append((entry, entry_line))
+            else:
+                self.problem(entry_line, f"{path}.{key}[{index}]",
+                             f"expected a name, found {_describe(entry)}")
+        return result
+
+    def closed(
+        self, value: str, line: int, path: str, valid: Iterable[str], what: str
+    ) -> bool:
+        options = list(valid)
+        if value in options:
+            return True
+        close = difflib.get_close_matches(value, options, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        self.problem(line, path, f"unknown {what} {value!r}{hint}; valid: {', '.join(options)}")
+        return False
+
+    def enum_values(
+        self, node: CommentedMap, key: str, path: str, cls: type[E], what: str
+    ) -> tuple[E, ...]:
+        valid = [str(m) for m in cls.__members__.values()]  # type: ignore[attr-defined]
+        return tuple(
+            cls(v) for v, line in self.names(node, key, path)
+            if self.closed(v, line, f"{path}.{key}", valid, what)
+        )
+
+    # -- the document --------------------------------------------------------------------------
+
+    def document(self, doc: Any) -> list[Item]:
+        if doc is None:
+            self.problem(1, "", "the file is empty; expected the key 'items'")
+            return []
+        top = self.mapping(doc, "", 1)
+        if top is None:
+            return []
+        self.check_keys(top, "", TOP_KEYS, TOP_KEYS)
+        raw = top.get("items")
+        if "items" not in top:
+            return []
+        line = self.key_line(top, "items")
+        if not isinstance(raw, CommentedSeq) or not raw:
+            self.problem(line, "items", f"expected a list of items, found {_describe(raw)}")
+            return []
+        items: list[Item] = []
+        for index, entry in enumerate(raw):
+            node = self.mapping(entry, f"items[{index}]", self.node_line(entry, line))
+            if node is None:
+                continue
+            item = self.item(node, index)
+            if item is not None:
+                items.append(item)
+        return items
+
+    def item(self, node: CommentedMap, index: int) -> Item | None:
+        before = len(self.problems)
+        raw_id = node.get("id")
+        path = f"items.{raw_id}" if isinstance(raw_id, str) else f"items[{index}]"
+        line = self.node_line(node, 0)
+        self.check_keys(node, path, ITEM_KEYS, ITEM_REQUIRED)
+        item_id = self.text(node, "id", path)
+        if item_id is not None and not ITEM_ID.fullmatch(item_id):
+            self.problem(
+                self.key_line(node, "id"), f"{path}.id",
+                f"{item_id!r} is not an id (lowercase letters, digits and '-')",
+            )
+        phase: Phase | None = None
+        raw_phase = self.text(node, "phase", path)
+        if raw_phase is not None and self.closed(
+            raw_phase, self.key_line(node, "phase"), f"{path}.phase", [p.value for p in Phase],
+            "phase",
+        ):
+            phase = Phase(raw_phase)
+        title = self.text(node, "title", path)
+        if title is not None and "\n" in title:
+            self.problem(self.key_line(node, "title"), f"{path}.title",
+                         "a title is one line (it becomes a heading)")
+        services = self.services(node, path) if "services" in node else ()
+        condition = None
+        if "when" in node:
+            condition = self.condition(node["when"], f"{path}.when", self.key_line(node, "when"))
+        why = self.text(node, "why", path)
+        downtime = self.text(node, "downtime", path)
+        irreversible = self.text(node, "irreversible", path)
+        notice = self.notice(node, path) if "notice" in node else None
+        steps = self.steps(node, path) if "steps" in node else ()
+        for key in ("title", "why", "downtime", "irreversible"):
+            self.placeholders(node, key, path)
+        if len(self.problems) != before:
+            return None
+        if item_id is None or phase is None or title is None or condition is None:
+            return None  # each was reported missing by check_keys
+        return Item(
+            id=item_id, phase=phase, title=title, when=condition, steps=steps,
+            services=services, why=why, notice=notice, downtime=downtime,
+            irreversible=irreversible, file=self.file, line=line,
+        )
+
+    def services(self, node: CommentedMap, path: str) -> tuple[Service, ...]:
+        if node["services"] == ALL_SERVICES:
+            return ()
+        valid = [s.value for s in Service]
+        return tuple(
+            Service(v) for v, line in self.names(node, "services", path)
+            if self.closed(v, line, f"{path}.services", valid, "service")
+        )
+
+    def condition(self, raw: Any, path: str, line: int) -> Condition | None:
+        node = self.mapping(raw, path, line)
+        if node is None:
+            return None
+        before = len(self.problems)
+        self.check_keys(node, path, CONDITION_KEYS, ())
+        primary = [k for k in CONDITION_KEYS if k in node and k not in ("bump", "unless")]
+        if not primary:
+            self.problem(
+                self.node_line(node, line), path,
+                "a condition needs one of: always, components, services, images, base-image, any",
+            )
+        always = self.flag(node, "always", path)
+        base_image = self.flag(node, "base-image", path)
+        components: tuple[str, ...] = ()
+        if "components" in node:
+            components = tuple(
+                v for v, vline in self.names(node, "components", path)
+                if self.closed(v, vline, f"{path}.components", sorted(self.components),
+                               "component")
+            )
+        bumps: tuple[ChangeKind, ...] = ()
+        if "bump" in node:
+            if "components" not in node:
+                self.problem(self.key_line(node, "bump"), f"{path}.bump",
+                             "'bump' qualifies 'components'; add the components it applies to")
+            valid = [k.value for k in ChangeKind if k is not ChangeKind.UNCHANGED]
+            bumps = tuple(
+                ChangeKind(v) for v, vline in self.names(node, "bump", path)
+                if self.closed(v, vline, f"{path}.bump", valid, "bump kind")
+            )
+        services: tuple[Service, ...] = ()
+        if "services" in node:
+            services = self.services(node, path)
+            if not services and node["services"] == ALL_SERVICES:
+                self.problem(self.key_line(node, "services"), f"{path}.services",
+                             "a condition names services; use 'always: true' for every release")
+        images: tuple[str, ...] = ()
+        if "images" in node:
+            images = tuple(
+                v for v, vline in self.names(node, "images", path)
+                if self.closed(v, vline, f"{path}.images", sorted(self.images), "image")
+            )
+        any_of: list[Condition] = []
+        if "any" in node:
+            raw_any = node["any"]
+            any_line = self.key_line(node, "any")
+            if not isinstance(raw_any, CommentedSeq) or not raw_any:
+                self.problem(any_line, f"{path}.any",
+                             f"expected a list of conditions, found {_describe(raw_any)}")
+            else:
+                for index, sub in enumerate(raw_any):
+                    nested = self.condition(
+                        sub, f"{path}.any[{index}]", self.node_line(sub, any_line)
+                    )
+                    if nested is not None:
+                        any_of.append(nested)
+        unless = None
+        if "unless" in node:
+            unless = self.condition(node["unless"], f"{path}.unless", self.key_line(node, "unless"))
+        if len(self.problems) != before:
+            return None
+        return Condition(
+            always=always, components=components, bumps=bumps, services=services,
+            images=images, base_image=base_image, any_of=tuple(any_of), unless=unless,
+        )
+
+    def flag(self, node: CommentedMap, key: str, path: str) -> bool:
+        if key not in node:
+            return False
+        value = node[key]
+        if value is True:
+            return True
+        self.problem(self.key_line(node, key), f"{path}.{key}",
+                     f"expected true (leave the key out otherwise), found {_describe(value)}")
+        return False
+
+    def notice(self, node: CommentedMap, path: str) -> Notice | None:
+        sub = f"{path}.notice"
+        m = self.mapping(node["notice"], sub, self.key_line(node, "notice"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, NOTICE_KEYS, NOTICE_KEYS)
+        when = self.text(m, "when", sub)
+        text = self.text(m, "text", sub)
+        self.placeholders(m, "text", sub)
+        if when is not None and not self.closed(
+            when, self.key_line(m, "when"), f"{sub}.when", [w.value for w in NoticeWhen], "time"
+        ):
+            return None
+        if when is None or text is None:
+            return None
+        return Notice(when=NoticeWhen(when), text=text)
+
+    def steps(self, node: CommentedMap, path: str) -> tuple[Step, ...]:
+        sub = f"{path}.steps"
+        raw = node["steps"]
+        line = self.key_line(node, "steps")
+        if not isinstance(raw, CommentedSeq) or not raw:
+            self.problem(line, sub, f"expected a list of steps, found {_describe(raw)}")
+            return ()
+        steps: list[Step] = []
+        for index, entry in enumerate(raw):
+            spath = f"{sub}[{index}]"
+            m = self.mapping(entry, spath, self.node_line(entry, line))
+            if m is None:
+                continue
+            self.check_keys(m, spath, STEP_KEYS, ("do",))
+            text = self.text(m, "do", spath)
+            run = self.text(m, "run", spath)
+            self.placeholders(m, "do", spath)
+            self.placeholders(m, "run", spath)
+            if run is not None and "```" in run:
+                self.problem(self.key_line(m, "run"), f"{spath}.run",
+                             "commands must not contain ``` (they are rendered in a code block)")
+            if text is not None:
+                steps.append(Step(text=text, run=run))
+        return tuple(steps)
+
+    def placeholders(self, node: CommentedMap, key: str, path: str) -> None:
+        value = node.get(key)
+        if not isinstance(value, str):
+            return
+        # A block scalar (`|`, `>`) starts on the line after its key.
+        first = self.key_line(node, key) + (
+            1 if isinstance(value, LiteralScalarString | FoldedScalarString) else 0
+        )
+        for match in PLACEHOLDER.finditer(value):
+            error = placeholder_error(match.group(1), self.components)
+            if error is not None:
+                self.problem(first + value.count("\n", 0, match.start()), f"{path}.{key}", error)

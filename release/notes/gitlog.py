@@ -1,0 +1,181 @@
+"""The git edge of the release notes (gitpython): refs, commits, files at a ref, changed paths.
+
+git errors are translated here into `InvalidInput` (a ref that does not exist, no release tag to
+start from) with a hint; nothing else in the notes talks to git.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from release.errors import InvalidInput
+from release.notes.changelog import RawCommit
+
+RELEASE_TAGS = "v*"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Range:
+    """The commits `from_sha..to_sha`; the labels are what the user (or the default) named."""
+
+    from_label: str
+    from_sha: str
+    to_label: str
+    to_sha: str
+    to_date: dt.date
+
+
+def open_repository(root: Path) -> git.Repo:
+    try:
+        return git.Repo(root, search_parent_directories=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise InvalidInput(
+            f"{root}: not a git repository; the release notes read its history"
+        ) from None
+
+
+def _commit(repo: git.Repo, ref: str) -> git.Commit:
+    if ref.startswith("-"):
+        raise InvalidInput(f"{ref!r} is not a git ref")
+    try:
+        return repo.commit(ref)
+    except (git.BadName, git.BadObject, ValueError):
+        raise InvalidInput(
+            f"{ref!r} is not a commit, branch or tag of this repository",
+            hint="git tag --list 'v*' shows the release tags",
+        ) from None
+
+
+def previous_release_tag(repo: git.Repo, to: git.Commit) -> str | None:
+    """The newest `v*` tag reachable from `to`'s first parent (so a tagged `to` is skipped)."""
+    if not to.parents:
+        return None
+    try:
+        described = repo.git.describe(
+            "--tags", "--abbrev=0", f"--match={RELEASE_TAGS}", to.parents[0].hexsha
+        )
+    except git.GitCommandError:
+        return None
+    return str(described).strip() or None
+
+
+def resolve_range(repo: git.Repo, from_ref: str | None, to_ref: str | None) -> Range:
+    """Resolve `--from`/`--to`; the defaults are the last `v*` tag before `to`, and HEAD."""
+    to_label = to_ref or "HEAD"
+    to = _commit(repo, to_label)
+    if from_ref is None:
+        from_ref = previous_release_tag(repo, to)
+        if from_ref is None:
+            raise InvalidInput(
+                f"no release tag ({RELEASE_TAGS}) before {to_label}; nothing to compare with",
+                hint="name the previous release with --from REF",
+            )
+    start = _commit(repo, from_ref)
+    if not repo.is_ancestor(start, to):
+        raise InvalidInput(
+            f"{from_ref} is not an ancestor of {to_label}; the notes list the commits between them"
+        )
+    date = to.committed_datetime.astimezone(dt.UTC).date()
+    return Range(
+        from_label=from_ref, from_sha=start.hexsha, to_label=to_label, to_sha=to.hexsha,
+        to_date=date,
+    )
+
+
+def read_commits(repo: git.Repo, span: Range) -> tuple[RawCommit, ...]:
+    """Every commit of the range, newest first, merges with the commits they brought in."""
+    commits = list(repo.iter_commits(f"{span.from_sha}..{span.to_sha}"))
+    in_range = {c.hexsha for c in commits}
+    result: list[RawCommit] = []
+    for commit in commits:
+        message = _text(commit.message)
+        subject, _, body = message.partition("\n")
+        merged: tuple[str, ...] = ()
+        if len(commit.parents) > 1:
+            first, second = commit.parents[0], commit.parents[1]
+            merged = tuple(
+                c.hexsha for c in repo.iter_commits(f"{first.hexsha}..{second.hexsha}")
+                if c.hexsha in in_range
+            )
+        result.append(RawCommit(
+            sha=commit.hexsha,
+            subject=subject.strip(),
+            body=body.strip("\n"),
+            author_name=commit.author.name or "",
+            author_email=commit.author.email or "",
+            parents=tuple(p.hexsha for p in commit.parents),
+            merged=merged,
+        ))
+    return tuple(result)
+
+
+def _text(message: str | bytes) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+
+
+def read_file(repo: git.Repo, sha: str, path: str) -> str | None:
+    """The text of `path` at commit `sha`, or None when it does not exist there."""
+    try:
+        blob = repo.commit(sha).tree / path
+    except KeyError:
+        return None
+    data: bytes = blob.data_stream.read()
+    return data.decode("utf-8", "replace")
+
+
+def changed_paths(repo: git.Repo, span: Range) -> tuple[str, ...]:
+    """Paths that differ between the two ends of the range (renames count on both sides)."""
+    diffs = repo.commit(span.from_sha).diff(span.to_sha)
+    paths = {p for d in diffs for p in (d.a_path, d.b_path) if p}
+    return tuple(sorted(paths))
+
+
+_SCP_LIKE = re.compile(r"(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)")
+
+
+def web_url(remote: str) -> str | None:
+    """The https URL of a repository from its git remote (ssh, scp-like or https), or None.
+
+    Credentials in the remote URL are dropped: they must never reach the notes.
+    """
+    remote = remote.strip()
+    if remote.startswith(("https://", "http://", "ssh://", "git://")):
+        scheme, _, rest = remote.partition("://")
+        host_part, _, path = rest.partition("/")
+        host = host_part.rsplit("@", 1)[-1].split(":")[0]
+        if scheme in ("http", "https"):
+            host = host_part.rsplit("@", 1)[-1]
+    else:
+        m = _SCP_LIKE.fullmatch(remote)
+        if m is None:
+            return None
+        host, path = m.group("host"), m.group("path")
+    path = path.removesuffix("/").removesuffix(".git")
+    if not host or path.count("/") != 1:
+        return None
+    return f"https://{host}/{path}"
+
+
+def repository_url(repo: git.Repo | None, env: Mapping[str, str], given: str | None) -> str | None:
+    """Where commit and PR links point: `--repo-url`, then `DELPHI_REPOSITORY_URL`, then GitHub
+    Actions' `GITHUB_SERVER_URL`/`GITHUB_REPOSITORY`, then the `origin` remote; else no links."""
+    explicit = given or env.get("DELPHI_REPOSITORY_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    server, name = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY")
+    if server and name:
+        return f"{server.rstrip('/')}/{name}"
+    if repo is None:
+        return None
+    try:
+        origin = repo.remote("origin")
+    except ValueError:
+        return None
+    urls = list(origin.urls)
+    return web_url(urls[0]) if urls else None

@@ -1,0 +1,362 @@
+"""The release notes: inputs (read), the notes (decided, pure), Markdown (rendered).
+
+`NotesInputs` holds everything read for one release: both manifests, the commits, the paths git
+reports as changed, the checklist, the bill of materials. `decide` turns them into
+`ReleaseNotes`, plain values with every number, placeholder and selection worked out;
+`render_notes` prints them with the Jinja2 template `notes.md.j2`. Same inputs, same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from release.errors import InvalidInput, ProblemsFound
+from release.manifest.load import load_manifest, parse_manifest
+from release.manifest.model import Manifest, Service
+from release.notes import gitlog
+from release.notes.bom import Bom, bom_path, read_bom
+from release.notes.changelog import GROUP_TITLES, Changelog, RawCommit, build_changelog
+from release.notes.checklist import (
+    PHASE_TITLES,
+    SERVICE_TITLES,
+    Checklist,
+    Item,
+    NoticeWhen,
+    Phase,
+    ReleaseFacts,
+    fill,
+    select,
+)
+from release.notes.checklist_load import load_checklist
+from release.notes.diff import (
+    ChangeKind,
+    ComponentChange,
+    diff_manifests,
+    image_services,
+    touched,
+)
+from release.notes.markdown import Trusted, render
+
+MANIFEST = "versions.yaml"
+CHECKLISTS = "checklists"
+TEMPLATE = "notes.md.j2"
+OFF_CALL_PATH = frozenset({Service.SIGNOZ})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotesInputs:
+    release: str
+    previous: str | None
+    from_label: str | None
+    to_label: str
+    date: dt.date
+    old_manifest: Manifest | None
+    new_manifest: Manifest
+    commits: tuple[RawCommit, ...]
+    changed_paths: tuple[str, ...]
+    checklist: Checklist
+    bom: Bom | None
+    bom_file: str
+    repo_url: str | None
+    generated_by: str = "python -m release notes"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderedStep:
+    text: Trusted
+    run: Trusted | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderedItem:
+    number: str
+    id: str
+    title: Trusted
+    services: str
+    why: Trusted | None
+    downtime: Trusted | None
+    irreversible: Trusted | None
+    steps: tuple[RenderedStep, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseSection:
+    number: int
+    title: str
+    items: tuple[RenderedItem, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """An action-required note from the checklist (trusted prose) with the step it belongs to."""
+
+    when: NoticeWhen
+    text: Trusted
+    step: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseNotes:
+    release: str
+    previous: str | None
+    from_label: str | None
+    to_label: str
+    date: dt.date
+    action_required: bool
+    services: tuple[str, ...]
+    downtime: tuple[tuple[str, Trusted], ...]
+    risk: str
+    risk_reason: str
+    notices: tuple[Notice, ...]
+    upstream_notes: tuple[ComponentChange, ...]
+    changelog: Changelog
+    components: tuple[ComponentChange, ...]
+    unchanged: tuple[str, ...]
+    phases: tuple[PhaseSection, ...]
+    irreversible: tuple[RenderedItem, ...]
+    rollback_step: str | None
+    bom: Bom | None
+    bom_file: str
+    repo_url: str | None
+    generated_by: str
+
+    def notices_when(self, when: str) -> tuple[Notice, ...]:
+        return tuple(n for n in self.notices if n.when == when)
+
+    def commit_url(self, sha: str) -> str | None:
+        return f"{self.repo_url}/commit/{sha}" if self.repo_url else None
+
+    def pr_url(self, number: int) -> str | None:
+        return f"{self.repo_url}/pull/{number}" if self.repo_url else None
+
+
+# -- decide ------------------------------------------------------------------------------------
+
+
+def _major(version: str | None) -> str:
+    return version.split(".")[0] if version else "none"
+
+
+def placeholder_values(
+    release: str, previous: str | None, services: Sequence[Service],
+    changes: Sequence[ComponentChange],
+) -> dict[str, str]:
+    values = {
+        "release": release,
+        "previous": previous or "the previous release",
+        "services": ", ".join(SERVICE_TITLES[s] for s in services) or "none",
+    }
+    for change in changes:
+        values[f"{change.name}.old"] = change.old or "none"
+        values[f"{change.name}.new"] = change.new or "none"
+        values[f"{change.name}.old_major"] = _major(change.old)
+        values[f"{change.name}.new_major"] = _major(change.new)
+    return values
+
+
+def _render_item(item: Item, number: str, values: Mapping[str, str], default: str) -> RenderedItem:
+    def text(value: str | None) -> Trusted | None:
+        return Trusted(fill(value, values)) if value is not None else None
+
+    services = ", ".join(SERVICE_TITLES[s] for s in item.services) if item.services else default
+    return RenderedItem(
+        number=number,
+        id=item.id,
+        title=Trusted(fill(item.title, values)),
+        services=services,
+        why=text(item.why),
+        downtime=text(item.downtime),
+        irreversible=text(item.irreversible),
+        steps=tuple(
+            RenderedStep(text=Trusted(fill(s.text, values)), run=text(s.run)) for s in item.steps
+        ),
+    )
+
+
+def _steps(numbers: Sequence[str]) -> str:
+    """`step 5.1`, `steps 4.1 and 5.1`, `steps 4.1, 5.1 and 7.1`."""
+    if len(numbers) == 1:
+        return f"step {numbers[0]}"
+    return f"steps {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def decide(inputs: NotesInputs) -> ReleaseNotes:
+    """Work out everything the notes say, from the inputs alone (no I/O)."""
+    manifests = [m for m in (inputs.old_manifest, inputs.new_manifest) if m is not None]
+    changes = diff_manifests(inputs.old_manifest, inputs.new_manifest, today=inputs.date)
+    touch = touched(changes, inputs.changed_paths, image_services(manifests))
+    facts = ReleaseFacts(
+        components={c.name: c.kind for c in changes if c.kind is not ChangeKind.UNCHANGED},
+        images=frozenset(touch.images),
+        services=frozenset(touch.services),
+        base_image=any(c.base_image and c.changed for c in changes),
+    )
+    selected = select(inputs.checklist, facts)
+    values = placeholder_values(inputs.release, inputs.previous, touch.services, changes)
+    every = ", ".join(SERVICE_TITLES[s] for s in touch.services)
+
+    phases: list[PhaseSection] = []
+    rendered: list[tuple[Item, RenderedItem]] = []
+    rollback_step: str | None = None
+    for phase in Phase:
+        items = [i for i in selected if i.phase is phase]
+        if not items:
+            continue
+        number = len(phases) + 1
+        section_items = []
+        for index, item in enumerate(items, start=1):
+            ri = _render_item(item, f"{number}.{index}", values, every)
+            section_items.append(ri)
+            rendered.append((item, ri))
+        phases.append(PhaseSection(
+            number=number, title=PHASE_TITLES[phase], items=tuple(section_items)
+        ))
+        if phase is Phase.ROLLBACK:
+            rollback_step = section_items[0].number
+
+    changelog = build_changelog(inputs.commits)
+    notices = tuple(
+        Notice(when=item.notice.when, text=Trusted(fill(item.notice.text, values)),
+               step=ri.number)
+        for item, ri in rendered if item.notice is not None
+    )
+    downtime = tuple((ri.number, ri.downtime) for _, ri in rendered if ri.downtime is not None)
+    irreversible = tuple(ri for _, ri in rendered if ri.irreversible is not None)
+    # An irreversible step off the call path (SigNoz's migrations) is not what makes a release
+    # risky for operators: calls go on whatever happens to it.
+    call_path = [ri for item, ri in rendered
+                 if item.irreversible is not None and set(item.services) - OFF_CALL_PATH]
+    upstream_notes = tuple(
+        c for c in changes if c.kind in (ChangeKind.MAJOR, ChangeKind.DOWNGRADE)
+    )
+    if call_path:
+        numbers = [r.number for r in call_path]
+        risk, reason = "high", f"{_steps(numbers)} cannot be rolled back by image alone"
+    elif irreversible:
+        numbers = [r.number for r in irreversible]
+        risk, reason = "medium", (
+            f"{_steps(numbers)} cannot be rolled back by image alone, but "
+            f"{'is' if len(numbers) == 1 else 'are'} off the call path"
+        )
+    elif downtime:
+        numbers = [n for n, _ in downtime]
+        verb = "interrupts" if len(numbers) == 1 else "interrupt"
+        risk, reason = "medium", f"{_steps(numbers)} {verb} service (see Expected downtime)"
+    elif changelog.breaking or upstream_notes:
+        risk, reason = "medium", "breaking or major changes (see Action required)"
+    elif selected:
+        risk, reason = "low", "every service is replaced by image, without interruption"
+    else:
+        risk, reason = "none", "nothing in a deployment changes"
+
+    listed = tuple(c for c in changes if c.changed or c.kind is ChangeKind.HELD)
+    return ReleaseNotes(
+        release=inputs.release,
+        previous=inputs.previous,
+        from_label=inputs.from_label,
+        to_label=inputs.to_label,
+        date=inputs.date,
+        action_required=bool(selected or changelog.breaking),
+        services=tuple(SERVICE_TITLES[s] for s in touch.services),
+        downtime=downtime,
+        risk=risk,
+        risk_reason=reason,
+        notices=notices,
+        upstream_notes=upstream_notes,
+        changelog=changelog,
+        components=listed,
+        unchanged=tuple(c.name for c in changes if c.kind is ChangeKind.UNCHANGED),
+        phases=tuple(phases),
+        irreversible=irreversible,
+        rollback_step=rollback_step,
+        bom=inputs.bom,
+        bom_file=inputs.bom_file,
+        repo_url=inputs.repo_url,
+        generated_by=inputs.generated_by,
+    )
+
+
+def services_label(services: Sequence[Service]) -> str:
+    return ", ".join(SERVICE_TITLES[s] for s in services)
+
+
+def change_label(change: ComponentChange) -> str:
+    if change.kind is ChangeKind.HELD:
+        return f"held: {change.hold}"
+    label = change.kind.value
+    return f"{label}; held: {change.hold}" if change.hold else label
+
+
+def render_notes(notes: ReleaseNotes) -> str:
+    return render(
+        TEMPLATE, notes=notes, groups=notes.changelog.groups(), group_titles=GROUP_TITLES,
+        services_label=services_label, change_label=change_label,
+    )
+
+
+# -- read --------------------------------------------------------------------------------------
+
+
+def _manifest_at(repo: git.Repo, sha: str, label: str) -> Manifest | None:
+    text = gitlog.read_file(repo, sha, MANIFEST)
+    if text is None:
+        return None
+    try:
+        return parse_manifest(text, f"{label}:{MANIFEST}")
+    except ProblemsFound as exc:
+        raise ProblemsFound(
+            f"{MANIFEST} at {label} is not valid: {exc.message}", list(exc.problems),
+            hint="pass another --from/--to",
+        ) from None
+
+
+def load_checklist_for(root: Path, manifests: Sequence[Manifest]) -> Checklist:
+    components = {c.name for m in manifests for c in m.components}
+    images = {p.name for p in (root / "images").iterdir() if p.is_dir()} if (
+        root / "images").is_dir() else set()
+    images |= set(image_services(manifests))
+    return load_checklist(root / CHECKLISTS, components=components, images=images)
+
+
+def read_git_inputs(
+    root: Path, *, version: str | None, from_ref: str | None, to_ref: str | None,
+    date: dt.date | None, repo_url: str | None, env: Mapping[str, str] | None = None,
+) -> NotesInputs:
+    """Everything the notes of `from_ref..to_ref` need, read from the repository at `root`.
+
+    `versions.yaml` is read at both refs; the checklist and the bill of materials from the
+    working tree (they describe how to roll out, and what was built, for the release at hand).
+    """
+    repo = gitlog.open_repository(root)
+    span = gitlog.resolve_range(repo, from_ref, to_ref)
+    new = _manifest_at(repo, span.to_sha, span.to_label)
+    if new is None:
+        raise InvalidInput(f"{span.to_label} has no {MANIFEST}; nothing to write notes about")
+    old = _manifest_at(repo, span.from_sha, span.from_label)
+    release = version or new.release
+    checklist = load_checklist_for(root, [m for m in (old, new) if m is not None])
+    return NotesInputs(
+        release=release,
+        previous=old.release if old is not None else None,
+        from_label=span.from_label,
+        to_label=span.to_label,
+        date=date or span.to_date,
+        old_manifest=old,
+        new_manifest=new,
+        commits=gitlog.read_commits(repo, span),
+        changed_paths=gitlog.changed_paths(repo, span),
+        checklist=checklist,
+        bom=read_bom(root, release),
+        bom_file=bom_path(Path(), release).as_posix(),
+        repo_url=gitlog.repository_url(repo, os.environ if env is None else env, repo_url),
+    )
+
+
+def read_tree_manifest(root: Path) -> Manifest:
+    return load_manifest(root / MANIFEST).manifest

@@ -1,0 +1,432 @@
+"""`python -m release notes` on real temporary git repositories with tagged history.
+
+Each test builds a repository whose first commit holds `versions.yaml` of release 2026.10.0
+(tagged `v2026.10.0`), makes the commits of one release, and reads the rendered notes: which
+checklist items the changes select, the header, the tables, and that hostile commit text stays
+text. Commits carry fixed authors and dates, so the repositories (and their SHAs) are the same
+on every run; the golden test compares one full release note byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import git
+import pytest
+from markdown_it import MarkdownIt
+
+from release.cli import main
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data" / "notes"
+GOLDEN = DATA / "golden-2026.11.0.md"
+REPO_URL = "https://github.com/acme/delphi-release"
+ANA = ("Ana Lima", "ana@delphi.example")
+BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+ID = re.compile(r"^\*Services: [^*]*\* · `([a-z0-9-]+)`$", re.MULTILINE)
+
+# The items every release that replaces anything gets.
+ALWAYS = ["preflight-health", "backup-config", "drain-pause-scaler", "verify-health",
+          "resume-scaler", "rollback-by-image"]
+
+
+class Repo:
+    """A git repository with a clock: every commit is one minute after the previous one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.repo = git.Repo.init(root, initial_branch="main")
+        with self.repo.config_writer() as config:
+            config.set_value("commit", "gpgsign", "false")
+            config.set_value("tag", "gpgsign", "false")
+        self.clock = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
+
+    def write(self, path: str, text: str) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+    def edit(self, path: str, old: str, new: str) -> None:
+        text = (self.root / path).read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} must occur once in {path}"
+        self.write(path, text.replace(old, new))
+
+    def _env(self, author: tuple[str, str]) -> dict[str, str]:
+        self.clock += dt.timedelta(minutes=1)
+        stamp = self.clock.isoformat()
+        return {
+            "GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_COMMITTER_NAME": "Release Lead", "GIT_COMMITTER_EMAIL": "lead@delphi.example",
+            "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
+        }
+
+    def commit(self, message: str, *paths: str, author: tuple[str, str] = ANA) -> str:
+        if paths:
+            self.repo.git.add("--", *paths)
+        with self.repo.git.custom_environment(**self._env(author)):
+            self.repo.git.commit("--allow-empty", "-m", message)
+        return self.repo.head.commit.hexsha
+
+    def tag(self, name: str) -> None:
+        with self.repo.git.custom_environment(**self._env(ANA)):
+            self.repo.git.tag("-a", name, "-m", name)
+
+    def branch(self, name: str) -> None:
+        self.repo.git.checkout("-b", name)
+
+    def merge(self, branch: str, subject: str, title: str) -> str:
+        self.repo.git.checkout("main")
+        with self.repo.git.custom_environment(**self._env(ANA)):
+            self.repo.git.merge("--no-ff", branch, "-m", subject, "-m", title)
+        return self.repo.head.commit.hexsha
+
+    def release(self, version: str) -> None:
+        self.edit("versions.yaml", "release: 2026.10.0", f"release: {version}")
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_repository_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitHub Actions sets these; the tests choose the repository URL themselves."""
+    for name in ("DELPHI_REPOSITORY_URL", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    """Release 2026.10.0, tagged; the working tree also holds the checklist (uncommitted, so
+    that the commits do not change when the checklist does)."""
+    r = Repo(tmp_path / "delphi-release")
+    r.write("versions.yaml", (DATA / "versions.yaml").read_text(encoding="utf-8"))
+    r.write("README.md", "# delphi-release\n")
+    r.commit("chore(release): 2026.10.0", "versions.yaml", "README.md")
+    r.tag("v2026.10.0")
+    shutil.copytree(REPO / "checklists", r.root / "checklists")
+    return r
+
+
+def notes(root: Path, *args: str) -> str:
+    out = root.parent / "notes.md"
+    code = main(["notes", "--root", str(root), "--output", str(out), *args])
+    assert code == 0
+    return out.read_text(encoding="utf-8")
+
+
+def selected(text: str) -> list[str]:
+    return ID.findall(text)
+
+
+def test_postgres_minor_selects_backup_and_restart_not_pg_upgrade(repo: Repo) -> None:
+    repo.edit("versions.yaml", 'version: "17.11"', 'version: "17.12"')
+    repo.release("2026.11.0")
+    repo.commit("refresh: postgresql 17.11 -> 17.12", "versions.yaml")
+    text = notes(repo.root)
+    assert selected(text) == [
+        "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
+        "backup-database", "drain-pause-scaler", "rollout-postgres-restart",
+        "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
+        "resume-scaler", "rollback-by-image",
+    ]
+    assert "pg_upgrade" not in text
+    assert ("| postgresql | Database | `17.11` | `17.12` | minor | "
+            "[17.12](https://www.postgresql.org/docs/release/17.12/) |") in text
+    assert "- **Action required:** **yes**: follow the [operator rollout checklist]" in text
+    assert "  - Database: PostgreSQL restarts (under a minute)" in text
+    assert "- **Upgrade from:** 2026.10.0 (`v2026.10.0`)." in text
+    # Redis and pgbouncer images did not change: no restart of Redis, no window.
+    assert "rollout-redis" not in text
+    assert "drain-window" not in text
+
+
+def test_postgres_major_selects_pg_upgrade_and_the_downtime_note(repo: Repo) -> None:
+    repo.edit("versions.yaml", 'version: "17.11"', 'version: "18.1"')
+    repo.release("2026.11.0")
+    repo.commit("feat(postgres)!: PostgreSQL 18", "versions.yaml")
+    text = notes(repo.root)
+    assert selected(text) == [
+        "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
+        "backup-database", "drain-window", "drain-pause-scaler", "rollout-postgres-major",
+        "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
+        "resume-scaler", "rollback-by-image", "rollback-postgres-major",
+    ]
+    assert "rollout-postgres-restart" not in text
+    assert "#### 4.1 Upgrade PostgreSQL 17.11 → 18.1 with pg_upgrade" in text
+    assert "--old-bindir=/usr/lib/postgresql/17/bin --new-bindir=/usr/lib/postgresql/18/bin" in text
+    assert ("  - Database: offline during `pg_upgrade` (plan 30 minutes); no calls are taken "
+            "meanwhile. (step 4.1)") in text
+    assert "- **Risk:** high: step 4.1 cannot be rolled back by image alone" in text
+    assert "- **PostgreSQL 17.11 → 18.1 is a major upgrade.** Plan a downtime window" in text
+    assert ("- **Read the upstream release notes of the major changes first:** [postgresql 17.11 → "
+            "18.1](https://www.postgresql.org/docs/release/18.1/).") in text
+    assert ("**Rolling back:** by image (step 6.1) until step 4.1 (Upgrade PostgreSQL 17.11 → "
+            "18.1 with pg_upgrade);") in text
+
+
+def test_node_only_change_selects_no_database_step(repo: Repo) -> None:
+    repo.edit("versions.yaml", "version: 24.19.0", "version: 24.20.0")
+    repo.release("2026.11.0")
+    repo.commit("refresh: node 24.19.0 -> 24.20.0", "versions.yaml", author=BOT)
+    text = notes(repo.root)
+    assert selected(text) == [
+        "preflight-health", "backup-config", "drain-pause-scaler", "rollout-api",
+        "rollout-web", "verify-health", "verify-calls", "verify-web", "verify-runtimes",
+        "resume-scaler", "rollback-by-image",
+    ]
+    assert [s for s in re.findall(r"^\*Services: .*$", text, re.MULTILINE) if "Database" in s] == []
+    assert "This release replaces the images of Web, API." in text
+    assert "1 automated commit by github-actions\\[bot\\] is not listed" in text
+    assert "- **Expected downtime:** none: services are replaced one at a time" in text
+    assert "- **Risk:** low: every service is replaced by image, without interruption" in text
+
+
+def test_asterisk_change_drains_voice_one_instance_at_a_time(repo: Repo) -> None:
+    repo.edit("versions.yaml", "version: 22.10.1", "version: 22.10.2")
+    repo.release("2026.11.0")
+    repo.commit("refresh: asterisk 22.10.1 -> 22.10.2", "versions.yaml")
+    text = notes(repo.root)
+    assert selected(text) == [*ALWAYS[:3], "rollout-voice", "verify-health", "verify-calls",
+                              "resume-scaler", "rollback-by-image"]
+    voice = text.split("#### 4.1 ")[1].split("####")[0]
+    assert voice.startswith("Replace Voice (Asterisk and TelPhi), draining one instance at a time")
+    steps = re.findall(r"^- \[ \] (.*)$", voice, re.MULTILINE)
+    assert steps[0].startswith("For each Voice instance in turn: on the TelPro VM, stop sending")
+    assert "kamcmd dispatcher.set_state i <voice-set> sip:<voice-ip>:5060" in voice
+    assert "until docker compose exec -T asterisk asterisk -rx 'core show calls'" in voice
+    assert "(Asterisk 22.10.2)" in voice
+    assert "kamcmd dispatcher.set_state a <voice-set>" in voice
+
+
+def test_release_without_third_party_change_needs_no_operator_action(repo: Repo) -> None:
+    repo.edit("README.md", "# delphi-release\n", "# delphi-release\n\nRelease notes.\n")
+    repo.commit("docs: explain the release notes", "README.md")
+    text = notes(repo.root)
+    assert selected(text) == []
+    assert "- **Action required:** no: nothing in a deployment changes" in text
+    assert "No third-party version changed." in text
+    assert ("No operator action is needed for this release: no third-party version, image or "
+            "configuration\nof a Delphi service changed between `v2026.10.0` and `HEAD`.") in text
+    assert "- **docs:** explain the release notes" in text
+
+
+def test_a_changed_image_file_selects_its_service(repo: Repo) -> None:
+    repo.write("images/squid/squid.conf", "http_port 3128\n")
+    repo.commit("fix(squid): allow the regional ECR endpoints", "images/squid/squid.conf")
+    text = notes(repo.root)
+    assert selected(text) == [
+        "preflight-health", "preflight-squid", "backup-config", "drain-pause-scaler",
+        "rollout-squid", "verify-health", "verify-calls", "resume-scaler", "rollback-by-image",
+    ]
+
+
+HOSTILE = ("fix(sip)!: <img src=x onerror=alert(1)> **bold** [click](javascript:alert(1)) "
+           "| a | b | ![x](https://evil.example/x.png) @everyone <!-- hidden --> `tick` (#12)")
+HOSTILE_BODY = "BREAKING CHANGE: # Heading\n<script>alert(1)</script>\n\n## Not a heading"
+HEADING = "# Heading in a subject"
+
+
+def test_commit_text_with_markdown_and_html_is_rendered_harmlessly(repo: Repo) -> None:
+    repo.commit(HOSTILE + "\n\n" + HOSTILE_BODY)
+    repo.commit(HEADING)
+    repo.commit("1. looks like a list | with a pipe")
+    text = notes(repo.root, "--repo-url", REPO_URL)
+    md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    tokens = md.parse(text)
+    kinds = {t.type for t in tokens}
+    # The generated-by comment at the top is the one HTML block; nothing else is HTML.
+    assert [t.content for t in tokens if t.type == "html_block"] == [
+        "<!-- Generated by `python -m release notes`; do not edit by hand. -->\n"
+    ]
+    assert "fence" not in kinds
+    inline_children = [c for t in tokens if t.type == "inline" for c in t.children or []]
+    assert "html_inline" not in {c.type for c in inline_children}
+    assert "image" not in {c.type for c in inline_children}
+    hrefs = {str(c.attrs["href"]) for c in inline_children if c.type == "link_open"}
+    assert all(h.startswith(("#", f"{REPO_URL}/")) for h in hrefs), hrefs
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings == ["Delphi 2026.10.0", "Action required", "Before the rollout",
+                        "Changelog", "Breaking changes", "Other changes",
+                        "Third-party versions", "Images", "Operator rollout checklist"]
+    texts = [t.content for t in tokens if t.type == "inline"]
+    shown = [t for t in texts if "onerror" in t]
+    assert len(shown) == 2  # the changelog entry and the action-required note
+    rendered = ["".join(c.content for c in t.children or [] if c.type in ("text", "code_inline"))
+                for t in tokens if t.type == "inline" and "onerror" in t.content]
+    description = HOSTILE.removeprefix("fix(sip)!: ").removesuffix(" (#12)")
+    expected = description.replace("`tick`", "`tick`").replace("@everyone", "@\u200beveryone")
+    assert any(expected in r for r in rendered), rendered
+    assert any("# Heading <script>alert(1)</script>" in r for r in rendered), rendered
+    others = text.split("### Other changes")[1].split("##")[0]
+    assert "- \\# Heading in a subject ([`" in others
+    assert "- 1\\. looks like a list \\| with a pipe ([`" in others
+    assert text.count("\n## ") == 5
+
+
+def test_default_range_is_the_last_release_tag_before_a_tagged_head(repo: Repo) -> None:
+    repo.edit("versions.yaml", "version: 22.10.1", "version: 22.10.2")
+    repo.release("2026.11.0")
+    repo.commit("refresh: asterisk", "versions.yaml")
+    repo.tag("v2026.11.0")
+    text = notes(repo.root)
+    assert "- **Upgrade from:** 2026.10.0 (`v2026.10.0`)." in text
+    assert "| asterisk | Voice | `22.10.1` | `22.10.2` | patch |" in text
+    explicit = notes(repo.root, "--from", "v2026.10.0", "--to", "v2026.11.0")
+    assert explicit == text
+
+
+def test_merges_prs_and_links(repo: Repo) -> None:
+    repo.branch("topos")
+    repo.write("images/kamailio/kamailio.cfg", 'loadmodule "topos_redis.so"\n')
+    repo.commit("wip", "images/kamailio/kamailio.cfg")
+    repo.commit("more wip", author=ANA)
+    merge = repo.merge("topos", "Merge pull request #57 from acme/topos",
+                       "feat(kamailio): hide topology with topos_redis")
+    squash = repo.commit("fix(api): retry stream reads (#58)")
+    repo.repo.create_remote("origin", "git@github.com:acme/delphi-release.git")
+    text = notes(repo.root)
+    assert (f"- **kamailio:** hide topology with topos\\_redis ([#57]({REPO_URL}/pull/57), "
+            f"[`{merge[:7]}`]({REPO_URL}/commit/{merge}))") in text
+    assert (f"- **api:** retry stream reads ([#58]({REPO_URL}/pull/58), "
+            f"[`{squash[:7]}`]({REPO_URL}/commit/{squash}))") in text
+    assert "wip" not in text
+    assert "rollout-telpro" in text  # images/kamailio changed: TelPro is replaced
+
+
+def test_repository_url_precedence(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.commit("fix: a")
+    repo.repo.create_remote("origin", "https://token@github.example/acme/delphi.git")
+    assert "](https://github.example/acme/delphi/commit/" in notes(repo.root)
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://ghe.example")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "ops/delphi-release")
+    assert "](https://ghe.example/ops/delphi-release/commit/" in notes(repo.root)
+    assert "](https://x.example/y/z/commit/" in notes(repo.root, "--repo-url", "https://x.example/y/z/")
+
+
+def test_bill_of_materials_fills_the_images_table(repo: Repo) -> None:
+    repo.release("2026.11.0")
+    repo.commit("chore(release): 2026.11.0", "versions.yaml")
+    digest = "sha256:" + "0a" * 32
+    repo.write("releases/2026.11.0.json", json.dumps({
+        "schema": 1, "release": "2026.11.0", "commit": "x", "complete": False,
+        "images": [
+            {"name": "squid", "registry": "1234.dkr.ecr.eu-west-1.amazonaws.com",
+             "repository": "delphi/squid", "tags": ["2026.11.0"], "digest": digest,
+             "status": "published"},
+            {"name": "asterisk", "registry": None, "repository": "delphi/asterisk",
+             "tags": [], "digest": None, "status": "failed"},
+        ],
+    }))
+    text = notes(repo.root)
+    assert ("| asterisk | `delphi/asterisk` |  | no digest: failed |\n"
+            "| squid | `1234.dkr.ecr.eu-west-1.amazonaws.com/delphi/squid` | `2026.11.0` | "
+            f"`{digest}` |") in text
+    assert "Recorded in `releases/2026.11.0.json`." in text
+
+
+def test_same_inputs_same_bytes(repo: Repo) -> None:
+    repo.edit("versions.yaml", 'version: "17.11"', 'version: "18.1"')
+    repo.commit("feat!: pg 18", "versions.yaml")
+    assert notes(repo.root) == notes(repo.root)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "error: no release tag (v*) before HEAD; nothing to compare with"),
+        (["--from", "v9"], "error: 'v9' is not a commit, branch or tag of this repository"),
+        (["--from=--upload-pack=x"], "error: '--upload-pack=x' is not a git ref"),
+        (["--check"], "error: --check needs --output FILE (or --sample)"),
+    ],
+)
+def test_usage_errors_exit_2(
+    tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = Repo(tmp_path / "untagged")
+    r.write("versions.yaml", (DATA / "versions.yaml").read_text(encoding="utf-8"))
+    r.commit("first", "versions.yaml")
+    r.commit("second")
+    shutil.copytree(REPO / "checklists", r.root / "checklists")
+    assert main(["notes", "--root", str(r.root), *args]) == 2
+    assert capsys.readouterr().err.splitlines()[0].startswith(message)
+
+
+def test_an_invalid_checklist_is_reported_with_file_and_line(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.commit("fix: something")
+    repo.write("checklists/95-extra.yaml", (
+        "items:\n"
+        "  - id: extra\n"
+        "    phase: afterwards\n"
+        "    title: Extra\n"
+        "    services: [voice, sms]\n"
+        "    when: {components: [postgres]}\n"
+        "    steps: [{do: x}]\n"
+    ))
+    assert main(["notes", "--root", str(repo.root)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "error: the checklist has 3 problems; nothing was rendered"
+    assert err[1].startswith("  checklists/95-extra.yaml:3: items.extra.phase: unknown phase "
+                             "'afterwards'; valid: pre-flight, backup, drain,")
+    assert err[2].startswith("  checklists/95-extra.yaml:5: items.extra.services: unknown "
+                             "service 'sms'")
+    assert err[3].startswith("  checklists/95-extra.yaml:6: items.extra.when.components: "
+                             "unknown component 'postgres' (did you mean 'postgresql'?)")
+
+
+# -- the golden release note ---------------------------------------------------------------------
+
+
+def build_release(r: Repo) -> None:
+    """Release 2026.11.0 as a release engineer would make it: PRs, a refresh, a bot, a revert."""
+    r.commit("docs: describe the rollout conventions (#60)")
+    r.branch("topos")
+    r.write("images/kamailio/kamailio.cfg", 'loadmodule "topos_redis.so"\n')
+    r.commit("wip: topos", "images/kamailio/kamailio.cfg")
+    r.commit("topos: tests")
+    r.merge("topos", "Merge pull request #61 from acme/topos",
+            "feat(kamailio): hide the topology of Voice behind topos_redis")
+    risky = r.commit("feat(squid): log to syslog (#62)")
+    r.commit(f'Revert "feat(squid): log to syslog (#62)"\n\nThis reverts commit {risky}.')
+    r.write("images/redis/docker-entrypoint.sh", '#!/bin/sh\nexec "$@"\n')
+    r.commit("feat(redis)!: refuse to start without a password (#63)\n\n"
+             "BREAKING CHANGE: set REDIS_PASSWORD or REDIS_PASSWORD_FILE in the Database VM's "
+             ".env before the rollout; the Redis image exits at start without one.",
+             "images/redis/docker-entrypoint.sh")
+    r.commit("security(caddy): drop the Server header (#64)")
+    r.edit("versions.yaml", 'version: "17.11"', 'version: "18.1"')
+    r.edit("versions.yaml", "version: 22.10.1", "version: 22.10.2")
+    r.edit("versions.yaml", '      specifier: ">=7.4,<7.5"\n',
+           '      specifier: ">=7.4,<7.5"\n'
+           "    hold: {reason: 7.4.11 breaks the Kamailio ndb_redis reconnect, "
+           "until: 2026-12-31}\n")
+    r.commit("refresh: update 2 components\n\n- postgresql 17.11 -> 18.1 (major)\n"
+             "- asterisk 22.10.1 -> 22.10.2 (patch)", "versions.yaml", author=BOT)
+    r.commit("fix(voice): drain Voice before replacing it (#65)")
+    r.release("2026.11.0")
+    r.commit("chore(release): 2026.11.0", "versions.yaml")
+    r.tag("v2026.11.0")
+    r.write("releases/2026.11.0.json", json.dumps({
+        "schema": 1, "release": "2026.11.0", "commit": "0" * 40, "complete": True,
+        "images": [
+            {"name": name, "registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+             "repository": f"delphi/{name}", "tags": ["2026.11.0", f"in-{n:012x}"],
+             "digest": f"sha256:{n:064x}", "status": "published"}
+            for n, name in enumerate(["postgres", "asterisk", "kamailio", "redis"], start=1)
+        ],
+    }, indent=2))
+
+
+def test_golden_release_note(repo: Repo) -> None:
+    """One full release note, byte for byte. Set DELPHI_UPDATE_GOLDEN=1 to rewrite it, then
+    read it as an operator would before committing it."""
+    build_release(repo)
+    text = notes(repo.root, "--repo-url", REPO_URL)
+    if os.environ.get("DELPHI_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
