@@ -49,6 +49,7 @@ from release.versioning import (
     check_safe_value,
     parses,
 )
+from release.yamlcheck import LocatedChecker, describe
 
 E = TypeVar("E", bound=str)
 
@@ -161,48 +162,12 @@ def parse_manifest(text: str, filename: str = "versions.yaml") -> Manifest:
     return _Validator(filename, text).manifest(doc)
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__}"
-
-
-class _Validator:
+class _Validator(LocatedChecker):
     """Walks the parsed document, building models and collecting located problems."""
 
     def __init__(self, filename: str, text: str) -> None:
-        self.file = filename
+        super().__init__(filename)
         self.lines = text.splitlines()
-        self.problems: list[Problem] = []
-
-    # -- reporting ---------------------------------------------------------------------------
-
-    @staticmethod
-    def join(path: str, key: str) -> str:
-        return f"{path}.{key}" if path else key
-
-    def problem(self, line: int, path: str, message: str) -> None:
-        self.problems.append(Problem(file=self.file, line=line, path=path, message=message))
-
-    @staticmethod
-    def key_line(node: CommentedMap, key: str) -> int:
-        try:
-            return int(node.lc.key(key)[0]) + 1
-        except (KeyError, AttributeError, TypeError):
-            return int(getattr(getattr(node, "lc", None), "line", -1)) + 1
-
-    @staticmethod
-    def node_line(node: Any, default: int) -> int:
-        lc = getattr(node, "lc", None)
-        return int(lc.line) + 1 if lc is not None else default
 
     def raw_value(self, node: CommentedMap, key: str) -> str | None:
         """The value of `key` as written in the source (for numbers YAML has reinterpreted)."""
@@ -216,28 +181,6 @@ class _Validator:
         return token.group(0) if token else None
 
     # -- typed getters -----------------------------------------------------------------------
-
-    def mapping(self, value: Any, path: str, line: int) -> CommentedMap | None:
-        if isinstance(value, CommentedMap):
-            return value
-        self.problem(line, path, f"expected a mapping, found {_type_name(value)}")
-        return None
-
-    def check_keys(
-        self, node: CommentedMap, path: str, allowed: tuple[str, ...], required: tuple[str, ...]
-    ) -> None:
-        for key in node:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                self.problem(
-                    self.key_line(node, key),
-                    self.join(path, str(key)),
-                    f"unknown key; {hint}valid keys: {', '.join(allowed)}",
-                )
-        for key in required:
-            if key not in node:
-                self.problem(self.node_line(node, 0), path, f"missing required key {key!r}")
 
     def string(
         self, node: CommentedMap, key: str, path: str, *, required: bool = True
@@ -263,7 +206,7 @@ class _Validator:
                 "it as written",
             )
             return None
-        self.problem(line, full, f"expected a string, found {_type_name(value)}")
+        self.problem(line, full, f"expected a string, found {describe(value)}")
         return None
 
     def boolean(self, node: CommentedMap, key: str, path: str, default: bool) -> bool:
@@ -274,7 +217,7 @@ class _Validator:
             return value
         self.problem(
             self.key_line(node, key), self.join(path, key),
-            f"expected true or false, found {_type_name(value)}",
+            f"expected true or false, found {describe(value)}",
         )
         return default
 
@@ -446,7 +389,7 @@ class _Validator:
         value = node["services"]
         line = self.key_line(node, "services")
         if not isinstance(value, CommentedSeq):
-            self.problem(line, f"{path}.services", f"expected a list, found {_type_name(value)}")
+            self.problem(line, f"{path}.services", f"expected a list, found {describe(value)}")
             return ()
         result: list[Service] = []
         valid = [s.value for s in Service]
@@ -641,7 +584,7 @@ class _Validator:
         value = node["pins"]
         line = self.key_line(node, "pins")
         if not isinstance(value, CommentedSeq):
-            self.problem(line, sub, f"expected a list of pin locations, found {_type_name(value)}")
+            self.problem(line, sub, f"expected a list of pin locations, found {describe(value)}")
             return None
         if not value:
             self.problem(line, sub, "a component needs at least one pin location")
