@@ -10,7 +10,8 @@ A condition selects an item from the facts of one release (`ReleaseFacts`). Its 
 - `always: true`: every release that replaces anything (a release that replaces nothing has no
   checklist at all);
 - `components: [...]` (with `bump: [...]`): one of these components changed (by one of these
-  kinds: major, minor, patch, downgrade, new, removed, held);
+  kinds: major, minor, patch, downgrade, new, removed, held); CI tooling (GitHub Actions) cannot
+  be named, since it runs in no deployment;
 - `services: [...]`: an image of one of these services changed;
 - `images: [...]`: one of these image folders changed;
 - `base-image: true`: a base image (Debian, Node.js, Python) changed;

@@ -62,7 +62,8 @@ ALL_SERVICES = "all"
 
 
 def load_checklist(
-    directory: Path, *, components: Iterable[str], images: Iterable[str]
+    directory: Path, *, components: Iterable[str], images: Iterable[str],
+    ci_tooling: Iterable[str] = (),
 ) -> Checklist:
     """Every `*.yaml` file of `directory`, in name order, validated against the known names."""
     if not directory.is_dir():
@@ -71,14 +72,22 @@ def load_checklist(
     if not files:
         raise InvalidInput(f"{directory}: no checklist files (*.yaml)")
     sources = [(f"{directory.name}/{path.name}", read_text(path)) for path in files]
-    return parse_checklists(sources, components=components, images=images)
+    return parse_checklists(
+        sources, components=components, images=images, ci_tooling=ci_tooling
+    )
 
 
 def parse_checklists(
-    sources: Iterable[tuple[str, str]], *, components: Iterable[str], images: Iterable[str]
+    sources: Iterable[tuple[str, str]], *, components: Iterable[str], images: Iterable[str],
+    ci_tooling: Iterable[str] = (),
 ) -> Checklist:
-    """Validate (filename, text) pairs; raises `ProblemsFound` listing every problem."""
+    """Validate (filename, text) pairs; raises `ProblemsFound` listing every problem.
+
+    `ci_tooling` names components that run only in CI (GitHub Actions): a condition naming one
+    is a problem, since they never change what operators run. Placeholders may still use them.
+    """
     known_components = frozenset(components)
+    known_ci = frozenset(ci_tooling)
     known_images = frozenset(images)
     problems: list[Problem] = []
     items: list[Item] = []
@@ -89,7 +98,7 @@ def parse_checklists(
         except ProblemsFound as exc:
             problems.extend(exc.problems)
             continue
-        validator = _Validator(filename, known_components, known_images)
+        validator = _Validator(filename, known_components, known_images, known_ci)
         for item in validator.document(doc):
             if item.id in seen:
                 validator.problem(
@@ -128,10 +137,14 @@ def _describe(value: Any) -> str:
 class _Validator:
     """Walks one parsed checklist file, building items and collecting located problems."""
 
-    def __init__(self, filename: str, components: frozenset[str], images: frozenset[str]) -> None:
+    def __init__(
+        self, filename: str, components: frozenset[str], images: frozenset[str],
+        ci_tooling: frozenset[str] = frozenset(),
+    ) -> None:
         self.file = filename
         self.components = components
         self.images = images
+        self.ci_tooling = ci_tooling
         self.problems: list[Problem] = []
 
     def problem(self, line: int, path: str, message: str) -> None:
@@ -323,8 +336,9 @@ class _Validator:
         if "components" in node:
             components = tuple(
                 v for v, vline in self.names(node, "components", path)
-                if self.closed(v, vline, f"{path}.components", sorted(self.components),
-                               "component")
+                if self.operator_component(v, vline, f"{path}.components")
+                and self.closed(v, vline, f"{path}.components",
+                                sorted(self.components - self.ci_tooling), "component")
             )
         bumps: tuple[ChangeKind, ...] = ()
         if "bump" in node:
@@ -371,6 +385,15 @@ class _Validator:
             always=always, components=components, bumps=bumps, services=services,
             images=images, base_image=base_image, any_of=tuple(any_of), unless=unless,
         )
+
+    def operator_component(self, name: str, line: int, path: str) -> bool:
+        """Whether `name` may select an item: CI tooling never does (it runs in no deployment)."""
+        if name not in self.ci_tooling:
+            return True
+        self.problem(line, path, f"{name!r} is CI tooling (a GitHub Action of "
+                     ".github/workflows): it runs in no deployment, so it selects no operator "
+                     "checklist item")
+        return False
 
     def flag(self, node: CommentedMap, key: str, path: str) -> bool:
         if key not in node:

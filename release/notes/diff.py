@@ -4,6 +4,10 @@ A component's change is classified as major, minor, patch or downgrade (by the f
 segment that differs), new (added to `versions.yaml`), removed, held (unchanged under an active
 hold) or unchanged. From the changes and the paths git reports as changed, `touched` derives the
 images (folders of `images/`) and the Delphi services a release replaces.
+
+CI tooling (the GitHub Actions of `.github/workflows`, pinned only by `github-action` pins) runs
+in this repository's workflows, never in a deployment: its changes are listed on their own and
+touch no image or service.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class ComponentChange:
     hold: str | None = None
     group: str | None = None
     base_image: bool = False
+    ci_tooling: bool = False
+    action: str | None = None  # CI tooling: the GitHub Action `owner/repo`
     images: tuple[str, ...] = ()
 
     @property
@@ -70,6 +76,21 @@ class ComponentChange:
 def is_base_image(component: Component) -> bool:
     """A base image: pinned only in `FROM` lines (Debian, Node.js, Python)."""
     return bool(component.pins) and all(p.kind is PinKind.DOCKERFILE_FROM for p in component.pins)
+
+
+def is_ci_tooling(component: Component) -> bool:
+    """CI tooling: a GitHub Action, pinned only in `.github/workflows` (`github-action` pins).
+
+    It builds and tests the release but runs in no Delphi deployment, so it changes nothing
+    operators run.
+    """
+    return bool(component.pins) and all(p.kind is PinKind.GITHUB_ACTION for p in component.pins)
+
+
+def action_of(component: Component) -> str | None:
+    """The `owner/repo` of a GitHub Action component (the action its pins name)."""
+    actions = sorted({p.action for p in component.pins if p.action is not None})
+    return actions[0] if actions else None
 
 
 def image_of(path: str) -> str | None:
@@ -152,6 +173,8 @@ def diff_manifests(
             else None,
             group=current.policy.group,
             base_image=is_base_image(current),
+            ci_tooling=is_ci_tooling(current),
+            action=action_of(current) if is_ci_tooling(current) else None,
             images=tuple(sorted(set(component_images(current)) | (
                 set(component_images(a)) if a is not None else set()))),
         ))
@@ -173,12 +196,13 @@ def touched(
 ) -> Touched:
     """Images whose pins or files changed, and the services of those images.
 
-    A changed component without an image pin (none today) touches its own services directly.
+    A changed component without an image pin (none today) touches its own services directly;
+    CI tooling touches nothing a deployment runs.
     """
     images: set[str] = set()
     services: set[Service] = set()
     for change in changes:
-        if not change.changed:
+        if not change.changed or change.ci_tooling:
             continue
         images.update(change.images)
         if not change.images:

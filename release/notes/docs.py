@@ -2,8 +2,10 @@
 
 For every component: the pinned version and upstream tag, where new versions come from, the
 policy that bounds them, the archive checksum or image digest, and every file the version is
-written in; then the release-day refresh process. `python -m release docs --check` fails when
-the committed page differs from what the current `versions.yaml` renders.
+written in; then the release-day refresh process. CI tooling (the GitHub Actions of
+`.github/workflows`, which run in no deployment) has a group of its own, with the commit each
+action is pinned to. `python -m release docs --check` fails when the committed page differs from
+what the current `versions.yaml` renders.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from release.errors import ReleaseError
 from release.fsutil import FileChange, write_files
 from release.manifest.model import Component, Manifest, Pin, PinKind, UpstreamKind
 from release.notes.checklist import SERVICE_TITLES
-from release.notes.diff import is_base_image, notes_url
-from release.notes.markdown import Trusted, code, inline, link, render
+from release.notes.diff import action_of, is_base_image, is_ci_tooling, notes_url
+from release.notes.markdown import Trusted, code, inline, link, render, safe_url
 
 PAGE = "docs/third-party-versions.md"
 TEMPLATE = "third-party-versions.md.j2"
@@ -41,6 +43,9 @@ class ComponentPage:
     notes_url: str | None
     files: tuple[PinnedFile, ...]
     base_image: bool
+    ci_tooling: bool = False
+    action: Trusted | None = None  # CI tooling: a link to the GitHub Action's repository
+    commit: Trusted | None = None  # CI tooling: the pinned commit, short, linked
 
 
 def _pin_what(pin: Pin) -> str:
@@ -54,6 +59,8 @@ def _pin_what(pin: Pin) -> str:
         return f"service `{pin.service}` `image:`"
     if pin.kind is PinKind.YAML_KEY:
         return f"key `{pin.key}`"
+    if pin.kind is PinKind.GITHUB_ACTION:
+        return f"every `uses:` of {code(pin.action or '')}"
     return f"the line marked `{pin.marker}`"
 
 
@@ -105,6 +112,8 @@ def policy(component: Component) -> Trusted:
 
 def artifact(component: Component) -> Trusted | None:
     values = component.values()
+    if component.commit is not None:
+        return Trusted(f"commit {_commit_link(component, short=False)}")
     if component.archive is not None:
         url = component.archive.url.replace("{version}", component.version).replace(
             "{tag}", component.tag)
@@ -137,12 +146,35 @@ def page_model(manifest: Manifest) -> list[ComponentPage]:
             notes_url=notes_url(component),
             files=tuple(PinnedFile(path=f, what=tuple(w)) for f, w in sorted(files.items())),
             base_image=is_base_image(component),
+            ci_tooling=is_ci_tooling(component),
+            action=_action_link(component),
+            commit=_commit_link(component, short=True),
         ))
     return pages
 
 
+def _commit_link(component: Component, *, short: bool) -> Trusted | None:
+    """The pinned commit as a code span, linked to it on GitHub when the action is known."""
+    if component.commit is None:
+        return None
+    action = action_of(component)
+    target = safe_url(f"https://github.com/{action}/commit/{component.commit}") if action else None
+    sha = code(component.commit[:7] if short else component.commit)
+    return Trusted(f"[{sha}]({target})" if target else sha)
+
+
+def _action_link(component: Component) -> Trusted | None:
+    action = action_of(component) if is_ci_tooling(component) else None
+    return link(action, f"https://github.com/{action}") if action else None
+
+
 def render_page(manifest: Manifest) -> str:
-    return render(TEMPLATE, release=manifest.release, components=page_model(manifest))
+    pages = page_model(manifest)
+    return render(
+        TEMPLATE, release=manifest.release,
+        components=[p for p in pages if not p.ci_tooling],
+        ci_components=[p for p in pages if p.ci_tooling],
+    )
 
 
 def write_or_check(root: Path, relative: str, text: str, *, check: bool, regenerate: str) -> bool:

@@ -1,7 +1,7 @@
 """The git edge of the release notes (gitpython): refs, commits, files at a ref, changed paths.
 
-git errors are translated here into `InvalidInput` (a ref that does not exist, no release tag to
-start from) with a hint; nothing else in the notes talks to git.
+git errors are translated here into `InvalidInput` (a ref that does not exist, a shallow clone
+without the previous release tag) with a hint; nothing else in the notes talks to git.
 """
 
 from __future__ import annotations
@@ -22,13 +22,26 @@ RELEASE_TAGS = "v*"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Range:
-    """The commits `from_sha..to_sha`; the labels are what the user (or the default) named."""
+    """The commits `from_sha..to_sha`; the labels are what the user (or the default) named.
 
-    from_label: str
-    from_sha: str
+    `from_sha` and `from_label` are None for the first release (no `v*` tag before `to`): the
+    range is then the whole history up to `to`, root commit included.
+    """
+
+    from_label: str | None
+    from_sha: str | None
     to_label: str
     to_sha: str
     to_date: dt.date
+
+    @property
+    def first_release(self) -> bool:
+        return self.from_sha is None
+
+    @property
+    def revisions(self) -> str:
+        """The `git log` revision range of the commits."""
+        return self.to_sha if self.from_sha is None else f"{self.from_sha}..{self.to_sha}"
 
 
 def open_repository(root: Path) -> git.Repo:
@@ -65,23 +78,37 @@ def previous_release_tag(repo: git.Repo, to: git.Commit) -> str | None:
     return str(described).strip() or None
 
 
+def is_shallow(repo: git.Repo) -> bool:
+    return str(repo.git.rev_parse("--is-shallow-repository")).strip() == "true"
+
+
 def resolve_range(repo: git.Repo, from_ref: str | None, to_ref: str | None) -> Range:
-    """Resolve `--from`/`--to`; the defaults are the last `v*` tag before `to`, and HEAD."""
+    """Resolve `--from`/`--to`; the defaults are the last `v*` tag before `to`, and HEAD.
+
+    Without `--from` and without a `v*` tag before `to`, `to` is the first release: the range is
+    its whole history. A shallow clone may only be missing the tag, so it is refused instead.
+    """
     to_label = to_ref or "HEAD"
     to = _commit(repo, to_label)
+    date = to.committed_datetime.astimezone(dt.UTC).date()
     if from_ref is None:
         from_ref = previous_release_tag(repo, to)
         if from_ref is None:
-            raise InvalidInput(
-                f"no release tag ({RELEASE_TAGS}) before {to_label}; nothing to compare with",
-                hint="name the previous release with --from REF",
+            if is_shallow(repo):
+                raise InvalidInput(
+                    f"no release tag ({RELEASE_TAGS}) before {to_label} in this shallow clone; "
+                    "the previous release may be in the history it lacks",
+                    hint="fetch the whole history and the tags (git fetch --unshallow --tags; "
+                    "actions/checkout: fetch-depth: 0), or name the previous release with --from",
+                )
+            return Range(
+                from_label=None, from_sha=None, to_label=to_label, to_sha=to.hexsha, to_date=date,
             )
     start = _commit(repo, from_ref)
     if not repo.is_ancestor(start, to):
         raise InvalidInput(
             f"{from_ref} is not an ancestor of {to_label}; the notes list the commits between them"
         )
-    date = to.committed_datetime.astimezone(dt.UTC).date()
     return Range(
         from_label=from_ref, from_sha=start.hexsha, to_label=to_label, to_sha=to.hexsha,
         to_date=date,
@@ -90,7 +117,7 @@ def resolve_range(repo: git.Repo, from_ref: str | None, to_ref: str | None) -> R
 
 def read_commits(repo: git.Repo, span: Range) -> tuple[RawCommit, ...]:
     """Every commit of the range, newest first, merges with the commits they brought in."""
-    commits = list(repo.iter_commits(f"{span.from_sha}..{span.to_sha}"))
+    commits = list(repo.iter_commits(span.revisions))
     in_range = {c.hexsha for c in commits}
     result: list[RawCommit] = []
     for commit in commits:
@@ -130,7 +157,11 @@ def read_file(repo: git.Repo, sha: str, path: str) -> str | None:
 
 
 def changed_paths(repo: git.Repo, span: Range) -> tuple[str, ...]:
-    """Paths that differ between the two ends of the range (renames count on both sides)."""
+    """Paths that differ between the two ends of the range (renames count on both sides); for
+    the first release, every path of `to`'s tree."""
+    if span.from_sha is None:
+        listed = str(repo.git.ls_tree("-r", "--name-only", "-z", span.to_sha))
+        return tuple(sorted(p for p in listed.split("\0") if p))
     diffs = repo.commit(span.from_sha).diff(span.to_sha)
     paths = {p for d in diffs for p in (d.a_path, d.b_path) if p}
     return tuple(sorted(paths))

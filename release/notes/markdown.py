@@ -16,7 +16,8 @@ from urllib.parse import quote, urlsplit
 import jinja2
 
 # ASCII punctuation that starts or ends an inline construct anywhere in a line: backslash,
-# code, emphasis, links/images/footnotes, table cells, strikethrough, GitHub's $math$.
+# code, emphasis, links/images/footnotes, table cells, strikethrough, GitHub's $math$. An `_`
+# inside a word (`topos_redis`) is the exception: it cannot delimit emphasis (see `_intraword`).
 _ESCAPED = frozenset("\\`*_[]|~$")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Constructs that only count at the start of a line (the text may start a list item's content):
@@ -29,8 +30,29 @@ _RULE = re.compile(r"[-=][-= ]*")
 # A GitHub @mention (user or team) notifies people; a zero-width space after "@" keeps the
 # text as written without the mention (the same trick Renovate uses in its PR bodies).
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 _CODE_SAFE = re.compile(r"[A-Za-z0-9._:/@+~=,<>-]+")
 _URL_SAFE = ":/?#@!$&'*+,;=%-._~"
+
+
+def _intraword(line: str, index: int) -> bool:
+    """Whether the `_` at `index` is inside a run of `_` between two ASCII letters or digits.
+
+    Such a run is both left- and right-flanking and preceded and followed by an alphanumeric,
+    so by CommonMark's emphasis rules (which GitHub's cmark-gfm follows) it can neither open nor
+    close emphasis: `topos_redis` renders as written without the backslash. Every other `_`
+    (at either end of the text, or next to a space or punctuation) is escaped.
+    """
+    start = end = index
+    while start > 0 and line[start - 1] == "_":
+        start -= 1
+    while end < len(line) - 1 and line[end + 1] == "_":
+        end += 1
+    return (
+        start > 0 and end < len(line) - 1
+        and _ALNUM.fullmatch(line[start - 1]) is not None
+        and _ALNUM.fullmatch(line[end + 1]) is not None
+    )
 
 
 class Trusted(str):
@@ -48,10 +70,13 @@ def inline(text: object) -> str:
     if isinstance(text, Trusted):
         return str(text)
     raw = "".join(c if c.isprintable() else " " for c in str(text))
+    line = " ".join(raw.split())
     out: list[str] = []
-    for ch in " ".join(raw.split()):
+    for index, ch in enumerate(line):
         if ch in _HTML:
             out.append(_HTML[ch])
+        elif ch == "_" and _intraword(line, index):
+            out.append(ch)
         elif ch in _ESCAPED:
             out.append("\\" + ch)
         else:

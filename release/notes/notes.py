@@ -4,6 +4,11 @@
 reports as changed, the checklist, the bill of materials. `decide` turns them into
 `ReleaseNotes`, plain values with every number, placeholder and selection worked out;
 `render_notes` prints them with the Jinja2 template `notes.md.j2`. Same inputs, same bytes.
+
+The first release (no `v*` tag before it) has no previous release: `from_label` is None, the
+notes cover the whole history, every component is new, and there is no rollout checklist (its
+steps upgrade, back up and roll back to a previous release). CI tooling (GitHub Actions) is
+listed in a table of its own and selects no checklist item: operators do not run it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from release.manifest.load import load_manifest, parse_manifest
 from release.manifest.model import Manifest, Service
 from release.notes import gitlog
 from release.notes.bom import Bom, bom_path, read_bom
-from release.notes.changelog import GROUP_TITLES, Changelog, RawCommit, build_changelog
+from release.notes.changelog import GROUP_TITLES, Changelog, Entry, RawCommit, build_changelog
 from release.notes.checklist import (
     PHASE_TITLES,
     SERVICE_TITLES,
@@ -39,6 +44,7 @@ from release.notes.diff import (
     ComponentChange,
     diff_manifests,
     image_services,
+    is_ci_tooling,
     touched,
 )
 from release.notes.markdown import Trusted, render
@@ -51,6 +57,8 @@ OFF_CALL_PATH = frozenset({Service.SIGNOZ})
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NotesInputs:
+    """`from_label` is None for the first release: the commits are the whole history."""
+
     release: str
     previous: str | None
     from_label: str | None
@@ -109,6 +117,7 @@ class ReleaseNotes:
     to_label: str
     date: dt.date
     action_required: bool
+    breaking: tuple[Entry, ...]
     services: tuple[str, ...]
     downtime: tuple[tuple[str, Trusted], ...]
     risk: str
@@ -118,6 +127,8 @@ class ReleaseNotes:
     changelog: Changelog
     components: tuple[ComponentChange, ...]
     unchanged: tuple[str, ...]
+    ci_components: tuple[ComponentChange, ...]
+    ci_unchanged: tuple[str, ...]
     phases: tuple[PhaseSection, ...]
     irreversible: tuple[RenderedItem, ...]
     rollback_step: str | None
@@ -125,6 +136,16 @@ class ReleaseNotes:
     bom_file: str
     repo_url: str | None
     generated_by: str
+
+    @property
+    def first_release(self) -> bool:
+        """No earlier release: the notes cover the whole history, nothing is upgraded."""
+        return self.from_label is None
+
+    @property
+    def action_section(self) -> bool:
+        """Whether the notes have an "Action required" section."""
+        return bool(self.notices or self.breaking or self.upstream_notes)
 
     def notices_when(self, when: str) -> tuple[Notice, ...]:
         return tuple(n for n in self.notices if n.when == when)
@@ -190,14 +211,18 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
     """Work out everything the notes say, from the inputs alone (no I/O)."""
     manifests = [m for m in (inputs.old_manifest, inputs.new_manifest) if m is not None]
     changes = diff_manifests(inputs.old_manifest, inputs.new_manifest, today=inputs.date)
+    first_release = inputs.from_label is None
     touch = touched(changes, inputs.changed_paths, image_services(manifests))
     facts = ReleaseFacts(
-        components={c.name: c.kind for c in changes if c.kind is not ChangeKind.UNCHANGED},
+        components={c.name: c.kind for c in changes
+                    if c.kind is not ChangeKind.UNCHANGED and not c.ci_tooling},
         images=frozenset(touch.images),
         services=frozenset(touch.services),
         base_image=any(c.base_image and c.changed for c in changes),
     )
-    selected = select(inputs.checklist, facts)
+    # The first release upgrades nothing: every step of the checklist assumes a previous
+    # release to back up, replace and roll back to.
+    selected = () if first_release else select(inputs.checklist, facts)
     values = placeholder_values(inputs.release, inputs.previous, touch.services, changes)
     every = ", ".join(SERVICE_TITLES[s] for s in touch.services)
 
@@ -233,9 +258,13 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
     call_path = [ri for item, ri in rendered
                  if item.irreversible is not None and set(item.services) - OFF_CALL_PATH]
     upstream_notes = tuple(
-        c for c in changes if c.kind in (ChangeKind.MAJOR, ChangeKind.DOWNGRADE)
+        c for c in changes
+        if c.kind in (ChangeKind.MAJOR, ChangeKind.DOWNGRADE) and not c.ci_tooling
     )
-    if call_path:
+    breaking = () if first_release else changelog.breaking
+    if first_release:
+        risk, reason = "none", "the first release: nothing is upgraded"
+    elif call_path:
         numbers = [r.number for r in call_path]
         risk, reason = "high", f"{_steps(numbers)} cannot be rolled back by image alone"
     elif irreversible:
@@ -248,7 +277,7 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         numbers = [n for n, _ in downtime]
         verb = "interrupts" if len(numbers) == 1 else "interrupt"
         risk, reason = "medium", f"{_steps(numbers)} {verb} service (see Expected downtime)"
-    elif changelog.breaking or upstream_notes:
+    elif breaking or upstream_notes:
         risk, reason = "medium", "breaking or major changes (see Action required)"
     elif selected:
         risk, reason = "low", "every service is replaced by image, without interruption"
@@ -256,13 +285,15 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         risk, reason = "none", "nothing in a deployment changes"
 
     listed = tuple(c for c in changes if c.changed or c.kind is ChangeKind.HELD)
+    unchanged = tuple(c for c in changes if c.kind is ChangeKind.UNCHANGED)
     return ReleaseNotes(
         release=inputs.release,
         previous=inputs.previous,
         from_label=inputs.from_label,
         to_label=inputs.to_label,
         date=inputs.date,
-        action_required=bool(selected or changelog.breaking),
+        action_required=bool(selected or breaking),
+        breaking=breaking,
         services=tuple(SERVICE_TITLES[s] for s in touch.services),
         downtime=downtime,
         risk=risk,
@@ -270,8 +301,10 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         notices=notices,
         upstream_notes=upstream_notes,
         changelog=changelog,
-        components=listed,
-        unchanged=tuple(c.name for c in changes if c.kind is ChangeKind.UNCHANGED),
+        components=tuple(c for c in listed if not c.ci_tooling),
+        unchanged=tuple(c.name for c in unchanged if not c.ci_tooling),
+        ci_components=tuple(c for c in listed if c.ci_tooling),
+        ci_unchanged=tuple(c.name for c in unchanged if c.ci_tooling),
         phases=tuple(phases),
         irreversible=irreversible,
         rollback_step=rollback_step,
@@ -318,10 +351,13 @@ def _manifest_at(repo: git.Repo, sha: str, label: str) -> Manifest | None:
 
 def load_checklist_for(root: Path, manifests: Sequence[Manifest]) -> Checklist:
     components = {c.name for m in manifests for c in m.components}
+    ci_tooling = {c.name for m in manifests for c in m.components if is_ci_tooling(c)}
     images = {p.name for p in (root / "images").iterdir() if p.is_dir()} if (
         root / "images").is_dir() else set()
     images |= set(image_services(manifests))
-    return load_checklist(root / CHECKLISTS, components=components, images=images)
+    return load_checklist(
+        root / CHECKLISTS, components=components, images=images, ci_tooling=ci_tooling
+    )
 
 
 def read_git_inputs(
@@ -338,7 +374,9 @@ def read_git_inputs(
     new = _manifest_at(repo, span.to_sha, span.to_label)
     if new is None:
         raise InvalidInput(f"{span.to_label} has no {MANIFEST}; nothing to write notes about")
-    old = _manifest_at(repo, span.from_sha, span.from_label)
+    old = None
+    if span.from_sha is not None and span.from_label is not None:
+        old = _manifest_at(repo, span.from_sha, span.from_label)
     release = version or new.release
     checklist = load_checklist_for(root, [m for m in (old, new) if m is not None])
     return NotesInputs(

@@ -289,7 +289,7 @@ def test_merges_prs_and_links(repo: Repo) -> None:
     squash = repo.commit("fix(api): retry stream reads (#58)")
     repo.repo.create_remote("origin", "git@github.com:acme/delphi-release.git")
     text = notes(repo.root)
-    assert (f"- **kamailio:** hide topology with topos\\_redis ([#57]({REPO_URL}/pull/57), "
+    assert (f"- **kamailio:** hide topology with topos_redis ([#57]({REPO_URL}/pull/57), "
             f"[`{merge[:7]}`]({REPO_URL}/commit/{merge}))") in text
     assert (f"- **api:** retry stream reads ([#58]({REPO_URL}/pull/58), "
             f"[`{squash[:7]}`]({REPO_URL}/commit/{squash}))") in text
@@ -337,7 +337,6 @@ def test_same_inputs_same_bytes(repo: Repo) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "error: no release tag (v*) before HEAD; nothing to compare with"),
         (["--from", "v9"], "error: 'v9' is not a commit, branch or tag of this repository"),
         (["--from=--upload-pack=x"], "error: '--upload-pack=x' is not a git ref"),
         (["--check"], "error: --check needs --output FILE (or --sample)"),
@@ -353,6 +352,82 @@ def test_usage_errors_exit_2(
     shutil.copytree(REPO / "checklists", r.root / "checklists")
     assert main(["notes", "--root", str(r.root), *args]) == 2
     assert capsys.readouterr().err.splitlines()[0].startswith(message)
+
+
+def untagged(root: Path) -> Repo:
+    """A repository without any release tag: its next tag is the first release."""
+    r = Repo(root)
+    r.write("versions.yaml", (DATA / "versions.yaml").read_text(encoding="utf-8"))
+    r.write("images/postgres/Dockerfile", "ARG POSTGRES_VERSION=17.11\n")
+    r.commit("feat: the Delphi release pipeline", "versions.yaml", "images/postgres/Dockerfile")
+    r.commit("fix(api): retry stream reads (#3)")
+    shutil.copytree(REPO / "checklists", r.root / "checklists")
+    return r
+
+
+def test_the_first_release_covers_the_whole_history(tmp_path: Path) -> None:
+    r = untagged(tmp_path / "first")
+    root_commit = r.repo.git.rev_list("--max-parents=0", "HEAD")
+    text = notes(r.root, "--repo-url", REPO_URL)
+    assert ("- **First release:** no earlier release is tagged (`v*`), so there is nothing to "
+            "upgrade from: install it as a new deployment. These notes cover the whole history "
+            "up to `HEAD`, and every component is new.") in text
+    assert "Upgrade from" not in text
+    assert f"- the Delphi release pipeline ([`{root_commit[:7]}`]" in text
+    assert "- **api:** retry stream reads ([#3]" in text
+    rows = re.findall(r"^\| ([a-z-]+) \| [^|]* \| \(new\) \| `[^`]+` \| new \|", text,
+                      re.MULTILINE)
+    assert rows == ["debian", "node", "python", "kamailio", "rtpengine", "janus", "coturn",
+                    "caddy", "asterisk", "postgresql", "redis", "pgbouncer", "signoz",
+                    "signoz-otel-collector", "clickhouse", "zookeeper", "squid",
+                    "actions-checkout"]
+    assert "Unchanged" not in text
+    assert selected(text) == []  # nothing to upgrade: no rollout checklist
+    assert "This is the first release: there is no deployment of an earlier release" in text
+    # The release workflow names the tag it builds: the same notes for a tagged first release.
+    r.tag("v2026.10.0")
+    assert notes(r.root, "--repo-url", REPO_URL, "--to", "v2026.10.0") == text.replace(
+        "`HEAD`", "`v2026.10.0`")
+
+
+def test_a_single_commit_repository_is_a_first_release(tmp_path: Path) -> None:
+    r = Repo(tmp_path / "single")
+    r.write("versions.yaml", (DATA / "versions.yaml").read_text(encoding="utf-8"))
+    r.commit("chore(release): 2026.10.0", "versions.yaml")
+    shutil.copytree(REPO / "checklists", r.root / "checklists")
+    text = notes(r.root)
+    assert "- **First release:**" in text
+    assert "- **chore(release):** 2026.10.0 (`" in text
+
+
+def test_a_shallow_clone_without_the_previous_tag_is_refused(
+    repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.commit("fix: one")
+    repo.commit("fix: two")
+    clone = tmp_path / "shallow"
+    git.Repo.clone_from(f"file://{repo.root}", clone, depth=1, no_tags=True)
+    shutil.copytree(REPO / "checklists", clone / "checklists")
+    assert main(["notes", "--root", str(clone)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("error: no release tag (v*) before HEAD in this shallow clone; the "
+                      "previous release may be in the history it lacks")
+    assert "fetch-depth: 0" in err[1]
+
+
+def test_a_github_action_refresh_needs_no_operator_action(repo: Repo) -> None:
+    repo.edit("versions.yaml", "    version: 6.0.1\n", "    version: 7.0.0\n")
+    repo.write(".github/workflows/ci.yml", "jobs: {}\n")
+    repo.commit("refresh: actions-checkout 6.0.1 -> 7.0.0", "versions.yaml",
+                ".github/workflows/ci.yml", author=BOT)
+    text = notes(repo.root)
+    assert selected(text) == []
+    assert "- **Action required:** no: nothing in a deployment changes" in text
+    assert "- **Risk:** none: nothing in a deployment changes" in text
+    assert "## Action required" not in text
+    assert "No third-party version a deployment runs changed; only CI tooling did (below)." in text
+    assert ("| actions-checkout | `actions/checkout` | `6.0.1` | `7.0.0` | major | "
+            "[7.0.0](https://github.com/actions/checkout/releases/tag/v7.0.0) |") in text
 
 
 def test_an_invalid_checklist_is_reported_with_file_and_line(

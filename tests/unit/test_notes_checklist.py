@@ -22,7 +22,7 @@ from release.notes.checklist import (
     select,
 )
 from release.notes.checklist_load import load_checklist, parse_checklists
-from release.notes.diff import ChangeKind, image_services
+from release.notes.diff import ChangeKind, image_services, is_ci_tooling
 
 REPO = Path(__file__).resolve().parents[2]
 COMPONENTS = ("postgresql", "pgbouncer", "redis", "asterisk", "node")
@@ -216,3 +216,32 @@ def test_the_delphi_checklist_is_valid_and_covers_every_phase() -> None:
         assert required in ids
     # Every image folder the checklist names is one that components pin into.
     assert set(image_services([manifest])) >= {"postgres", "pgbouncer", "redis"}
+
+
+def test_a_condition_cannot_name_ci_tooling() -> None:
+    text = GOOD.replace("when: {services: [database]}",
+                        "when: {components: [postgresql, actions-checkout]}")
+    with pytest.raises(ProblemsFound) as info:
+        parse_checklists([("checklists/x.yaml", text)],
+                         components=(*COMPONENTS, "actions-checkout"), images=IMAGES,
+                         ci_tooling=("actions-checkout",))
+    assert [str(p) for p in info.value.problems] == [
+        "checklists/x.yaml:6: items.backup-database.when.components: 'actions-checkout' is CI "
+        "tooling (a GitHub Action of .github/workflows): it runs in no deployment, so it selects "
+        "no operator checklist item",
+    ]
+    # Placeholders may still name it (its versions are facts of the release like any other).
+    allowed = GOOD.replace("Back up @{postgresql.old}", "Back up @{actions-checkout.new}")
+    parse_checklists([("checklists/x.yaml", allowed)], components=(*COMPONENTS, "actions-checkout"),
+                     images=IMAGES, ci_tooling=("actions-checkout",))
+
+
+def test_the_delphi_checklist_names_no_ci_tooling() -> None:
+    manifest = load_manifest(REPO / "versions.yaml").manifest
+    ci = [c.name for c in manifest.components if is_ci_tooling(c)]
+    assert ci == ["actions-checkout", "actions-setup-python", "actions-cache",
+                  "actions-upload-artifact", "actions-download-artifact",
+                  "aws-configure-aws-credentials"]
+    load_checklist(REPO / "checklists", components=manifest.names(),
+                   images=[p.name for p in (REPO / "images").iterdir() if p.is_dir()],
+                   ci_tooling=ci)

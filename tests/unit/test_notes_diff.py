@@ -146,3 +146,26 @@ def test_touched_by_components_and_paths() -> None:
     assert touched(nothing, ["README.md", "checklists/x.yaml"], services).services == ()
     by_path = touched(nothing, ["images/caddy/Caddyfile"], services)
     assert (by_path.images, by_path.services) == (("caddy",), (Service.WEB, Service.MEDIA))
+
+
+ACTION = """\
+  actions-checkout:
+    version: 6.0.1
+    versioning: {tag: "v{version}"}
+    upstream: {kind: github-releases, repo: actions/checkout}
+    commit: 8e8c483db84b4bee98b60c0593521ed34d9990e8
+    pins:
+      - {kind: github-action, file: .github/workflows/ci.yml, action: actions/checkout}
+"""
+
+
+def test_a_github_action_is_ci_tooling_and_touches_nothing() -> None:
+    before = parse_manifest(BASE + ACTION)
+    after = parse_manifest(BASE + ACTION.replace("6.0.1", "7.0.0"))
+    changes = diff_manifests(before, after, today=TODAY)
+    action = next(c for c in changes if c.name == "actions-checkout")
+    assert (action.kind, action.ci_tooling, action.action, action.images, action.services) == (
+        ChangeKind.MAJOR, True, "actions/checkout", (), ())
+    assert not any(c.ci_tooling for c in changes if c.name != "actions-checkout")
+    result = touched(changes, [".github/workflows/ci.yml"], image_services([before]))
+    assert (result.images, result.services) == ((), ())

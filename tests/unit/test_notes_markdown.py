@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from markdown_it import MarkdownIt
 
@@ -104,3 +106,97 @@ def test_escaped_text_renders_as_itself(text: str) -> None:
         children = token.children or []
         assert all(c.type in ("text", "softbreak") for c in children), children
         assert "".join(c.content for c in children) == " ".join(text.split())
+
+
+# -- underscores inside words --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("topos_redis", "topos_redis"),
+        ("REDIS_PASSWORD_FILE", "REDIS_PASSWORD_FILE"),
+        ("a__b 1_000", "a__b 1_000"),
+        ("_private", "\\_private"),
+        ("trailing_", "trailing\\_"),
+        ("__init__", "\\_\\_init\\_\\_"),
+        ("_a_b_", "\\_a_b\\_"),
+        ("a _b_ c", "a \\_b\\_ c"),
+        ("a_ b", "a\\_ b"),
+        ("a_*b*_c", "a\\_\\*b\\*\\_c"),
+        ("x._y", "x.\\_y"),
+        ("é_é", "é\\_é"),
+        ("a_\nb", "a\\_ b"),
+    ],
+)
+def test_inline_keeps_underscores_inside_words(text: str, expected: str) -> None:
+    assert inline(text) == expected
+
+
+MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+# How the templates place escaped values (X, Y) next to their own markup.
+CONTEXTS = [
+    "- X",
+    "| h |\n|---|\n| X |",
+    "- **X:** Y (#1, `abc1234`)",
+    "*Services: X* · `id`",
+    "#### 1.1 X",
+    "- [X](https://example.com/x) Y",
+    "X Y",
+    "Y X Y",
+    "_X_ *Y* __X__",  # emphasis of trusted prose around escaped values
+]
+
+
+def _shape(document: str) -> tuple[list[str], str]:
+    """The token types of a parsed document (text tokens left out), and all the text it shows."""
+    types: list[str] = []
+    texts: list[str] = []
+    for token in MD.parse(document):
+        types.append(token.type)
+        for child in token.children or []:
+            if child.type == "text":
+                texts.append(child.content)
+            else:
+                types.append(child.type)
+                if child.type == "code_inline":
+                    texts.append(child.content)
+    return types, "".join(texts)
+
+
+# Each context with plain words for X and Y: what every escaped text must parse like.
+PLAIN = {context: _shape(context.replace("X", "Q").replace("Y", "Z")) for context in CONTEXTS}
+
+
+def assert_renders_as_itself(text: str) -> None:
+    """In every context, escaped `text` parses to the same tokens as a plain word would, and
+    shows exactly `text` (whitespace collapsed)."""
+    shown = " ".join(text.split())
+    for context, (plain_types, plain_text) in PLAIN.items():
+        document = context.replace("X", inline(text)).replace("Y", inline(text + " y"))
+        types, rendered = _shape(document)
+        assert types == plain_types, (text, document)
+        assert rendered == plain_text.replace("Q", shown).replace("Z", f"{shown} y"), (
+            text, document)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["topos_redis", "a__b", "_a_b_", "a_*b*_c", "**a_b**", "__a_b__", "a_b_c_", "*a_b*",
+     "_a*_b*", "a_`b`_c", "x_<b>_y", "[a_b](https://e.example/_x_)", "1_000_000", "é_é"],
+)
+def test_underscores_inside_words_inject_nothing(text: str) -> None:
+    assert_renders_as_itself(text)
+
+
+@pytest.mark.parametrize(("alphabet", "longest"), [("a_* .", 4), ("a_*", 6)])
+def test_no_short_string_of_words_underscores_and_stars_injects_markup(
+    alphabet: str, longest: int
+) -> None:
+    """Every string of up to `longest` characters of `alphabet` renders as exactly itself in
+    every context the templates give it: no emphasis, whatever its neighbours."""
+    for length in range(1, longest + 1):
+        for chars in itertools.product(alphabet, repeat=length):
+            text = "".join(chars)
+            if text.strip():
+                assert_renders_as_itself(text)
