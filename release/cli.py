@@ -460,7 +460,8 @@ def _add_notes_commands(commands: Any) -> None:
     notes.add_argument("--version", metavar="V",
                        help="the release (default: `release` of versions.yaml at --to)")
     notes.add_argument("--from", dest="from_ref", metavar="REF",
-                       help="the previous release (default: the last v* tag before --to)")
+                       help="the previous release (default: the last v* tag before --to; "
+                       "with none, the whole history, as the first release)")
     notes.add_argument("--to", dest="to_ref", metavar="REF", help="the release (default: HEAD)")
     notes.add_argument("--date", metavar="YYYY-MM-DD", type=_date,
                        help="the release date (default: the commit date of --to, UTC)")

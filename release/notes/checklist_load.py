@@ -44,6 +44,7 @@ from release.notes.checklist import (
     placeholder_error,
 )
 from release.notes.diff import ChangeKind
+from release.yamlcheck import LocatedChecker, describe
 
 E = TypeVar("E", bound=str)
 
@@ -120,68 +121,17 @@ def parse_checklists(
     return Checklist(items=tuple(items))
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-class _Validator:
+class _Validator(LocatedChecker):
     """Walks one parsed checklist file, building items and collecting located problems."""
 
     def __init__(
         self, filename: str, components: frozenset[str], images: frozenset[str],
         ci_tooling: frozenset[str] = frozenset(),
     ) -> None:
-        self.file = filename
+        super().__init__(filename)
         self.components = components
         self.images = images
         self.ci_tooling = ci_tooling
-        self.problems: list[Problem] = []
-
-    def problem(self, line: int, path: str, message: str) -> None:
-        self.problems.append(Problem(file=self.file, line=line, path=path, message=message))
-
-    @staticmethod
-    def key_line(node: CommentedMap, key: str) -> int:
-        try:
-            return int(node.lc.key(key)[0]) + 1
-        except (KeyError, AttributeError, TypeError):
-            return int(getattr(getattr(node, "lc", None), "line", -1)) + 1
-
-    @staticmethod
-    def node_line(node: Any, default: int) -> int:
-        lc = getattr(node, "lc", None)
-        return int(lc.line) + 1 if lc is not None else default
-
-    def mapping(self, value: Any, path: str, line: int) -> CommentedMap | None:
-        if isinstance(value, CommentedMap):
-            return value
-        self.problem(line, path, f"expected a mapping, found {_describe(value)}")
-        return None
-
-    def check_keys(
-        self, node: CommentedMap, path: str, allowed: tuple[str, ...], required: tuple[str, ...]
-    ) -> None:
-        for key in node:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                self.problem(
-                    self.key_line(node, key), f"{path}.{key}" if path else str(key),
-                    f"unknown key; {hint}valid keys: {', '.join(allowed)}",
-                )
-        for key in required:
-            if key not in node:
-                self.problem(self.node_line(node, 0), path, f"missing required key {key!r}")
 
     def text(self, node: CommentedMap, key: str, path: str) -> str | None:
         if key not in node:
@@ -191,7 +141,7 @@ class _Validator:
             return str(value).strip()
         self.problem(
             self.key_line(node, key), f"{path}.{key}",
-            f"expected non-empty text, found {_describe(value)}",
+            f"expected non-empty text, found {describe(value)}",
         )
         return None
 
@@ -203,7 +153,7 @@ class _Validator:
             return [(value, line)]
         if not isinstance(value, CommentedSeq) or not value:
             self.problem(
-                line, f"{path}.{key}", f"expected a list of names, found {_describe(value)}"
+                line, f"{path}.{key}", f"expected a list of names, found {describe(value)}"
             )
             return []
         result: list[tuple[str, int]] = []
@@ -215,7 +165,7 @@ class _Validator:
                 result.append((entry, entry_line))
             else:
                 self.problem(entry_line, f"{path}.{key}[{index}]",
-                             f"expected a name, found {_describe(entry)}")
+                             f"expected a name, found {describe(entry)}")
         return result
 
     def closed(
@@ -253,7 +203,7 @@ class _Validator:
             return []
         line = self.key_line(top, "items")
         if not isinstance(raw, CommentedSeq) or not raw:
-            self.problem(line, "items", f"expected a list of items, found {_describe(raw)}")
+            self.problem(line, "items", f"expected a list of items, found {describe(raw)}")
             return []
         items: list[Item] = []
         for index, entry in enumerate(raw):
@@ -368,7 +318,7 @@ class _Validator:
             any_line = self.key_line(node, "any")
             if not isinstance(raw_any, CommentedSeq) or not raw_any:
                 self.problem(any_line, f"{path}.any",
-                             f"expected a list of conditions, found {_describe(raw_any)}")
+                             f"expected a list of conditions, found {describe(raw_any)}")
             else:
                 for index, sub in enumerate(raw_any):
                     nested = self.condition(
@@ -402,7 +352,7 @@ class _Validator:
         if value is True:
             return True
         self.problem(self.key_line(node, key), f"{path}.{key}",
-                     f"expected true (leave the key out otherwise), found {_describe(value)}")
+                     f"expected true (leave the key out otherwise), found {describe(value)}")
         return False
 
     def notice(self, node: CommentedMap, path: str) -> Notice | None:
@@ -427,7 +377,7 @@ class _Validator:
         raw = node["steps"]
         line = self.key_line(node, "steps")
         if not isinstance(raw, CommentedSeq) or not raw:
-            self.problem(line, sub, f"expected a list of steps, found {_describe(raw)}")
+            self.problem(line, sub, f"expected a list of steps, found {describe(raw)}")
             return ()
         steps: list[Step] = []
         for index, entry in enumerate(raw):
