@@ -74,9 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     files = sorted(p for p in target.iterdir() if p.is_file())
     size = sum(p.stat().st_size for p in files)
+    width = max((len(r.component) for r in outcome.results), default=0)
     for result in outcome.results:
         moved = f" -> {result.candidate}" if result.candidate else ""
-        print(f"  {result.component:<22} {result.status.value:<8} {result.pinned}{moved}",
+        print(f"  {result.component:<{width}} {result.status.value:<8} {result.pinned}{moved}",
               file=sys.stderr)
     print(f"recorded {len(files)} files ({size // 1024} KiB) in {target}", file=sys.stderr)
     return 1 if outcome.errors else 0

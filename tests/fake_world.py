@@ -24,9 +24,15 @@ the real URLs unchanged:
 
 What is newer than `versions.yaml` (as of `TODAY`): within policy, debian 20260901, node 24.21.0,
 kamailio 6.1.5, rtpengine 13.5.1.26, janus 1.4.2, coturn 4.18.0, caddy 2.11.5, asterisk 22.11.0,
-postgresql 17.12, redis 7.4.11, pgbouncer 1.25.3 and squid 7.7; beyond policy, node 26.x,
-rtpengine mr26.x, asterisk 23.x, postgresql 18.x, redis 8.x and clickhouse 26.x. python and
-the SigNoz set (signoz, its collector, clickhouse, zookeeper) are current.
+postgresql 17.12, redis 7.4.11, pgbouncer 1.25.3, squid 7.7, actions/checkout 6.0.2 and
+actions/setup-python 6.2.0; beyond policy, node 26.x, rtpengine mr26.x, asterisk 23.x,
+postgresql 18.x, redis 8.x, clickhouse 26.x and actions/cache 6.0.0. python, the SigNoz set
+(signoz, its collector, clickhouse, zookeeper) and the other actions (upload-artifact with a
+draft 6.0.1, download-artifact, configure-aws-credentials with a 5.2.0 flagged pre-release) are
+current. Every tag answers `GET /repos/{repo}/commits/{tag}` (the bare SHA for
+`Accept: application/vnd.github.sha`, as action pins resolve it; `commit_for`): the pinned
+action tags their real commits, the others SHAs derived from repo and tag, the moving major
+tags (`v6`) their newest release's.
 
 Faults are injected per component and per `Role` (which request of that component):
 
@@ -53,12 +59,12 @@ import json
 import math
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
@@ -150,6 +156,7 @@ class Role(StrEnum):
     PAGE = "page"  # a further page of that listing
     LATEST = "latest"  # GitHub's /releases/latest: a trap no check may ask for
     RELEASE = "release"  # one GitHub release by tag (where asset digests are read)
+    COMMIT = "commit"  # the commit a GitHub tag points at (/commits/{tag}; action pins read it)
     CHECKSUM = "checksum"  # a sums file or the hashes README
     ARCHIVE = "archive"  # a source archive, and the redirect hop to it
     ASSET = "asset"  # a GitHub release asset download (and its redirect hop)
@@ -293,6 +300,8 @@ class GhRepo:
     releases: tuple[GhRelease, ...] = ()
     latest: str | None = None  # the tag /releases/latest answers with
     archives: bool = False  # serve github.com/<repo>/archive/refs/tags/<tag>.tar.gz
+    # Tags that move (an action's `v6`): tag -> the release tag it points at now.
+    moving: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -600,6 +609,91 @@ def _squid() -> GhRepo:
                   tags=tuple(tags), releases=tuple(releases), latest="SQUID_7_7")
 
 
+# The commits the pinned action tags really point at (as `versions.yaml` pins them); every other
+# tag's commit is derived from repo and tag (`commit_sha`).
+PINNED_COMMITS: Mapping[tuple[str, str], str] = MappingProxyType({
+    ("actions/checkout", "v6.0.1"): "8e8c483db84b4bee98b60c0593521ed34d9990e8",
+    ("actions/setup-python", "v6.1.0"): "83679a892e2d95755f2dac6acb0bfd1e9ac5d548",
+    ("actions/cache", "v5.0.1"): "9255dc7a253b0ccc959486e2bca901246202afeb",
+    ("actions/upload-artifact", "v6.0.0"): "b7c566a772e6b6bfb58ed0dc250532a479d7789f",
+    ("actions/download-artifact", "v7.0.0"): "37930b1c2abaa49bbe596cd826c3c89aef350131",
+    ("aws-actions/configure-aws-credentials", "v5.1.0"):
+        "00943011d9042930efac3dcd3a170e4273319bc8",
+})
+
+
+def commit_sha(repo: str, tag: str) -> str:
+    """The commit `repo`'s tag `tag` points at (a release tag, not a moving one)."""
+    return PINNED_COMMITS.get((repo, tag)) or _hexid(f"{repo}@{tag}")
+
+
+#: The GitHub Actions of .github/workflows: (component, repo, repo id, releases newest first as
+#: (tag, day, flag)); flag is "draft", "pre" or "". Moving major tags (`v6`) follow the newest
+#: published stable release of their major.
+ACTIONS: tuple[tuple[str, str, int, tuple[tuple[str, str, str], ...]], ...] = (
+    # v5 keeps getting fixes after v6: v5.0.2 was published the same day, after v6.0.2.
+    ("actions-checkout", "actions/checkout", 1301, (
+        ("v5.0.2", "2026-09-03", ""), ("v6.0.2", "2026-09-03", ""),
+        ("v6.0.1", "2025-12-02", ""), ("v6.0.0", "2025-11-20", ""),
+        ("v5.0.1", "2025-11-17", ""), ("v4.3.1", "2025-11-17", ""),
+        ("v5.0.0", "2025-08-11", ""), ("v4.3.0", "2025-07-28", ""),
+        ("v4.2.2", "2024-10-23", ""))),
+    ("actions-setup-python", "actions/setup-python", 1302, (
+        ("v6.2.0", "2026-08-25", ""), ("v6.1.0", "2025-11-25", ""),
+        ("v6.0.0", "2025-09-04", ""), ("v5.6.0", "2025-04-24", ""),
+        ("v5.5.0", "2025-03-24", ""), ("v5.4.0", "2025-01-28", ""))),
+    # A new major: beyond the policy of the pinned one.
+    ("actions-cache", "actions/cache", 1303, (
+        ("v6.0.0", "2026-09-10", ""), ("v5.0.1", "2025-12-01", ""),
+        ("v5.0.0", "2025-11-19", ""), ("v4.3.0", "2025-09-24", ""),
+        ("v4.2.4", "2025-07-29", ""), ("v4.2.3", "2025-03-19", ""))),
+    # A draft: only callers with push access (here: any token) see it.
+    ("actions-upload-artifact", "actions/upload-artifact", 1304, (
+        ("v6.0.1", "2026-09-14", "draft"), ("v6.0.0", "2025-12-12", ""),
+        ("v5.0.0", "2025-10-24", ""), ("v4.6.2", "2025-03-19", ""),
+        ("v4.6.1", "2025-02-18", ""))),
+    ("actions-download-artifact", "actions/download-artifact", 1305, (
+        ("v7.0.0", "2025-12-12", ""), ("v6.0.0", "2025-10-24", ""),
+        ("v5.0.0", "2025-08-06", ""), ("v4.3.0", "2025-04-24", ""))),
+    # A stable-looking tag marked pre-release on GitHub: only the flag tells.
+    ("aws-configure-aws-credentials", "aws-actions/configure-aws-credentials", 1306, (
+        ("v5.2.0", "2026-09-11", "pre"), ("v5.1.0", "2025-10-06", ""),
+        ("v5.0.0", "2025-09-03", ""), ("v4.3.1", "2025-08-04", ""),
+        ("v4.2.1", "2025-05-14", ""))),
+)
+
+
+def _actions() -> list[GhRepo]:
+    repos: list[GhRepo] = []
+    for component, repo, repo_id, plan in ACTIONS:
+        newest_major = max((t for t, _, flag in plan if not flag), key=_action_key).split(".")[0]
+        releases = tuple(
+            # Same-day releases are listed newest first: the earlier in the plan, the later.
+            GhRelease(tag=tag, day=day, time=f"{14 + sum(d == day for _, d, _ in plan[i + 1:])}"
+                      ":05:02", draft=flag == "draft", prerelease=flag == "pre",
+                      branch="main" if tag.split(".")[0] == newest_major
+                      else f"releases/{tag.split('.')[0]}", title=tag)
+            for i, (tag, day, flag) in enumerate(plan)
+        )
+        published = [r for r in releases if not r.draft]
+        moving: dict[str, str] = {}
+        for release in sorted(published, key=lambda r: _action_key(r.tag), reverse=True):
+            if not release.prerelease:
+                moving.setdefault(release.tag.split(".")[0], release.tag)
+        tags = sorted([*moving, *(r.tag for r in published)], key=_action_key, reverse=True)
+        stable = [r for r in published if not r.prerelease]
+        latest = max(stable, key=lambda r: _action_key(r.tag)).tag
+        repos.append(GhRepo(component=component, repo=repo, repo_id=repo_id, source="releases",
+                            tags=tuple(tags), releases=releases, latest=latest, moving=moving))
+    return repos
+
+
+def _action_key(tag: str) -> tuple[int, ...]:
+    """`v6.0.2` -> (6, 0, 2); a moving `v6` sorts after its releases, as GitHub lists it."""
+    parts = tuple(int(p) for p in tag[1:].split("."))
+    return parts + (-1,) * (3 - len(parts))
+
+
 def _monthly(day: str, months: int) -> list[str]:
     """Monthly build dates (`YYYYMMDD`), newest first, starting at `day` and going back."""
     start = dt.date.fromisoformat(day)
@@ -838,7 +932,10 @@ class FakeWorld:
 
     COMPONENTS = ("debian", "node", "python", "kamailio", "rtpengine", "janus", "coturn",
                   "caddy", "asterisk", "postgresql", "redis", "pgbouncer", "signoz",
-                  "signoz-otel-collector", "clickhouse", "zookeeper", "squid")
+                  "signoz-otel-collector", "clickhouse", "zookeeper", "squid",
+                  "actions-checkout", "actions-setup-python", "actions-cache",
+                  "actions-upload-artifact", "actions-download-artifact",
+                  "aws-configure-aws-credentials")
 
     def __init__(self, overrides: Mapping[str, Override] | None = None) -> None:
         self.overrides: Mapping[str, Override] = MappingProxyType(dict(overrides or {}))
@@ -848,11 +945,12 @@ class FakeWorld:
         self._endpoints: dict[str, _Endpoint] = {}
         self._sha256: dict[tuple[str, str], str] = {}
         self._digests: dict[tuple[str, str], str] = {}
+        self._commits: dict[tuple[str, str], str] = {}
         self._image_component: dict[str, str] = {}
         self._memo: dict[tuple[object, ...], Any] = {}
         self._check_overrides()
         self.repos = (_kamailio(), _rtpengine(), _janus(), _coturn(), _caddy(), _asterisk(),
-                      _redis(), _pgbouncer(), _signoz(), _collector(), _squid())
+                      _redis(), _pgbouncer(), _signoz(), _collector(), _squid(), *_actions())
         self.images = (_debian(), _python(), _node_images(), _clickhouse(), _zookeeper(),
                        *_signoz_images())
         for repo in self.repos:
@@ -877,6 +975,10 @@ class FakeWorld:
     def digest_for(self, repository: str, tag: str) -> str:
         """The index digest `repository:tag` points at (`library/debian`, `trixie-...-slim`)."""
         return self._digests[(repository, tag)]
+
+    def commit_for(self, repo: str, tag: str) -> str:
+        """The commit SHA `GET /repos/{repo}/commits/{tag}` answers (`actions/checkout`, `v6.0.2`)."""
+        return self._commits[(repo, tag)]
 
     def exchanges(
         self, *, host: str | None = None, component: str | None = None, role: Role | None = None,
@@ -1056,6 +1158,10 @@ class FakeWorld:
         if repo.archives:
             for tag in repo.tags:
                 self._add_archive(repo, tag)
+        for tag in repo.tags:
+            self._commits[(repo.repo, tag)] = self._tag_sha(repo, tag)
+            self._add(f"{api}/commits/{quote(tag, safe='')}", repo.component, Role.COMMIT,
+                      self._github_commit(repo, tag))
 
     def _github_listing(self, repo: GhRepo, kind: str) -> Respond:
         def respond(request: _Request, fault: Fault | None) -> Reply:
@@ -1105,9 +1211,58 @@ class FakeWorld:
 
         return respond
 
+    def _github_commit(self, repo: GhRepo, tag: str) -> Respond:
+        """`/commits/{tag}`: the bare SHA for `Accept: application/vnd.github.sha`, else JSON."""
+        sha = self._tag_sha(repo, tag)
+
+        def respond(request: _Request, _fault: Fault | None) -> Reply:
+            headers = _gh_headers(request)
+            if "application/vnd.github.sha" in request.headers.get("accept", ""):
+                body = sha.encode()  # no newline: the 40 hex digits and nothing else
+                return Reply(body=body, headers={
+                    **headers, "X-GitHub-Media-Type": "github.v3; param=sha",
+                    "Content-Type": "application/vnd.github.sha; charset=utf-8",
+                    "ETag": f'W/"{sha256(body)[:40]}"',
+                })
+            return _json(self._commit_json(repo, tag, sha), headers=headers)
+
+        return respond
+
     @staticmethod
-    def _tag_json(repo: GhRepo, tag: str) -> dict[str, Any]:
-        sha = _hexid(f"{repo.repo}@{tag}")
+    def _tag_sha(repo: GhRepo, tag: str) -> str:
+        return commit_sha(repo.repo, repo.moving.get(tag, tag))
+
+    @staticmethod
+    def _commit_json(repo: GhRepo, tag: str, sha: str) -> dict[str, Any]:
+        api = f"{GITHUB_API}/repos/{repo.repo}"
+        target = repo.moving.get(tag, tag)
+        release = next((r for r in repo.releases if r.tag == target), None)
+        when = release.created if release is not None else "2025-01-15T10:00:00Z"
+        parent = _hexid(f"{sha}^")
+        person = {"name": f"{repo.repo.split('/')[0]}-bot", "email": "bot@users.noreply.github.com",
+                  "date": when}
+        return {
+            "sha": sha, "node_id": "C_kwDO" + _b64url(sha[:12].encode()),
+            "commit": {"author": person, "committer": person,
+                       "message": f"Release {target}", "comment_count": 0,
+                       "tree": {"sha": _hexid(f"{sha}^{{tree}}"),
+                                "url": f"{api}/git/trees/{_hexid(f'{sha}^{{tree}}')}"},
+                       "url": f"{api}/git/commits/{sha}",
+                       "verification": {"verified": False, "reason": "unsigned",
+                                        "signature": None, "payload": None,
+                                        "verified_at": None}},
+            "url": f"{api}/commits/{sha}", "html_url": f"https://github.com/{repo.repo}/commit/{sha}",
+            "comments_url": f"{api}/commits/{sha}/comments", "author": None, "committer": None,
+            "parents": [{"sha": parent, "url": f"{api}/commits/{parent}",
+                         "html_url": f"https://github.com/{repo.repo}/commit/{parent}"}],
+            "stats": {"total": 2, "additions": 1, "deletions": 1},
+            "files": [{"filename": "package.json", "status": "modified", "additions": 1,
+                       "deletions": 1, "changes": 2}],
+        }
+
+    @classmethod
+    def _tag_json(cls, repo: GhRepo, tag: str) -> dict[str, Any]:
+        sha = cls._tag_sha(repo, tag)
         return {
             "name": tag,
             "zipball_url": f"{GITHUB_API}/repos/{repo.repo}/zipball/refs/tags/{tag}",

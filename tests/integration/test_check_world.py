@@ -66,9 +66,17 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
     "clickhouse": (Status.CURRENT, None, "26.7.5"),
     "zookeeper": (Status.CURRENT, None, None),
     "squid": (Status.UPDATE, "7.7", None),
+    "actions-checkout": (Status.UPDATE, "6.0.2", None),
+    "actions-setup-python": (Status.UPDATE, "6.2.0", None),
+    "actions-cache": (Status.CURRENT, None, "6.0.0"),
+    "actions-upload-artifact": (Status.CURRENT, None, None),
+    "actions-download-artifact": (Status.CURRENT, None, None),
+    "aws-configure-aws-credentials": (Status.CURRENT, None, None),
 }
 # The images whose digest a resolved update carries: component -> (repository, tag template).
 IMAGES = {"debian": ("library/debian", "trixie-{v}-slim"), "node": ("library/node", "{v}-trixie-slim")}
+# The actions, whose resolved update carries the commit its tag points at: component -> repo.
+ACTIONS = {c.name: c.upstream.repo for c in MANIFEST.components if c.commit is not None}
 
 
 class Sleeps:
@@ -139,6 +147,16 @@ def assert_resolved(run: Run, fake: FakeWorld, *, skip: frozenset[str] = frozens
     for name in expected:
         update = updates[name]
         assert update.version == EXPECTED[name][1]
+        if name in ACTIONS:
+            component = MANIFEST.component(name)
+            assert component is not None
+            repo = ACTIONS[name]
+            assert repo is not None
+            assert (update.sha256, update.digest) == (None, None)
+            assert update.commit == fake.commit_for(repo, component.versioning.tag_for(
+                update.version))
+            continue
+        assert update.commit is None
         if name in IMAGES:
             repository, template = IMAGES[name]
             assert update.sha256 is None
@@ -225,11 +243,57 @@ def test_the_world_serves_the_traps_the_check_avoids(upstream_server: UpstreamSe
     assert seen["single"] != FakeWorld().digest_for("library/debian", "trixie-20260901-slim")
 
 
+def test_action_tags_point_at_commits_as_github_answers_them(
+    upstream_server: UpstreamServer,
+) -> None:
+    """`/commits/{tag}`: the bare SHA for `application/vnd.github.sha`, JSON otherwise.
+
+    A pinned tag answers the commit `versions.yaml` pins, a moving major tag (`v6`) the commit
+    of the newest release of that major, and a draft has no tag (so no commit) at all.
+    """
+    fake = world(upstream_server)
+    api = "https://api.github.com/repos"
+    sha = {"Accept": "application/vnd.github.sha"}
+
+    async def main() -> dict[str, Any]:
+        transport = HostRoutingTransport(httpx.AsyncHTTPTransport(), upstream_server.url)
+        async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
+            pinned = {}
+            for name, repo in ACTIONS.items():
+                component = MANIFEST.component(name)
+                assert component is not None
+                tag = component.versioning.tag_for(component.version)
+                pinned[name] = (await client.get(f"{api}/{repo}/commits/{tag}", headers=sha)).text
+            bare = await client.get(f"{api}/actions/checkout/commits/v6.0.2", headers=sha)
+            moving = await client.get(f"{api}/actions/checkout/commits/v6", headers=sha)
+            full = await client.get(f"{api}/actions/checkout/commits/v6.0.2")
+            draft = await client.get(f"{api}/actions/upload-artifact/commits/v6.0.1", headers=sha)
+            flagged = await client.get(f"{api}/aws-actions/configure-aws-credentials/releases/"
+                                       "tags/v5.2.0")
+            return {"pinned": pinned, "bare": (bare.headers["content-type"], bare.text),
+                    "moving": moving.text, "full": full.json()["sha"], "draft": draft.status_code,
+                    "flagged": (flagged.json()["prerelease"], flagged.json()["tag_name"])}
+
+    seen = asyncio.run(main())
+    assert seen["pinned"] == {
+        name: component.commit for name in ACTIONS
+        if (component := MANIFEST.component(name)) is not None
+    }
+    new = fake.commit_for("actions/checkout", "v6.0.2")
+    assert seen["bare"] == ("application/vnd.github.sha; charset=utf-8", new)
+    assert seen["moving"] == seen["full"] == new
+    assert new != fake.commit_for("actions/checkout", "v6.0.1")
+    assert seen["draft"] == 404
+    # A stable-looking tag that GitHub flags as a pre-release: the check passed it over.
+    assert seen["flagged"] == (True, "v5.2.0")
+
+
 def test_github_token_goes_to_api_github_com_only(upstream_server: UpstreamServer) -> None:
     fake = world(upstream_server)
     run = check(upstream_server, token=TOKEN)
 
-    # Authenticated callers also see drafts (asterisk 22.12.0, caddy v2.11.6): still skipped.
+    # Authenticated callers also see drafts (asterisk 22.12.0, caddy v2.11.6,
+    # upload-artifact v6.0.1): still skipped.
     assert run.table() == EXPECTED
     assert_resolved(run, fake)
     api = fake.exchanges(host="api.github.com")
@@ -265,7 +329,7 @@ def test_second_run_with_a_cache_only_revalidates_the_listings(
     assert {e.status for e in listings} == {304}
     assert all("if-none-match" in e.headers for e in listings)
     # Checksum files revalidate too; archives are hashed afresh, the token flow starts over.
-    assert {e.status for e in again if e.role is Role.CHECKSUM} == {304}
+    assert {e.status for e in again if e.role in (Role.CHECKSUM, Role.COMMIT)} == {304}
     assert second.fetcher.stats.revalidated == len([e for e in again if e.status == 304])
     assert first.fetcher.stats.revalidated == 0
 
@@ -332,6 +396,16 @@ CASES = [
     Case("node", Fault(kind=FaultKind.HTML, role=Role.TOKEN),
          r"^24\.21\.0 found, but its image digest could not be fetched: https://auth\.docker\.io/"
          r"token\?.*: expected JSON, got text/html"),
+    Case("actions-cache", Fault(kind=FaultKind.MALFORMED_JSON),
+         r"^https://api\.github\.com/repos/actions/cache/releases\?per_page=100: expected JSON"),
+    Case("actions-checkout", Fault(kind=FaultKind.UNAVAILABLE, role=Role.COMMIT, times=99),
+         r"^6\.0\.2 found, but its commit could not be fetched: GET https://api\.github\.com/"
+         r"repos/actions/checkout/commits/v6\.0\.2: HTTP 503 Service Unavailable; "
+         r"gave up after 3 attempts$"),
+    Case("actions-setup-python", Fault(kind=FaultKind.HTML, role=Role.COMMIT),
+         r"^6\.2\.0 found, but its commit could not be fetched: https://api\.github\.com/repos/"
+         r"actions/setup-python/commits/v6\.2\.0: expected a 40-hex commit SHA, got "
+         r"'<!DOCTYPE html>"),
 ]
 
 

@@ -21,6 +21,7 @@ def tree(tmp_path: Path) -> Path:
     root.mkdir()
     shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
     shutil.copytree(REPO / "images", root / "images")
+    shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
     return root
 
 

@@ -16,12 +16,16 @@ from pathlib import Path
 
 import git
 import pytest
+from fake_world import FakeWorld
 
 from release.cli import main
+from release.pins.actions import action_uses
 
 REPO = Path(__file__).resolve().parents[2]
 REPLAY = REPO / "tests" / "data" / "replay"
 TODAY = "2026-11-26"
+WORKFLOWS = (".github/workflows/ci.yml", ".github/workflows/refresh.yml",
+             ".github/workflows/release.yml")
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +36,17 @@ def tree(tmp_path: Path) -> Path:
     root.mkdir()
     shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
     shutil.copytree(REPO / "images", root / "images")
+    shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
     return root
+
+
+def uses(root: Path) -> dict[str, set[str]]:
+    """Every action the workflows use -> the set of `<ref> # <version>` they pin it at."""
+    found: dict[str, set[str]] = {}
+    for name in WORKFLOWS:
+        for _line, action, ref, version in action_uses((root / name).read_text()):
+            found.setdefault(action, set()).add(f"{ref} # {version}")
+    return found
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -82,6 +96,9 @@ def test_refresh_dry_run_writes_nothing(tree: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert out.startswith("--- a/")
     assert "+++ b/versions.yaml" in out
+    checkout = FakeWorld().commit_for("actions/checkout", "v6.0.2")
+    assert "+++ b/.github/workflows/ci.yml" in out
+    assert f"+      - uses: actions/checkout@{checkout} # v6.0.2\n" in out
 
 
 def test_refresh_applies_then_changes_nothing_the_second_time(tree: Path) -> None:
@@ -94,11 +111,33 @@ def test_refresh_applies_then_changes_nothing_the_second_time(tree: Path) -> Non
     assert snapshot(tree) == after
 
 
-def test_refresh_only_one_component(tree: Path) -> None:
+def test_refresh_moves_the_action_pins_to_the_new_tags_commits(tree: Path) -> None:
+    before = uses(tree)
+    world = FakeWorld()
+    assert refresh(tree) == 0
+    after = uses(tree)
+    new = {"actions/checkout": f"{world.commit_for('actions/checkout', 'v6.0.2')} # v6.0.2",
+           "actions/setup-python":
+               f"{world.commit_for('actions/setup-python', 'v6.2.0')} # v6.2.0"}
+    assert after == {action: {new[action]} if action in new else refs
+                     for action, refs in before.items()}
+    assert before["actions/checkout"] == {"8e8c483db84b4bee98b60c0593521ed34d9990e8 # v6.0.1"}
+    text = (tree / "versions.yaml").read_text()
+    assert f"commit: {world.commit_for('actions/checkout', 'v6.0.2')}\n" in text
+    assert main(["verify", "--root", str(tree)]) == 0
+
+
+@pytest.mark.parametrize(("only", "files"), [
+    ("postgresql", {"images/postgres/Dockerfile", "versions.yaml"}),
+    ("actions-checkout", {"versions.yaml", *WORKFLOWS}),
+    ("actions-setup-python", {"versions.yaml", *WORKFLOWS}),
+])
+def test_refresh_only_one_component(tree: Path, only: str, files: set[str]) -> None:
     before = snapshot(tree)
-    assert refresh(tree, "--only", "postgresql") == 0
+    assert refresh(tree, "--only", only) == 0
     changed = {k for k in before if before[k] != snapshot(tree)[k]}
-    assert changed == {"images/postgres/Dockerfile", "versions.yaml"}
+    assert changed == files
+    assert main(["verify", "--root", str(tree)]) == 0
 
 
 def test_unknown_only_is_bad_usage(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -193,7 +232,10 @@ KILLER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("kill_at", [-1, 0, 1, 4, 10, 11])
+# A full refresh of the demo replaces 15 files (3 workflows, 11 Dockerfiles, versions.yaml
+# last): killed mid-write, at the first, after a workflow, after a Dockerfile, before the
+# last Dockerfile and before versions.yaml.
+@pytest.mark.parametrize("kill_at", [-1, 0, 1, 4, 13, 14])
 def test_killed_refresh_leaves_files_old_or_new_and_the_next_run_completes(
     tree: Path, tmp_path: Path, kill_at: int
 ) -> None:
@@ -201,6 +243,7 @@ def test_killed_refresh_leaves_files_old_or_new_and_the_next_run_completes(
     shutil.copytree(tree, reference)
     assert refresh(reference) == 0
     old, new = snapshot(tree), snapshot(reference)
+    assert len([k for k in new if new[k] != old[k]]) == 15
 
     script = tmp_path / "killer.py"
     script.write_text(KILLER)

@@ -72,9 +72,14 @@ def test_replay_gives_the_results_of_the_recorded_run(recorded: tuple[Path, Outc
     assert replayed.errors == ()
     statuses = {r.component: r.status for r in replayed.results}
     assert sorted(n for n, s in statuses.items() if s is Status.CURRENT) == [
-        "clickhouse", "python", "signoz", "signoz-otel-collector", "zookeeper"]
-    assert len(replayed.updates) == 12
-    assert all(u.sha256 or u.digest for u in replayed.updates)
+        "actions-cache", "actions-download-artifact", "actions-upload-artifact",
+        "aws-configure-aws-credentials", "clickhouse", "python", "signoz",
+        "signoz-otel-collector", "zookeeper"]
+    assert len(replayed.updates) == 14
+    assert all(u.sha256 or u.digest or u.commit for u in replayed.updates)
+    # An action's update carries the commit its new tag points at (to pin `uses:` by SHA).
+    commits = {u.component: u.version for u in replayed.updates if u.commit is not None}
+    assert commits == {"actions-checkout": "6.0.2", "actions-setup-python": "6.2.0"}
 
 
 def test_recording_holds_real_upstream_urls_and_no_credentials() -> None:
