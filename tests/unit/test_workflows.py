@@ -11,7 +11,6 @@ syntax, expressions and shell scripts; `scripts/release_dry_run.py` runs the rel
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 import shlex
 import subprocess
@@ -171,7 +170,6 @@ def test_nox_sessions_are_read_from_the_noxfile() -> None:
     )
 
 
-@pytest.mark.skipif(importlib.util.find_spec("nox") is None, reason="nox is not installed here")
 def test_noxfile_sessions_agree_with_nox_list() -> None:
     # `nox --list` marks every session `*` (selected by default) or `-`; its `--json` form
     # lists the selected ones only, so the text form is read.
