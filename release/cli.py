@@ -177,8 +177,8 @@ def _pin(args: argparse.Namespace) -> int:
     write_files(root, plan.changes)
     component = loaded.manifest.component(update.component)
     old = component.version if component is not None else "?"
-    print(f"pinned {update.component} {old} -> {update.version} in {len(plan.changes)} file(s):",
-          file=sys.stderr)
+    moved = f"{old} -> {update.version}" if old != update.version else f"{old} (new checksum)"
+    print(f"pinned {update.component} {moved} in {len(plan.changes)} file(s):", file=sys.stderr)
     for change in plan.changes:
         print(f"  {change.path}", file=sys.stderr)
     return 0

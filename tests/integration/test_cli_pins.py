@@ -118,13 +118,13 @@ def test_pin_image_component_rewrites_every_from(tree: Path) -> None:
     assert changes["versions.yaml"] == [
         ('    version: "20260803"', '    version: "20260901"'),
         (
-            "      digest: sha256:74aac81b6dd30314dc88febf23295b1b352b95ad39bf34733850384b8b6c2807",
+            "      digest: sha256:3a39a0592364683e6bab97937b72cad5a8fa6dcbbee90edb3bb48c7f8e94f258",
             f"      digest: {digest}",
         ),
     ]
     for pairs in (v for k, v in changes.items() if k.startswith("images/")):
         for old, new in pairs:
-            assert old.startswith("FROM debian:trixie-20260803-slim@sha256:74aac81b")
+            assert old.startswith("FROM debian:trixie-20260803-slim@sha256:3a39a059")
             assert new.startswith(f"FROM debian:trixie-20260901-slim@{digest}")
     assert main(["verify", "--root", str(tree)]) == 0
 
