@@ -9,7 +9,9 @@ put `versions.yaml` last, so an interrupted run is completed by the next one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +58,17 @@ def write_files(root: Path, changes: Sequence[FileChange]) -> None:
     for tmp_path, target in staged:
         tmp_path.replace(target)
     _fsync_dirs({target.parent for _, target in staged})
+    for _, target in staged:
+        _remove_leftovers(target)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove temp files a killed earlier run left next to `target` (only our own pattern)."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+    for sibling in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        if pattern.fullmatch(sibling.name):
+            with contextlib.suppress(OSError):
+                sibling.unlink()
 
 
 def _fsync_dirs(dirs: set[Path]) -> None:
