@@ -223,9 +223,15 @@ def _run_upstream(args: argparse.Namespace, *, resolve: bool) -> tuple[Any, Any]
 
 def _step_summary(markdown: str) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if path:
+    if not path:
+        return
+    try:
         with Path(path).open("a", encoding="utf-8") as handle:
             handle.write(markdown + "\n")
+    except OSError as exc:
+        # The summary is a convenience of the CI page: the run's result stands without it.
+        print(f"warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {exc.strerror}",
+              file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:

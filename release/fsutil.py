@@ -35,11 +35,16 @@ def read_text_exact(path: Path) -> str:
 
 
 def write_files(root: Path, changes: Sequence[FileChange]) -> None:
-    """Write every change atomically; nothing is replaced unless every temp file was written."""
+    """Write every change atomically; nothing is replaced unless every temp file was written.
+
+    Missing parent directories are created. Any OS error (a read-only tree, no space, a path
+    through a file) is a `ReleaseError` naming the file; no target has been touched then.
+    """
     staged: list[tuple[Path, Path]] = []
     try:
         for change in changes:
             target = root / change.path
+            target.parent.mkdir(parents=True, exist_ok=True)
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             tmp_path = Path(tmp)
@@ -55,8 +60,19 @@ def write_files(root: Path, changes: Sequence[FileChange]) -> None:
                 tmp_path.unlink()
         raise ReleaseError(f"cannot write {exc.filename or 'a file'}: {exc.strerror}; "
                            "nothing was changed") from None
-    for tmp_path, target in staged:
-        tmp_path.replace(target)
+    for index, (tmp_path, target) in enumerate(staged):
+        try:
+            tmp_path.replace(target)
+        except OSError as exc:
+            done = [str(t.relative_to(root)) for _, t in staged[:index]]
+            for leftover, _ in staged[index:]:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            raise ReleaseError(
+                f"cannot replace {target}: {exc.strerror}; "
+                + (f"already replaced: {', '.join(done)}; " if done else "nothing was changed; ")
+                + "every file is either old or new, and running the command again completes it"
+            ) from None
     _fsync_dirs({target.parent for _, target in staged})
     for _, target in staged:
         _remove_leftovers(target)

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from release.errors import InvalidInput, ReleaseError
+from release.errors import InvalidInput
 from release.fsutil import FileChange, write_files
 from release.images import ecr
 from release.images.bom import Bom, bom_json, bom_relpath, make_bom
@@ -140,9 +140,5 @@ def _write_bom(root: Path, relpath: str, text: str) -> bool:
         old = path.read_text(encoding="utf-8")
         if old == text:
             return False
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReleaseError(f"cannot create {path.parent}: {exc.strerror}") from None
     write_files(root, [FileChange(path=relpath, old=old, new=text)])
     return True

@@ -241,7 +241,12 @@ def apply(
     """Carry out every decision, at most `jobs` builds at a time; one outcome per image."""
     if any(d.action is Action.BUILD for d in decisions) and engine is None:
         raise ReleaseError("a build needs a Docker engine")  # pragma: no cover - CLI ensures it
-    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReleaseError(
+            f"cannot create the build log directory {log_dir}: {exc.strerror}"
+        ) from None
     for decision in decisions:
         if decision.action is Action.BUILD:
             on_event(Event(image=decision.image.name, phase=Phase.QUEUED))

@@ -192,6 +192,5 @@ def write_or_check(root: Path, relative: str, text: str, *, check: bool, regener
             f"{relative} {state}: it differs from what the current tree renders",
             hint=f"run `{regenerate}` and commit the result",
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_files(root, [FileChange(path=relative, old=current or "", new=text)])
     return True

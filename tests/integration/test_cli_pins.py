@@ -223,3 +223,14 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pin"]) == 2
     assert main(["frobnicate"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_unwritable_step_summary_is_a_warning_not_a_failure(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tree / "versions.yaml" / "summary.md"))
+    replay = REPO / "tests" / "data" / "replay"
+    assert main(["check", "--root", str(tree), "--replay", str(replay), "--no-cache"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: cannot append to GITHUB_STEP_SUMMARY" in err
+    assert "Traceback" not in err
