@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from release.manifest.model import ChecksumKind, Component
+from release.upstream.common import shown, shown_url
 from release.upstream.errors import PermanentUpstreamError
-from release.upstream.github import DEFAULT_API_URL, asset_sha256, shown, shown_url
+from release.upstream.github import DEFAULT_API_URL, asset_sha256
 from release.upstream.interface import Fetcher
 from release.versioning import SHA256_RE, UnsafeValueError, Version, check_safe_value
 

@@ -15,8 +15,8 @@ import re
 from typing import Any
 
 from release.manifest.model import Component
+from release.upstream.common import shown, shown_url
 from release.upstream.errors import PermanentUpstreamError
-from release.upstream.github import shown, shown_url
 from release.upstream.interface import Fetcher, Listing, Source, classify_tags
 from release.versioning import Version
 

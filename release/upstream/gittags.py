@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import git
 
 from release.manifest.model import Component
+from release.upstream.common import shown, shown_url
 from release.upstream.errors import PermanentUpstreamError, RetryableUpstreamError, UpstreamError
-from release.upstream.github import shown, shown_url
 from release.upstream.interface import Fetcher, Listing, Source, classify_tags
 
 DEFAULT_TIMEOUT = 120.0

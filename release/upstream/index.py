@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
 
 from release.manifest.model import Component
+from release.upstream.common import shown
 from release.upstream.errors import PermanentUpstreamError
-from release.upstream.github import shown
 from release.upstream.http import same_origin
 from release.upstream.interface import Fetcher, Listing, Source, classify_tags
 from release.versioning import Version

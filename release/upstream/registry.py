@@ -22,8 +22,8 @@ from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from release.manifest.model import Component
+from release.upstream.common import DEFAULT_MAX_PAGES, Pages, header, shown, shown_url
 from release.upstream.errors import PermanentUpstreamError
-from release.upstream.github import DEFAULT_MAX_PAGES, Pages, header, shown, shown_url
 from release.upstream.http import same_origin
 from release.upstream.interface import (
     Fetcher,

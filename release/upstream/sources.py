@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from release.manifest.model import UpstreamKind
+from release.upstream.common import DEFAULT_MAX_PAGES
 from release.upstream.feeds import NodeDist, PostgresVersions
-from release.upstream.github import DEFAULT_API_URL, DEFAULT_MAX_PAGES, GithubReleases, GithubTags
+from release.upstream.github import DEFAULT_API_URL, GithubReleases, GithubTags
 from release.upstream.gittags import DEFAULT_TIMEOUT, GitTags
 from release.upstream.index import HttpIndex
 from release.upstream.interface import Source

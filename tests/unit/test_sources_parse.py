@@ -22,7 +22,7 @@ import pytest
 
 from release.manifest.load import load_manifest
 from release.manifest.model import Checksum, ChecksumKind, Component, Upstream, UpstreamKind
-from release.upstream import checksums, feeds, github, gittags, index, registry, sources
+from release.upstream import checksums, common, feeds, github, gittags, index, registry, sources
 from release.upstream.errors import PermanentUpstreamError, RetryableUpstreamError, UpstreamError
 from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.interface import Fetcher, FetchResult, Listing, Source, classify_tags
@@ -330,7 +330,7 @@ def test_repo_must_be_owner_and_name(repo: str | None) -> None:
 )
 def test_pages_follow_link_headers(page: str, header_value: str, expected: str | None) -> None:
     result = FetchResult(url=page, status=200, headers={"Link": header_value}, body=b"")
-    assert github.Pages(start=page).follow_result(result) == expected
+    assert common.Pages(start=page).follow_result(result) == expected
 
 
 def asset(name: str, digest: str | None) -> dict[str, Any]:
@@ -377,9 +377,9 @@ def test_asset_release_shape_is_validated() -> None:
 
 
 def test_shown_values_are_one_line_and_bounded() -> None:
-    assert github.shown("a\nb") == "a\\nb"
-    assert github.shown("x" * 300) == "x" * 200 + "..."
-    assert github.shown_url("https://user:secret@host/x") == "https://***@host/x"
+    assert common.shown("a\nb") == "a\\nb"
+    assert common.shown("x" * 300) == "x" * 200 + "..."
+    assert common.shown_url("https://user:secret@host/x") == "https://***@host/x"
 
 
 # --- git tags ------------------------------------------------------------------------------------

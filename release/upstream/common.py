@@ -1,0 +1,77 @@
+"""What every upstream source shares: safe text for messages, headers, and pagination."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from release.upstream.errors import PermanentUpstreamError
+from release.upstream.http import checked_next_url, next_page, same_origin
+from release.upstream.interface import FetchResult
+
+DEFAULT_MAX_PAGES = 100
+
+
+def shown(value: str, limit: int = 200) -> str:
+    """`value` made safe for a one-line message: escaped control characters, bounded length."""
+    text = value[:limit].encode("unicode_escape").decode("ascii")
+    return text + ("..." if len(value) > limit else "")
+
+
+def shown_url(url: str) -> str:
+    """A URL for messages, without any `user:password@` part."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        netloc = parts.netloc.rpartition("@")[2]
+        url = parts._replace(netloc=f"***@{netloc}").geturl()
+    return shown(url)
+
+
+def header(result: FetchResult, name: str) -> str | None:
+    """A response header by case-insensitive name (the fetcher may hand over a plain dict)."""
+    value = result.headers.get(name)
+    if value is not None:
+        return value
+    wanted = name.lower()
+    return next((v for k, v in result.headers.items() if k.lower() == wanted), None)
+
+
+@dataclass(slots=True)
+class Pages:
+    """Bookkeeping of one paginated listing: where it started and which pages were seen.
+
+    `follow` resolves a next-page link against the page it came from and refuses it when it
+    leaves the page's origin (`release.upstream.http.checked_next_url`: an upstream, or whoever
+    answers in its place, must not steer our requests, or a registry token, elsewhere), loops
+    back to a page already read, or exceeds `max_pages`.
+    """
+
+    start: str
+    max_pages: int = DEFAULT_MAX_PAGES
+    seen: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.seen.add(self.start)
+
+    def follow(self, current: str, link: str | None) -> str | None:
+        if link is None or not link.strip():
+            return None
+        target = checked_next_url(current, link.strip())
+        if not same_origin(target, self.start):  # checked per page already; cheap to be sure
+            raise PermanentUpstreamError(f"{shown_url(current)}: refused cross-origin link")
+        if target in self.seen:
+            raise PermanentUpstreamError(
+                f"{shown_url(current)}: the next-page link {shown_url(target)} loops back "
+                "to a page already read"
+            )
+        if len(self.seen) >= self.max_pages:
+            raise PermanentUpstreamError(
+                f"{shown_url(self.start)}: still more pages after {self.max_pages}; "
+                "refusing to page further"
+            )
+        self.seen.add(target)
+        return target
+
+    def follow_result(self, result: FetchResult) -> str | None:
+        """The next page after `result` by its `Link: <...>; rel="next"` header, if any."""
+        return self.follow(result.url, next_page(result))
