@@ -104,10 +104,10 @@ def apply_groups(components: Sequence[Component], results: list[CheckResult]) ->
     for component in components:
         if component.policy.group:
             groups.setdefault(component.policy.group, []).append(component.name)
+    group_of = {c.name: c.policy.group for c in components}
     out: list[CheckResult] = []
     for result in results:
-        component = next(c for c in components if c.name == result.component)
-        group = component.policy.group
+        group = group_of[result.component]
         if group is None or result.status is not Status.UPDATE:
             out.append(result)
             continue

@@ -14,7 +14,14 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the commands import their modules lazily, at run time
+    from release.check import CheckResult
+    from release.images.plan import BuildPlan
+    from release.manifest.load import LoadedManifest
+    from release.manifest.model import Manifest
+    from release.runner import Outcome
 
 from release.errors import ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
@@ -31,6 +38,10 @@ class _Parser(argparse.ArgumentParser):
 
 class UsageError(ReleaseError):
     exit_code = 2
+
+
+if TYPE_CHECKING:
+    Subcommands = argparse._SubParsersAction[_Parser]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -184,7 +195,9 @@ def _pin(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_upstream(args: argparse.Namespace, *, resolve: bool) -> tuple[Any, Any]:
+def _run_upstream(
+    args: argparse.Namespace, *, resolve: bool
+) -> tuple[LoadedManifest, Outcome]:
     """Load the manifest and check it against upstream; returns (loaded manifest, outcome)."""
     from release.manifest.load import load_manifest
     from release.report import stderr_console
@@ -199,7 +212,7 @@ def _run_upstream(args: argparse.Namespace, *, resolve: bool) -> tuple[Any, Any]
     today = args.today or _today()
     cache = None if args.no_cache else args.cache_dir
 
-    async def go() -> Any:
+    async def go() -> Outcome:
         async with open_fetcher(
             github=GitHubAuth.from_env(os.environ), cache_dir=cache,
             record_dir=args.record, replay_dir=args.replay,
@@ -207,7 +220,7 @@ def _run_upstream(args: argparse.Namespace, *, resolve: bool) -> tuple[Any, Any]
             with console.status(f"checking {total} components...") as status:
                 done: list[str] = []
 
-                def progress(result: Any) -> None:
+                def progress(result: CheckResult) -> None:
                     done.append(result.component)
                     status.update(f"checked {len(done)}/{total}: {result.component} "
                                   f"({result.status.value})")
@@ -298,7 +311,7 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _add_build_commands(commands: Any) -> None:
+def _add_build_commands(commands: Subcommands) -> None:
     """`build` (plan, exports, build and push) and `bom diff`."""
     build = commands.add_parser(
         "build", help="build the images of images/ (and push them with --push)",
@@ -373,7 +386,7 @@ def _build(args: argparse.Namespace) -> int:
     return _build_run(args, loaded.manifest, plan)
 
 
-def _build_plan(args: argparse.Namespace, plan: Any) -> int:
+def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
     import json
 
     from release.fsutil import FileChange, write_files
@@ -395,7 +408,7 @@ def _build_plan(args: argparse.Namespace, plan: Any) -> int:
     return 0
 
 
-def _build_run(args: argparse.Namespace, manifest: Any, plan: Any) -> int:
+def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) -> int:
     import docker
     import httpx
 
@@ -419,7 +432,7 @@ def _build_run(args: argparse.Namespace, manifest: Any, plan: Any) -> int:
     ecr_client = ecr.make_client(os.environ) if args.push and not args.no_ecr else None
     console = stderr_console()
 
-    def docker_client() -> Any:
+    def docker_client() -> docker.DockerClient:
         # Builds stream for as long as a step runs: no read timeout shorter than a compile.
         return docker.from_env(timeout=3600, max_pool_size=args.jobs + 4)
 
@@ -454,7 +467,7 @@ def _bom_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_notes_commands(commands: Any) -> None:
+def _add_notes_commands(commands: Subcommands) -> None:
     """`notes` (release notes with the operator checklist) and `docs` (third-party versions)."""
     notes = commands.add_parser(
         "notes", help="render the release notes with the operator rollout checklist",

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from release.apply import Update
 from release.check import CheckResult, Status, apply_groups, choose, failed
@@ -29,6 +30,7 @@ DEFAULT_RUN_TIMEOUT = 600.0
 DEFAULT_ARCHIVE_MAX_BYTES = 512 * 1024 * 1024
 
 SourceFactory = Callable[[UpstreamKind], Source]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,41 +119,54 @@ async def resolve_update(
     component: Component, version: Version, fetcher: Fetcher, endpoints: Endpoints,
     max_bytes: int,
 ) -> Update:
-    """The update to `version` with its archive checksum and image digest fetched.
+    """The update to `version` with its tag commit, archive checksum and image digest.
 
-    Raises an `UpstreamError` saying which of the two could not be fetched.
+    The three are independent, so they are fetched at once. Raises an `UpstreamError` saying
+    which one could not be fetched (the others are cancelled).
     """
-    sha256: str | None = None
-    digest: Digest | None = None
-    commit: str | None = None
+
+    async def commit() -> str | None:
+        if component.commit is None:
+            return None
+        return await tag_commit(
+            fetcher, repo=component.upstream.repo, tag=component.versioning.tag_for(version),
+            api_url=endpoints.github_api_url,
+        )
+
+    async def sha256() -> str | None:
+        if component.archive is None:
+            return None
+        return await archive_sha256(
+            component, version, fetcher, max_bytes=max_bytes,
+            github_api_url=endpoints.github_api_url,
+        )
+
+    async def digest() -> Digest | None:
+        if component.image is None:
+            return None
+        base, path = registry_for(
+            component.image.repository, docker_hub=endpoints.docker_hub_registry,
+            registries=endpoints.registries,
+        )
+        return await image_digest(fetcher, base, path, component.image.tag.replace(
+            "{version}", version))
+
     try:
-        if component.commit is not None:
-            commit = await tag_commit(
-                fetcher, repo=component.upstream.repo,
-                tag=component.versioning.tag_for(version), api_url=endpoints.github_api_url,
-            )
-    except UpstreamError as exc:
-        raise type(exc)(f"{version} found, but its commit could not be fetched: "
-                        f"{exc.message}") from None
+        async with asyncio.TaskGroup() as group:
+            found_commit = group.create_task(_labelled("commit", version, commit()))
+            found_sha256 = group.create_task(_labelled("checksum", version, sha256()))
+            found_digest = group.create_task(_labelled("image digest", version, digest()))
+    except* UpstreamError as failures:
+        raise failures.exceptions[0] from None
+    return Update(component=component.name, version=version, sha256=found_sha256.result(),
+                  digest=found_digest.result(), commit=found_commit.result())
+
+
+async def _labelled(what: str, version: Version, work: Awaitable[T]) -> T:
+    """`work`'s result; its UpstreamError says which part of the candidate it was about."""
     try:
-        if component.archive is not None:
-            sha256 = await archive_sha256(
-                component, version, fetcher, max_bytes=max_bytes,
-                github_api_url=endpoints.github_api_url,
-            )
+        return await work
     except UpstreamError as exc:
-        raise type(exc)(f"{version} found, but its checksum could not be fetched: "
-                        f"{exc.message}") from None
-    try:
-        if component.image is not None:
-            base, path = registry_for(
-                component.image.repository, docker_hub=endpoints.docker_hub_registry,
-                registries=endpoints.registries,
-            )
-            tag = component.image.tag.replace("{version}", version)
-            digest = await image_digest(fetcher, base, path, tag)
-    except UpstreamError as exc:
-        raise type(exc)(f"{version} found, but its image digest could not be fetched: "
-                        f"{exc.message}") from None
-    return Update(component=component.name, version=version, sha256=sha256, digest=digest,
-                  commit=commit)
+        raise type(exc)(
+            f"{version} found, but its {what} could not be fetched: {exc.message}"
+        ) from None
