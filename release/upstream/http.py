@@ -374,7 +374,10 @@ class HttpFetcher:
         )
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            entry = self._cache.load(method, current, accept) if use_cache and self._cache else None
+            entry = None
+            if use_cache and self._cache is not None:
+                # Disk I/O off the event loop: other components' responses keep flowing.
+                entry = await asyncio.to_thread(self._cache.load, method, current, accept)
             sent = self._hop_headers(url, current, caller, entry)
             answer = await self._with_retries(
                 method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest
@@ -393,7 +396,8 @@ class HttpFetcher:
             if answer.status not in ok:
                 raise self._status_error(method, answer)
             if use_cache and self._cache is not None and _cacheable(answer):
-                self._cache.store(
+                await asyncio.to_thread(
+                    self._cache.store,
                     CacheEntry(
                         method=method, url=current, accept=accept, status=answer.status,
                         headers=answer.headers, body=answer.body,
