@@ -6,13 +6,12 @@ Deciding is pure (`decide_pin` checks the request against the manifest and retur
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
 from release.apply import Update
 from release.errors import InvalidInput
-from release.manifest.model import Component, Manifest
+from release.manifest.model import Manifest
 from release.versioning import (
     SHA256_RE,
     BumpKind,
@@ -34,18 +33,6 @@ class PinRequest:
     allow_downgrade: bool = False
 
 
-def find_component(manifest: Manifest, name: str) -> Component:
-    component = manifest.component(name)
-    if component is None:
-        close = difflib.get_close_matches(name, manifest.names(), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise InvalidInput(
-            f"no component {name!r} in versions.yaml; {hint}components: "
-            + ", ".join(manifest.names())
-        )
-    return component
-
-
 def parse_checksum(raw: str) -> str:
     """`sha256:<64 hex>` → the hex. Anything else is refused with what would be valid."""
     match = CHECKSUM_ARG.fullmatch(raw)
@@ -61,7 +48,7 @@ def parse_checksum(raw: str) -> str:
 
 def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
     """The update a pin request makes, or None when the component is already there."""
-    component = find_component(manifest, request.component)
+    component = manifest.require(request.component)
     try:
         version = check_safe_value(request.version, what="version")
     except UnsafeValueError as exc:

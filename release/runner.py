@@ -49,13 +49,11 @@ def select(manifest: Manifest, only: Sequence[str] | None) -> list[Component]:
     """The components named by `--only` (all when None); unknown names are bad usage."""
     if not only:
         return list(manifest.components)
-    unknown = [n for n in only if manifest.component(n) is None]
-    if unknown:
-        raise InvalidInput(
-            f"--only: no component {', '.join(repr(n) for n in unknown)} in versions.yaml; "
-            f"components: {', '.join(manifest.names())}"
-        )
-    return [c for c in manifest.components if c.name in set(only)]
+    try:
+        wanted = {manifest.require(name).name for name in only}
+    except InvalidInput as exc:
+        raise InvalidInput(f"--only: {exc.message}") from None
+    return [c for c in manifest.components if c.name in wanted]
 
 
 async def run_check(

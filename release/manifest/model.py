@@ -7,10 +7,12 @@ only place that builds them, from a parsed document, after checking every key.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import string
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from release.errors import InvalidInput
 from release.versioning import Digest, Tag, Version, Versioning
 
 SCHEMA_VERSION = 1
@@ -224,6 +226,18 @@ class Manifest:
 
     def component(self, name: str) -> Component | None:
         return next((c for c in self.components if c.name == name), None)
+
+    def require(self, name: str) -> Component:
+        """The component `name`; an unknown name is bad input, with a did-you-mean."""
+        component = self.component(name)
+        if component is None:
+            close = difflib.get_close_matches(name, self.names(), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InvalidInput(
+                f"no component {name!r} in versions.yaml; {hint}components: "
+                + ", ".join(self.names())
+            )
+        return component
 
     def names(self) -> list[str]:
         return [c.name for c in self.components]
