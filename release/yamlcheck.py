@@ -8,6 +8,7 @@ file, line and key path, and raises them together; these are the pieces they all
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -28,6 +29,12 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+def closest(value: str, options: Iterable[str]) -> str | None:
+    """The option `value` was most likely meant to be (a typo), or None."""
+    close = difflib.get_close_matches(value, list(options), n=1)
+    return close[0] if close else None
 
 
 class LocatedChecker:
@@ -69,8 +76,8 @@ class LocatedChecker:
         """Unknown keys (with a did-you-mean) and missing required keys are problems."""
         for key in node:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
+                close = closest(str(key), allowed)
+                hint = f"did you mean {close!r}? " if close else ""
                 self.problem(
                     self.key_line(node, key), self.join(path, str(key)),
                     f"unknown key; {hint}valid keys: {', '.join(allowed)}",

@@ -8,7 +8,6 @@ one `ProblemsFound`; nothing is ever written from a document that did not valida
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,7 @@ from release.versioning import (
     check_safe_value,
     parses,
 )
-from release.yamlcheck import LocatedChecker, describe
+from release.yamlcheck import LocatedChecker, closest, describe
 
 E = TypeVar("E", bound=str)
 
@@ -227,8 +226,8 @@ class _Validator(LocatedChecker):
             return None
         valid = [str(m) for m in cls.__members__.values()]  # type: ignore[attr-defined]
         if raw not in valid:
-            close = difflib.get_close_matches(raw, valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(raw, valid)
+            hint = f" (did you mean {close!r}?)" if close else ""
             self.problem(
                 self.key_line(node, key), self.join(path, key),
                 f"{raw!r} is not a valid {key}{hint}; valid: {', '.join(valid)}",

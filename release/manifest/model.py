@@ -7,13 +7,13 @@ only place that builds them, from a parsed document, after checking every key.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import string
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from release.errors import InvalidInput
 from release.versioning import Digest, Tag, Version, Versioning
+from release.yamlcheck import closest
 
 SCHEMA_VERSION = 1
 
@@ -231,8 +231,8 @@ class Manifest:
         """The component `name`; an unknown name is bad input, with a did-you-mean."""
         component = self.component(name)
         if component is None:
-            close = difflib.get_close_matches(name, self.names(), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            close = closest(name, self.names())
+            hint = f"did you mean {close!r}? " if close else ""
             raise InvalidInput(
                 f"no component {name!r} in versions.yaml; {hint}components: "
                 + ", ".join(self.names())

@@ -20,7 +20,6 @@ items:
 from __future__ import annotations
 
 import contextlib
-import difflib
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,7 +43,7 @@ from release.notes.checklist import (
     placeholder_error,
 )
 from release.notes.diff import ChangeKind
-from release.yamlcheck import LocatedChecker, describe
+from release.yamlcheck import LocatedChecker, closest, describe
 
 E = TypeVar("E", bound=str)
 
@@ -174,8 +173,8 @@ class _Validator(LocatedChecker):
         options = list(valid)
         if value in options:
             return True
-        close = difflib.get_close_matches(value, options, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        close = closest(value, options)
+        hint = f" (did you mean {close!r}?)" if close else ""
         self.problem(line, path, f"unknown {what} {value!r}{hint}; valid: {', '.join(options)}")
         return False
 
