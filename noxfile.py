@@ -14,6 +14,11 @@ nox.options.sessions = ["lint", "typecheck", "tests", "verify"]
 ROOT = Path(__file__).parent
 
 
+def release(session: nox.Session, *args: str) -> None:
+    """Run `python -m release ARGS` in the session (after installing the package there)."""
+    session.run("python", "-m", "release", *args)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (unit and integration tests against real local servers)."""
@@ -46,59 +51,59 @@ def typecheck(session: nox.Session) -> None:
 def verify(session: nox.Session) -> None:
     """Check every pin against versions.yaml, and that the generated docs are not stale."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "verify", *session.posargs)
-    session.run("python", "-m", "release", "docs", "--check")
-    session.run("python", "-m", "release", "notes", "--sample", "--check")
+    release(session, "verify", *session.posargs)
+    release(session, "docs", "--check")
+    release(session, "notes", "--sample", "--check")
 
 
 @nox.session
 def check(session: nox.Session) -> None:
     """Compare every pin with upstream within its policy: nox -s check -- [--json] [--only X]."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "check", *session.posargs)
+    release(session, "check", *session.posargs)
 
 
 @nox.session
 def refresh(session: nox.Session) -> None:
     """Move every pin to its candidate: nox -s refresh -- [--dry-run] [--commit] [--replay D]."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "refresh", *session.posargs)
+    release(session, "refresh", *session.posargs)
 
 
 @nox.session
 def pin(session: nox.Session) -> None:
     """Set one component by hand: nox -s pin -- COMPONENT VERSION [--checksum sha256:HEX]."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "pin", *session.posargs)
+    release(session, "pin", *session.posargs)
 
 
 @nox.session
 def build(session: nox.Session) -> None:
     """Build the images (push to ECR with --push): nox -s build -- [--plan] [--only X] [--push]."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "build", *session.posargs)
+    release(session, "build", *session.posargs)
 
 
 @nox.session
 def bom(session: nox.Session) -> None:
     """Compare two releases' bills of materials: nox -s bom -- diff 2026.11.0 2026.12.0."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "bom", *session.posargs)
+    release(session, "bom", *session.posargs)
 
 
 @nox.session
 def notes(session: nox.Session) -> None:
     """Render the release notes: nox -s notes -- [--from REF] [--to REF] [--output FILE]."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "notes", *session.posargs)
+    release(session, "notes", *session.posargs)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate docs/third-party-versions.md and docs/examples/release-notes.md: [-- --check]."""
     session.install("-e", ".")
-    session.run("python", "-m", "release", "docs", *session.posargs)
-    session.run("python", "-m", "release", "notes", "--sample", *session.posargs)
+    release(session, "docs", *session.posargs)
+    release(session, "notes", "--sample", *session.posargs)
 
 
 @nox.session(name="release-dry-run")
