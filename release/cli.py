@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +35,14 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so bad usage goes through the error path."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        choice = re.match(r"argument \S+: invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice is not None:
+            from release.yamlcheck import closest
+
+            options = re.findall(r"'?([\w-]+)'?", choice.group(2))
+            guess = closest(choice.group(1), options)
+            if guess is not None:
+                message = f"{message}; did you mean {guess!r}?"
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -110,6 +120,17 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _positive_seconds(value: str) -> float:
+    """A bound in seconds: finite and above zero (`-1`, `0`, `nan`, `inf` are usage errors)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0")
+    return seconds
+
+
 def _upstream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", metavar="NAME", nargs="+", action="extend",
@@ -129,7 +150,7 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
     parser.add_argument(
-        "--timeout", metavar="SECONDS", type=float, default=600.0,
+        "--timeout", metavar="SECONDS", type=_positive_seconds, default=600.0,
         help="bound on the whole run; unfinished components are reported (default: %(default)s)",
     )
     parser.add_argument(
@@ -577,7 +598,13 @@ def _reported(codes: list[int]) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     codes: list[int] = []
     with _reported(codes):
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # argparse names only the top-level program; say which subcommand got the flag.
+            raise UsageError(
+                f"{parser.prog} {args.command}: unrecognized arguments: {' '.join(extra)}"
+            )
         handler: Handler = args.handler
         codes.append(handler(args))
     return codes[-1] if codes else 0

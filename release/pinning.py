@@ -22,7 +22,7 @@ from release.versioning import (
     check_safe_value,
 )
 
-CHECKSUM_ARG = re.compile(r"(?P<algo>[a-z0-9]+):(?P<hex>.*)", re.DOTALL)
+CHECKSUM_ARG = re.compile(r"(?P<algo>[A-Za-z0-9]+):(?P<hex>.*)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,7 +38,7 @@ def parse_checksum(raw: str) -> str:
     match = CHECKSUM_ARG.fullmatch(raw)
     if match is None:
         raise InvalidInput(f"--checksum {raw!r} is not ALGO:HEX (for example sha256:<64 hex>)")
-    if match["algo"] != "sha256":
+    if match["algo"].lower() != "sha256":  # `SHA256:` is the same algorithm, not a new one
         raise InvalidInput(f"--checksum algorithm {match['algo']!r} is not supported; use sha256")
     hexdigest = match["hex"].lower()
     if not SHA256_RE.fullmatch(hexdigest):

@@ -32,6 +32,7 @@ from release.errors import InvalidInput, PinError, Problem, ProblemsFound
 from release.images.context import ContextFile, read_context
 from release.manifest.model import Component, Manifest, Pin, PinKind
 from release.pins import locate
+from release.yamlcheck import closest
 
 IMAGES_DIR = "images"
 DOCKERFILE = "Dockerfile"
@@ -131,8 +132,10 @@ class BuildPlan:
             return self
         unknown = sorted(set(only) - set(self.names()))
         if unknown:
+            guesses = [g for g in (closest(name, self.names()) for name in unknown) if g]
+            meant = f" (did you mean {', '.join(repr(g) for g in guesses)}?)" if guesses else ""
             raise InvalidInput(
-                f"no such image: {', '.join(unknown)}; images built here: "
+                f"no such image: {', '.join(unknown)}{meant}; images built here: "
                 f"{', '.join(self.names())}"
             )
         return replace(self, images=tuple(i for i in self.images if i.name in set(only)))

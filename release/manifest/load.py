@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from release.errors import InvalidInput, Problem, ProblemsFound
 from release.manifest.model import (
@@ -135,8 +135,16 @@ def read_text(path: Path) -> str:
         raise InvalidInput(f"{path}:{line}: not valid UTF-8") from None
 
 
+ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_yaml(text: str, filename: str) -> Any:
-    """Parse YAML text (round-trip, so nodes carry line numbers); syntax errors are located."""
+    """Parse YAML text (round-trip, so nodes carry line numbers); every failure is located.
+
+    Besides syntax errors: a character YAML does not allow (a NUL byte), nesting too deep for the
+    parser, and an impossible unquoted date (`2026-02-30`, which YAML reads as a timestamp) are
+    `ProblemsFound` too, never a traceback.
+    """
     try:
         return make_yaml().load(text)
     except MarkedYAMLError as exc:
@@ -147,7 +155,40 @@ def parse_yaml(text: str, filename: str) -> Any:
             key = re.search(r'found duplicate key "([^"]*)"', str(exc))
             what = f"duplicate key {key.group(1)!r}" if key else "duplicate key"
         problem = Problem(file=filename, line=line, path="", message=f"invalid YAML: {what}")
-        raise ProblemsFound(f"{filename} is not valid YAML", [problem]) from None
+    except YAMLError as exc:  # e.g. ruamel's ReaderError: a character YAML does not allow
+        found = re.search(r"position (\d+)", str(exc))
+        line = text.count("\n", 0, int(found.group(1))) + 1 if found else 0
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        problem = Problem(file=filename, line=line, path="", message=f"invalid YAML: {reason}")
+    except RecursionError:
+        problem = Problem(file=filename, line=0, path="",
+                          message="invalid YAML: nested too deeply to read")
+    except ValueError as exc:  # an unquoted impossible date: YAML turns it into a timestamp
+        line, date = _impossible_date(text)
+        detail = f"{date!r} is not a real date ({exc}); fix it, or quote it" if date else str(exc)
+        problem = Problem(file=filename, line=line, path="", message=f"invalid YAML: {detail}")
+    raise ProblemsFound(f"{filename} is not valid YAML", [problem]) from None
+
+
+def _iso_date(text: str) -> dt.date | None:
+    """`text` as a date when it is written YYYY-MM-DD and is a calendar date, else None."""
+    if not ISO_DATE_RE.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _impossible_date(text: str) -> tuple[int, str | None]:
+    """The first line holding a YYYY-MM-DD that is no calendar date (line 0 when none)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in ISO_DATE_RE.finditer(line):
+            try:
+                dt.date.fromisoformat(match.group(0))
+            except ValueError:
+                return number, match.group(0)
+    return 0, None
 
 
 def load_manifest(path: Path) -> LoadedManifest:
@@ -315,7 +356,7 @@ class _Validator(LocatedChecker):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         return ProblemsFound(
-            f"{self.file} has {count} {noun}; nothing was changed",
+            f"{self.file} has {count} {noun}",  # said by verify too, which never writes
             sorted(self.problems, key=lambda p: p.line),
         )
 
@@ -565,9 +606,10 @@ class _Validator(LocatedChecker):
             elif isinstance(raw, dt.date):
                 until = raw
             else:
-                try:
-                    until = dt.date.fromisoformat(str(raw))
-                except ValueError:
+                # Python's fromisoformat also takes 20261231 and 2026-W52-1; the message (and
+                # docs/manifest.md) promise YYYY-MM-DD, so only that is accepted.
+                until = _iso_date(str(raw))
+                if until is None:
                     self.problem(
                         self.key_line(m, "until"), f"{sub}.until",
                         f"{raw!r} is not a date; write it as YYYY-MM-DD",

@@ -304,7 +304,7 @@ def test_every_problem_is_reported_at_once() -> None:
     )
     with pytest.raises(ProblemsFound) as info:
         parse_manifest(text)
-    assert info.value.message == "versions.yaml has 3 problems; nothing was changed"
+    assert info.value.message == "versions.yaml has 3 problems"
     assert [p.line for p in info.value.problems] == [7, 11, 13]
 
 
@@ -320,3 +320,17 @@ def test_not_a_mapping() -> None:
     with pytest.raises(ProblemsFound) as info:
         parse_manifest("- a\n- b\n")
     assert [str(p) for p in info.value.problems] == ["versions.yaml:1: expected a mapping, found a list"]
+
+
+@pytest.mark.parametrize(
+    ("until", "shown"),
+    [("20261231", "20261231"), ("2026-W52-1", "'2026-W52-1'"), ("'20261231'", "'20261231'")],
+)
+def test_hold_until_only_takes_yyyy_mm_dd(until: str, shown: str) -> None:
+    text = GOOD.replace("until: 2026-12-31", f"until: {until}")
+    with pytest.raises(ProblemsFound) as caught:
+        parse_manifest(text)
+    assert [str(p) for p in caught.value.problems] == [
+        f"versions.yaml:35: components.debian.hold.until: {shown} is not a date; write it as "
+        "YYYY-MM-DD"
+    ]
