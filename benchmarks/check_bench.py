@@ -42,7 +42,7 @@ from upstream_server import RecordedRequest, Reply, UpstreamServer
 
 from release.manifest.load import parse_manifest
 from release.manifest.model import Manifest
-from release.runner import run_check
+from release.refresh.execute import run_check
 from release.upstream.cache import HttpCache
 from release.upstream.http import FetchSettings, GitHubAuth, HttpFetcher
 from release.upstream.sources import Endpoints

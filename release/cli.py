@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
-    from release.check import CheckResult
     from release.images.plan import BuildPlan
     from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
-    from release.runner import Outcome
+    from release.refresh.decide import CheckResult
+    from release.refresh.execute import Outcome
 
 from release.errors import ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
@@ -184,10 +184,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _pin(args: argparse.Namespace) -> int:
-    from release.apply import plan_updates, unified_diff
     from release.fsutil import write_files
     from release.manifest.load import load_manifest
-    from release.pinning import PinRequest, decide_pin
+    from release.refresh.decide import PinRequest, decide_pin
+    from release.refresh.plan import plan_updates, unified_diff
 
     root: Path = args.root
     loaded = load_manifest(root / "versions.yaml")
@@ -221,8 +221,9 @@ def _run_upstream(
 ) -> tuple[LoadedManifest, Outcome]:
     """Load the manifest and check it against upstream; returns (loaded manifest, outcome)."""
     from release.manifest.load import load_manifest
-    from release.report import stderr_console
-    from release.runner import run_check, select
+    from release.refresh.decide import select
+    from release.refresh.execute import run_check
+    from release.refresh.report import stderr_console
     from release.upstream.http import GitHubAuth, open_fetcher
     from release.upstream.sources import Endpoints
 
@@ -269,7 +270,7 @@ def _step_summary(markdown: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from release.report import check_json, check_markdown, check_table, stderr_console
+    from release.refresh.report import check_json, check_markdown, check_table, stderr_console
 
     loaded, outcome = _run_upstream(args, resolve=False)
     if args.json:
@@ -281,10 +282,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from release.apply import plan_updates, unified_diff
     from release.fsutil import write_files
-    from release.gitops import commit_on_branch, ensure_clean
-    from release.report import (
+    from release.refresh.commit import commit_on_branch, ensure_clean
+    from release.refresh.plan import plan_updates, unified_diff
+    from release.refresh.report import (
         check_markdown,
         check_table,
         commit_message,
@@ -412,7 +413,7 @@ def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
 
     from release.fsutil import FileChange, write_files
     from release.images.exports import bake_document, github_matrix, plan_json, plan_table
-    from release.report import stderr_console
+    from release.refresh.report import stderr_console
 
     if args.bake is not None:
         bake: Path = args.bake.resolve()
@@ -442,7 +443,7 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
         outcome_table,
         summary_line,
     )
-    from release.report import stderr_console
+    from release.refresh.report import stderr_console
 
     root: Path = args.root
     options = BuildOptions(

@@ -70,7 +70,7 @@ import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 
 from release.manifest.model import Manifest
-from release.runner import Outcome, run_check
+from release.refresh.execute import Outcome, run_check
 from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.recording import RecordingTransport
 

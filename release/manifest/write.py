@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from ruamel.yaml.error import YAMLError
 
 from release.manifest.load import make_yaml
-from release.pins.yamlfile import yaml_key_spans
+from release.yamlspans import yaml_key_spans
 
 
 def reads_as_string(value: str) -> bool:

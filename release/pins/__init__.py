@@ -18,7 +18,6 @@ from release.pins.actions import action_sites, check_action_value
 from release.pins.dockerfile import Instruction, Keyword, from_site, pair_site, scan_dockerfile
 from release.pins.interface import (
     ImageRef,
-    Located,
     Site,
     check_image_value,
     check_marker_value,
@@ -27,6 +26,7 @@ from release.pins.interface import (
 from release.pins.marker import marker_site
 from release.pins.yamlfile import compose_image_site, yaml_key_site
 from release.versioning import UnsafeValueError, check_safe_value
+from release.yamlspans import Located
 
 __all__ = [
     "ImageRef",

@@ -11,8 +11,9 @@ import re
 
 from release.errors import PinError
 from release.manifest.model import Pin
-from release.pins.interface import Located, Site, require
+from release.pins.interface import Site, require
 from release.versioning import UnsafeValueError, check_safe_value
+from release.yamlspans import Located
 
 _USES_RE = re.compile(
     r"""^[ \t]*(?:-[ \t]+)?uses:[ \t]*(?P<q>['"]?)(?P<action>[^@\s'"#]+)@(?P<ref>[^\s'"#]+)(?P=q)"""

@@ -28,13 +28,12 @@ from release.errors import PinError
 from release.manifest.model import Pin, PinKind
 from release.pins.interface import (
     ImageRef,
-    LineIndex,
-    Located,
     Site,
     ambiguous,
     require,
     split_image_ref,
 )
+from release.yamlspans import LineIndex, Located
 
 _DIRECTIVE_RE = re.compile(r"#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*")
 _DIRECTIVES = frozenset({"escape", "syntax", "check"})

@@ -8,13 +8,13 @@ Nothing in this package reads or writes files.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from release.errors import PinError
 from release.versioning import DIGEST_RE, UnsafeValueError, check_safe_value
+from release.yamlspans import Located
 
 # Docker's tag grammar (distribution/reference): stricter than `check_safe_value`, which also
 # allows `+` and `~`; a tag outside it would be rejected by `docker build`, not by us.
@@ -23,20 +23,6 @@ IMAGE_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # A marker line's value: one version-like token, not glued to a preceding name character (so
 # `python3.14`, `sha256sum` and `x86_64` hold no token).
 MARKER_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9._+~-])[vV]?\d[A-Za-z0-9._+~-]*")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Located:
-    """Where a pin's value is written: `text[start:end] == value`, on 1-based `line`.
-
-    Quotes are outside the span. `start == end` is an empty span: the value is absent (`ARG X`,
-    `FROM debian`) and rewriting inserts it there, with its separator.
-    """
-
-    line: int
-    start: int
-    end: int
-    value: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,19 +96,6 @@ def image_ref_site(
     located = Located(line=line, start=start, end=ref_end, value=text[start:ref_end])
     return Site(located=located, edit_start=repo_end, edit_end=ref_end, separator=":",
                 image_ref=True)
-
-
-class LineIndex:
-    """Where each line of a text starts, to turn character offsets into 1-based lines."""
-
-    __slots__ = ("starts",)
-
-    def __init__(self, text: str, breaks: re.Pattern[str] | None = None) -> None:
-        pattern = breaks if breaks is not None else re.compile(r"\n")
-        self.starts = [0, *(m.end() for m in pattern.finditer(text))]
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
 
 
 def format_lines(lines: Iterable[int]) -> str:

@@ -13,11 +13,11 @@ from release.errors import PinError
 from release.manifest.model import Pin
 from release.pins.interface import (
     MARKER_TOKEN_RE,
-    Located,
     Site,
     ambiguous,
     require,
 )
+from release.yamlspans import Located
 
 
 def _marker_re(marker: str) -> re.Pattern[str]:

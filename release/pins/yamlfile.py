@@ -8,180 +8,13 @@ aliases (`*name`) and keys that come from a merge (`<<`) are refused: rewriting 
 either be ambiguous or change the value in another place.
 """
 
+
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from release.errors import PinError
 from release.manifest.model import Pin
-from release.pins.interface import (
-    LineIndex,
-    Located,
-    Site,
-    image_ref_site,
-    require,
-    split_image_ref,
-)
-
-# The line breaks of YAML as ruamel.yaml's reader counts them; its line numbers are ours.
-_YAML_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
-_PROPERTIES_RE = re.compile(r"(?:[&!]\S*[ \t]+)+")
-_PLAIN_END_RE = re.compile(r"[ \t]#")
-_FLOW_END_RE = re.compile(r"[,\]}]")
-_BOM = "\ufeff"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Scalar:
-    """A scalar's text span (inside its quotes) and its 1-based line."""
-
-    line: int
-    start: int
-    end: int
-
-
-def _load(text: str, file: str) -> Any:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{file}:{mark.line + 1}" if mark is not None else file
-        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise PinError(f"{where}: not valid YAML: {what}") from None
-    except YAMLError as exc:
-        raise PinError(f"{file}: not valid YAML: {exc}") from None
-
-
-def _scalar(doc: Any, segments: list[str], *, text: str, file: str, what: str) -> _Scalar:
-    """Find the scalar at `segments` in `doc` and its exact span in `text`."""
-    node: Any = doc
-    parent: Any = None
-    key: Any = None
-    walked: list[str] = []
-    for segment in segments:
-        here = ".".join(walked) or "the document"
-        if isinstance(node, CommentedMap):
-            key = next((k for k in node if str(k) == segment), None)
-            if key is None:
-                raise PinError(f"{file}: no {what} ({here} has no key {segment!r})")
-        elif isinstance(node, CommentedSeq):
-            if not segment.isdigit() or int(segment) >= len(node):
-                raise PinError(
-                    f"{file}: no {what} ({here} is a list of {len(node)} items; "
-                    f"{segment!r} is not one of its indexes)"
-                )
-            key = int(segment)
-        else:
-            raise PinError(f"{file}: no {what} ({here} is not a mapping or a list)")
-        parent, node = node, node[key]
-        walked.append(segment)
-    if node is None:  # ruamel.yaml places a missing value at the next token: use the key's line
-        data = parent.lc.data or {}
-        line = data[key][0] if key in data else parent.lc.line
-        raise PinError(f"{file}:{line + 1}: {what} has no value")
-    line, col = _position(parent, key, file=file, what=what)
-    if isinstance(node, CommentedMap | CommentedSeq):
-        kind = "mapping" if isinstance(node, CommentedMap) else "list"
-        raise PinError(f"{file}:{line + 1}: {what} is a {kind}, not a scalar")
-    return _span(text, line, col, node, flow=bool(parent.fa.flow_style()), file=file, what=what)
-
-
-def _position(parent: Any, key: Any, *, file: str, what: str) -> tuple[int, int]:
-    """The 0-based line and column where the value of `parent[key]` is written."""
-    data: dict[Any, Any] = parent.lc.data or {}
-    if key not in data:
-        raise PinError(
-            f"{file}:{parent.lc.line + 1}: {what} comes from a merge key (<<); "
-            "pin the value where it is written"
-        )
-    if isinstance(parent, CommentedMap):
-        key_line, key_col, line, col = data[key]
-        after = (key_line, key_col)
-    else:
-        line, col = data[key]
-        after = (parent.lc.line, parent.lc.col) if key == 0 else tuple(data[key - 1][:2])
-    # ruamel.yaml gives an alias the position of the node it refers to, which comes earlier.
-    if (line, col) < after or (isinstance(parent, CommentedSeq) and (line, col) == after):
-        raise PinError(
-            f"{file}:{line + 1}: {what} is an alias (*name) of the value written here; "
-            "pin that value instead"
-        )
-    return line, col
-
-
-def _span(
-    text: str, line: int, col: int, value: Any, *, flow: bool, file: str, what: str
-) -> _Scalar:
-    index = LineIndex(text, _YAML_BREAKS)
-    if line >= len(index.starts):  # pragma: no cover - ruamel's lines are the text's lines
-        raise PinError(f"{file}: {what} is past the end of the file")
-    line_start = index.starts[line]
-    brk = _YAML_BREAKS.search(text, line_start)
-    content = text[line_start : brk.start() if brk is not None else len(text)]
-    if line == 0 and content.startswith(_BOM):  # ruamel.yaml's columns do not count a BOM
-        col += 1
-    props = _PROPERTIES_RE.match(content, col)
-    if props is not None:
-        col = props.end()
-    number = line + 1
-    first = content[col : col + 1]
-    if first in ('"', "'"):
-        close = _closing_quote(content, col)
-        if close is None:
-            raise PinError(
-                f"{file}:{number}: {what} is a quoted scalar that goes on past its line; "
-                "write it on one line to pin it"
-            )
-        start, end = col + 1, close
-    elif first in ("|", ">"):
-        raise PinError(
-            f"{file}:{number}: {what} is a block scalar ({first}); write it as a one-line scalar "
-            "to pin it"
-        )
-    elif first in ("", "#", "*"):
-        raise PinError(f"{file}:{number}: {what} is not a scalar written on this line")
-    else:
-        stop = len(content)
-        comment = _PLAIN_END_RE.search(content, col)
-        if comment is not None:
-            stop = comment.start()
-        if flow:
-            comma = _FLOW_END_RE.search(content, col, stop)
-            if comma is not None:
-                stop = comma.start()
-        start, end = col, col + len(content[col:stop].rstrip(" \t"))
-        if isinstance(value, str) and content[start:end] != value:
-            raise PinError(
-                f"{file}:{number}: {what} is a plain scalar that goes on past its line; "
-                "write it on one line to pin it"
-            )
-    return _Scalar(line=number, start=line_start + start, end=line_start + end)
-
-
-def _closing_quote(content: str, col: int) -> int | None:
-    """The index of the quote that closes the one at `content[col]`, on the same line."""
-    quote = content[col]
-    i = col + 1
-    while i < len(content):
-        ch = content[i]
-        if quote == '"' and ch == "\\":
-            i += 2
-            continue
-        if ch == quote:
-            if quote == "'" and content[i + 1 : i + 2] == "'":  # '' is a quote inside '...'
-                i += 2
-                continue
-            return i
-        i += 1
-    return None
+from release.pins.interface import Site, image_ref_site, require, split_image_ref
+from release.yamlspans import Located, find_scalar, load_yaml
 
 
 def compose_image_site(text: str, pin: Pin) -> Site:
@@ -192,8 +25,8 @@ def compose_image_site(text: str, pin: Pin) -> Site:
     """
     service = require(pin.service, "service", file=pin.file, kind=pin.kind.value)
     what = f"image of service {service!r}"
-    doc = _load(text, pin.file)
-    scalar = _scalar(doc, ["services", service, "image"], text=text, file=pin.file, what=what)
+    doc = load_yaml(text, pin.file)
+    scalar = find_scalar(doc, ["services", service, "image"], text=text, file=pin.file, what=what)
     ref = split_image_ref(text[scalar.start : scalar.end])
     if pin.image is not None and ref.repository != pin.image:
         raise PinError(
@@ -207,25 +40,9 @@ def compose_image_site(text: str, pin: Pin) -> Site:
 def yaml_key_site(text: str, pin: Pin) -> Site:
     """The site of a `yaml-key` pin: the whole scalar at the dotted key path."""
     key = require(pin.key, "key", file=pin.file, kind=pin.kind.value)
-    doc = _load(text, pin.file)
-    scalar = _scalar(doc, key.split("."), text=text, file=pin.file, what=f"key {key}")
+    doc = load_yaml(text, pin.file)
+    scalar = find_scalar(doc, key.split("."), text=text, file=pin.file, what=f"key {key}")
     located = Located(
         line=scalar.line, start=scalar.start, end=scalar.end, value=text[scalar.start : scalar.end]
     )
     return Site(located=located, edit_start=scalar.start, edit_end=scalar.end)
-
-
-def yaml_key_spans(text: str, keys: list[str], *, file: str) -> dict[str, Located]:
-    """Where the scalar at each dotted key path is written, parsing `text` once.
-
-    For editing many scalars of one document (the manifest) without re-parsing it per key.
-    """
-    doc = _load(text, file)
-    spans: dict[str, Located] = {}
-    for key in keys:
-        scalar = _scalar(doc, key.split("."), text=text, file=file, what=f"key {key}")
-        spans[key] = Located(
-            line=scalar.line, start=scalar.start, end=scalar.end,
-            value=text[scalar.start : scalar.end],
-        )
-    return spans

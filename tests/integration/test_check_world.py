@@ -30,10 +30,10 @@ from fake_world import (
 )
 from upstream_server import UpstreamServer
 
-from release.check import CheckResult, Status
 from release.manifest.load import load_manifest
 from release.manifest.model import Archive, Checksum
-from release.runner import Outcome, run_check
+from release.refresh.decide import CheckResult, Status
+from release.refresh.execute import Outcome, run_check
 from release.upstream.cache import HttpCache
 from release.upstream.checksums import archive_sha256
 from release.upstream.errors import PermanentUpstreamError

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fake_world import TODAY, record_check
 
-from release.check import Status
 from release.manifest.load import load_manifest
-from release.runner import Outcome, run_check
+from release.refresh.decide import Status
+from release.refresh.execute import Outcome, run_check
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.recording import INDEX_NAME, ReplayTransport

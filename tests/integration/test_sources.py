@@ -20,7 +20,6 @@ import httpx
 import pytest
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 
-from release.check import Status, choose
 from release.manifest.load import load_manifest
 from release.manifest.model import (
     Archive,
@@ -30,6 +29,7 @@ from release.manifest.model import (
     Upstream,
     UpstreamKind,
 )
+from release.refresh.decide import Status, choose
 from release.upstream.checksums import archive_sha256
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.feeds import NodeDist, PostgresVersions

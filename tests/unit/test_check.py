@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from release.check import CheckResult, Status, apply_groups, choose, failed
 from release.manifest.load import load_manifest
 from release.manifest.model import Component, Hold
+from release.refresh.decide import CheckResult, Status, apply_groups, choose, failed
 from release.upstream.interface import Listing, UpstreamRelease
 from release.versioning import BumpKind, Tag, Version
 

@@ -42,7 +42,7 @@ def test_bad_usage_exits_2_with_the_exact_message(
 
 
 def test_uppercase_checksum_algorithm_is_the_same_algorithm() -> None:
-    from release.pinning import parse_checksum
+    from release.refresh.decide import parse_checksum
 
     hexdigest = "AB" * 32
     assert parse_checksum(f"SHA256:{hexdigest}") == "ab" * 32

@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 
 from release.cli import build_parser
 from release.manifest.load import load_manifest
-from release.report import refresh_markdown
+from release.refresh.report import refresh_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"

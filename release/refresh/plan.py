@@ -1,4 +1,4 @@
-"""Turn planned component updates into new file contents, validated before anything is written.
+"""The plan of refresh and pin: updates turned into new file contents, validated, not written.
 
 This is the one mechanism shared by `pin` (one component, by hand) and `refresh` (every
 candidate): edit the manifest's scalars, re-validate the whole new manifest, then rewrite every
@@ -18,18 +18,7 @@ from release.manifest.load import LoadedManifest, parse_manifest
 from release.manifest.model import Component, Manifest
 from release.manifest.write import set_scalars
 from release.pins import locate_all, rewrite
-from release.versioning import Digest, Version
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Update:
-    """A component's new pinned values. `sha256`/`digest` None: keep the manifest's value."""
-
-    component: str
-    version: Version
-    sha256: str | None = None
-    digest: Digest | None = None
-    commit: str | None = None
+from release.refresh.decide import Update
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from release.apply import Update
-from release.check import CheckResult, Status
 from release.manifest.model import Manifest
+from release.refresh.decide import CheckResult, Status, Update
 from release.upstream.interface import RejectedTag
 from release.versioning import Version, bump_kind
 

@@ -1,0 +1,248 @@
+"""The deciders of check, refresh and pin (pure): which version each component moves to.
+
+`choose`: for a component and what its source listed, a `CheckResult` value: the candidate
+within policy (never a downgrade), the newest stable version beyond policy (so operators see
+when a new major or LTS line exists), and a status. `apply_groups` holds back a compatibility
+group that cannot move together. `decide_pin` checks a hand-made pin request (`pin COMPONENT
+VERSION`, a hotfix or a rollback) against the manifest. Both end in `Update` values, which
+`release.refresh.plan` turns into file changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from packaging.specifiers import SpecifierSet
+
+from release.errors import InvalidInput
+from release.manifest.model import Component, Manifest
+from release.upstream.interface import Listing, RejectedTag, UpstreamRelease
+from release.upstream.resolve import Resolved
+from release.versioning import (
+    SHA256_RE,
+    BumpKind,
+    Digest,
+    UnsafeValueError,
+    Version,
+    bump_kind,
+    check_safe_value,
+    sort_key,
+)
+
+CHECKSUM_ARG = re.compile(r"(?P<algo>[A-Za-z0-9]+):(?P<hex>.*)", re.DOTALL)
+
+
+class Status(StrEnum):
+    CURRENT = "current"
+    UPDATE = "update"
+    HELD = "held"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    component: str
+    pinned: Version
+    status: Status
+    candidate: Version | None = None  # newer than pinned, within policy
+    newest: Version | None = None  # newest stable upstream, when beyond policy
+    bump: BumpKind | None = None
+    notes_url: str | None = None
+    reason: str | None = None  # why held / why an error
+    rejected: tuple[RejectedTag, ...] = field(default=())
+    releases_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Update:
+    """A component's new pinned values. `sha256`/`digest` None: keep the manifest's value."""
+
+    component: str
+    version: Version
+    sha256: str | None = None
+    digest: Digest | None = None
+    commit: str | None = None
+
+
+def _allowed(component: Component, release: UpstreamRelease) -> bool:
+    policy = component.policy
+    if release.prerelease and not policy.prereleases:
+        return False
+    if policy.lts and release.lts is not True:
+        return False
+    if not policy.specifier:
+        return True
+    return SpecifierSet(policy.specifier).contains(release.version, prereleases=policy.prereleases)
+
+
+def choose(component: Component, listing: Listing, *, today: dt.date) -> CheckResult:
+    """The check result of one component whose source answered."""
+    pinned = component.version
+    stable = [r for r in listing.releases if not r.prerelease or component.policy.prereleases]
+    within = [r for r in stable if _allowed(component, r)]
+    best = max(within, key=lambda r: sort_key(r.version), default=None)
+    newest = max(stable, key=lambda r: sort_key(r.version), default=None)
+
+    candidate = best if best is not None and sort_key(best.version) > sort_key(pinned) else None
+    beyond = None
+    if newest is not None:
+        floor = candidate.version if candidate is not None else pinned
+        if sort_key(newest.version) > sort_key(floor) and (best is None or newest is not best):
+            beyond = newest.version
+    base = CheckResult(
+        component=component.name, pinned=pinned, status=Status.CURRENT, newest=beyond,
+        rejected=listing.rejected, releases_seen=len(listing.releases),
+    )
+    if not listing.releases:
+        return replace(base, status=Status.ERROR,
+                       reason="upstream listed no version of this component (check the tag "
+                       "pattern and the source)")
+    if candidate is None:
+        return base
+    result = replace(
+        base, status=Status.UPDATE, candidate=candidate.version,
+        bump=bump_kind(pinned, candidate.version), notes_url=candidate.notes_url,
+    )
+    hold = component.hold
+    if hold is not None and hold.active(today):
+        until = f" until {hold.until.isoformat()}" if hold.until else ""
+        return replace(result, status=Status.HELD, reason=f"held{until}: {hold.reason}")
+    return result
+
+
+def failed(component: Component, reason: str) -> CheckResult:
+    return CheckResult(
+        component=component.name, pinned=component.version, status=Status.ERROR, reason=reason
+    )
+
+
+def apply_groups(components: Sequence[Component], results: list[CheckResult]) -> list[CheckResult]:
+    """Members of a compatibility group move together or not at all.
+
+    When any member of a group could not be checked, or is held, the group's updates are held
+    back with that reason, so SigNoz never runs against a ClickHouse or collector it was not
+    released with.
+    """
+    by_name = {r.component: r for r in results}
+    groups: dict[str, list[str]] = {}
+    for component in components:
+        if component.policy.group:
+            groups.setdefault(component.policy.group, []).append(component.name)
+    group_of = {c.name: c.policy.group for c in components}
+    out: list[CheckResult] = []
+    for result in results:
+        group = group_of[result.component]
+        if group is None or result.status is not Status.UPDATE:
+            out.append(result)
+            continue
+        blockers = [
+            by_name[m] for m in groups[group]
+            if m in by_name and by_name[m].status in (Status.ERROR, Status.HELD)
+        ]
+        if blockers:
+            first = blockers[0]
+            out.append(replace(
+                result, status=Status.HELD,
+                reason=f"group {group}: {first.component} is {first.status.value} "
+                f"({first.reason}); the group moves together",
+            ))
+        else:
+            out.append(result)
+    return out
+
+
+def select(manifest: Manifest, only: Sequence[str] | None) -> list[Component]:
+    """The components named by `--only` (all when None); unknown names are bad usage."""
+    if not only:
+        return list(manifest.components)
+    try:
+        wanted = {manifest.require(name).name for name in only}
+    except InvalidInput as exc:
+        raise InvalidInput(f"--only: {exc.message}") from None
+    return [c for c in manifest.components if c.name in wanted]
+
+
+def resolved_update(component: Component, version: Version, resolved: Resolved) -> Update:
+    """The update of `component` to the candidate `version`, with what upstream resolved."""
+    return Update(component=component.name, version=version, sha256=resolved.sha256,
+                  digest=resolved.digest, commit=resolved.commit)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PinRequest:
+    component: str
+    version: str
+    checksum: str | None = None
+    allow_downgrade: bool = False
+
+
+def parse_checksum(raw: str) -> str:
+    """`sha256:<64 hex>` → the hex. Anything else is refused with what would be valid."""
+    match = CHECKSUM_ARG.fullmatch(raw)
+    if match is None:
+        raise InvalidInput(f"--checksum {raw!r} is not ALGO:HEX (for example sha256:<64 hex>)")
+    if match["algo"].lower() != "sha256":  # `SHA256:` is the same algorithm, not a new one
+        raise InvalidInput(f"--checksum algorithm {match['algo']!r} is not supported; use sha256")
+    hexdigest = match["hex"].lower()
+    if not SHA256_RE.fullmatch(hexdigest):
+        raise InvalidInput("--checksum sha256 value must be 64 hex digits")
+    return hexdigest
+
+
+def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
+    """The update a pin request makes, or None when the component is already there."""
+    component = manifest.require(request.component)
+    try:
+        version = check_safe_value(request.version, what="version")
+    except UnsafeValueError as exc:
+        raise InvalidInput(f"{component.name}: refused: {exc}") from None
+    if not component.versioning.is_version(version):
+        raise InvalidInput(
+            f"{component.name}: {version!r} is not a version of this component "
+            f"(pattern {component.versioning.pattern!r}, tag {component.versioning.tag!r}; "
+            f"currently {component.version})"
+        )
+    checksum = parse_checksum(request.checksum) if request.checksum is not None else None
+    kind = bump_kind(component.version, Version(version))
+    if kind is BumpKind.DOWNGRADE and not request.allow_downgrade:
+        raise InvalidInput(
+            f"{component.name}: {version} is older than the pinned {component.version}; "
+            "pass --allow-downgrade to roll back"
+        )
+    sha256: str | None = None
+    digest: Digest | None = None
+    if component.image is not None:
+        if checksum is not None:
+            digest = Digest(f"sha256:{checksum}")
+        elif kind is not BumpKind.NONE:
+            raise InvalidInput(
+                f"{component.name} is pinned by image digest; pass --checksum sha256:<index "
+                f"digest> of {component.image.repository}:"
+                f"{component.image.tag.replace('{version}', version)}"
+            )
+    elif component.archive is not None:
+        if checksum is not None:
+            sha256 = checksum
+        elif kind is not BumpKind.NONE and component.policy.checksum_required:
+            tag = component.versioning.tag_for(Version(version))
+            url = component.archive.url.format(version=version, tag=tag)
+            raise InvalidInput(
+                f"{component.name} pins the sha256 of {url}; "
+                "pass --checksum sha256:<hex> for that file"
+            )
+    elif checksum is not None:
+        raise InvalidInput(f"{component.name} pins no checksum or digest; drop --checksum")
+    same_sha = sha256 is None or (
+        component.archive is not None and sha256 == component.archive.sha256
+    )
+    same_digest = digest is None or (
+        component.image is not None and digest == component.image.digest
+    )
+    unchanged = kind is BumpKind.NONE and same_sha and same_digest
+    if unchanged:
+        return None
+    return Update(component=component.name, version=Version(version), sha256=sha256, digest=digest)

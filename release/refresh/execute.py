@@ -1,0 +1,102 @@
+"""The flow of check and refresh: read upstream, decide, between the reads, concurrently.
+
+`run_check` asks each component's source for its releases, all at once (the shared fetcher
+limits concurrency per host), decides with `release.refresh.decide`, and, when asked to
+resolve, fetches the commit, checksum and image digest of every candidate through the
+`Resolver` of `release.upstream.resolve`. One failing upstream never stops the others: it
+becomes an `error` result and its pins are left alone. The whole run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from release.manifest.model import Component, Manifest
+from release.refresh.decide import (
+    CheckResult,
+    Status,
+    Update,
+    apply_groups,
+    choose,
+    failed,
+    resolved_update,
+    select,
+)
+from release.refresh.lookup import SourceFactory, make_lookup
+from release.upstream.errors import UpstreamError
+from release.upstream.interface import Fetcher
+from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES, Resolver
+from release.upstream.sources import Endpoints
+
+DEFAULT_RUN_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """Every component's check result (manifest order) and the updates ready to apply."""
+
+    results: tuple[CheckResult, ...]
+    updates: tuple[Update, ...]
+
+    @property
+    def errors(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.status is Status.ERROR)
+
+
+async def run_check(
+    manifest: Manifest,
+    fetcher: Fetcher,
+    *,
+    today: dt.date,
+    endpoints: Endpoints | None = None,
+    sources: SourceFactory | None = None,
+    resolver: Resolver | None = None,
+    only: Sequence[str] | None = None,
+    resolve: bool = False,
+    run_timeout: float = DEFAULT_RUN_TIMEOUT,
+    archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES,
+    on_done: Callable[[CheckResult], None] | None = None,
+) -> Outcome:
+    """Check `only` (default: every component); with `resolve`, also fetch checksums/digests."""
+    lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
+                         archive_max_bytes=archive_max_bytes)
+    components = select(manifest, only)
+
+    resolved: dict[str, Update] = {}
+
+    async def one(component: Component) -> CheckResult:
+        try:
+            listing = await lookup.releases(component)
+            result = choose(component, listing, today=today)
+            if resolve and result.status is Status.UPDATE and result.candidate is not None:
+                found = await lookup.candidate(component, result.candidate)
+                resolved[component.name] = resolved_update(component, result.candidate, found)
+        except UpstreamError as exc:
+            result = failed(component, exc.message)
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    tasks = {asyncio.create_task(one(c)): c for c in components}
+    done, pending = await asyncio.wait(tasks, timeout=run_timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    results: dict[str, CheckResult] = {}
+    for task, component in tasks.items():
+        if task not in done:
+            results[component.name] = failed(
+                component, f"not finished within the run's bound of {run_timeout:g} s"
+            )
+            continue
+        error = task.exception()
+        if error is not None:
+            raise error  # a bug, not an upstream failure: let it surface
+        results[component.name] = task.result()
+    ordered = apply_groups(components, [results[c.name] for c in components])
+    updates = tuple(resolved[r.component] for r in ordered if r.status is Status.UPDATE and resolve)
+    return Outcome(results=tuple(ordered), updates=updates)
