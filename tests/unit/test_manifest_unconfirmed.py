@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,31 @@ import pytest
 from release.errors import ProblemsFound
 from release.manifest.load import parse_manifest
 from release.verify import Unconfirmed, render_text, unconfirmed_values
-from tests.unit.test_manifest_validation import GOOD
+
+GOOD = textwrap.dedent(
+    """\
+    schema: 1
+    release: 2026.11.0
+    components:
+      kamailio:
+        description: Kamailio SIP proxy
+        services: [telpro]
+        version: 6.1.4
+        versioning:
+          tag: "{version}"
+        upstream:
+          kind: github-tags
+          repo: kamailio/kamailio
+        policy:
+          specifier: ">=6.1,<6.2"
+        archive:
+          url: https://www.kamailio.org/pub/kamailio/{version}/src/kamailio-{version}_src.tar.gz
+          sha256: 3eaa069b371de7c12aedcd350d31d63ec4e910b3edad8c93d46586309e00ba98
+          checksum: {kind: compute}
+        pins:
+          - {kind: dockerfile-arg, file: images/kamailio/Dockerfile, name: KAMAILIO_VERSION}
+    """
+)
 
 PINS = "    pins:\n      - {kind: dockerfile-arg, file: images/kamailio/Dockerfile, name: KAMAILIO"
 
