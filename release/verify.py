@@ -57,10 +57,25 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Unconfirmed:
+    """A pinned value recorded without being checked against upstream (a warning offline)."""
+
+    component: str
+    value: str  # sha256, digest or commit
+    pinned: str
+    line: int
+
+    def __str__(self) -> str:
+        return (f"{MANIFEST}:{self.line}: warning: {self.component}: {self.value} {self.pinned} "
+                "is unconfirmed (recorded offline, never checked against upstream)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
     problems: tuple[Finding, ...]
     pins_checked: int
     files_scanned: int
+    unconfirmed: tuple[Unconfirmed, ...] = ()
 
 
 class _Files:
@@ -99,7 +114,17 @@ def verify_tree(root: Path, manifest: Manifest) -> VerifyReport:
         problems=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.message))),
         pins_checked=checked,
         files_scanned=len({f for f, t in files.texts.items() if t is not None} | scanned),
+        unconfirmed=tuple(unconfirmed_values(manifest)),
     )
+
+
+def unconfirmed_values(manifest: Manifest) -> Iterable[Unconfirmed]:
+    """Every value a component lists under `unconfirmed:`, with the value pinned today."""
+    for component in manifest.components:
+        values = component.values()
+        for name in component.unconfirmed:
+            yield Unconfirmed(component=component.name, value=name,
+                              pinned=values.get(name, ""), line=component.line)
 
 
 def _check_values(component: Component) -> Iterable[Finding]:
@@ -296,19 +321,29 @@ def _scan_compose(relative: str, text: str, pins: list[Pin]) -> Iterable[Finding
 
 
 def render_text(report: VerifyReport) -> str:
-    lines = [str(f) for f in report.problems]
+    """Problems first and their count last; unconfirmed values are warnings before the count.
+
+    When nothing is wrong, the verdict comes first and the warnings follow it.
+    """
+    warnings = [str(u) for u in report.unconfirmed]
+    if report.unconfirmed:
+        count = len(report.unconfirmed)
+        warnings.append(
+            f"verify: {count} pinned value{'s' if count != 1 else ''} unconfirmed; a networked "
+            "run must check them against upstream"
+        )
     if report.problems:
         count = len(report.problems)
-        lines.append(
-            f"verify: {count} problem{'s' if count != 1 else ''} "
-            f"({report.pins_checked} pins checked, {report.files_scanned} files scanned)"
-        )
-    else:
-        lines.append(
-            f"verify: all {report.pins_checked} pins agree with versions.yaml "
-            f"({report.files_scanned} files scanned, no unmanaged pins)"
-        )
-    return "\n".join(lines)
+        return "\n".join([
+            *(str(f) for f in report.problems), *warnings,
+            (f"verify: {count} problem{'s' if count != 1 else ''} "
+            f"({report.pins_checked} pins checked, {report.files_scanned} files scanned)"),
+        ])
+    return "\n".join([
+        (f"verify: all {report.pins_checked} pins agree with versions.yaml "
+        f"({report.files_scanned} files scanned, no unmanaged pins)"),
+        *warnings,
+    ])
 
 
 def render_json(report: VerifyReport) -> str:
@@ -318,6 +353,7 @@ def render_json(report: VerifyReport) -> str:
             "pins_checked": report.pins_checked,
             "files_scanned": report.files_scanned,
             "problems": [asdict(f) for f in report.problems],
+            "unconfirmed": [asdict(u) for u in report.unconfirmed],
         },
         indent=2,
     )

@@ -80,10 +80,18 @@ def parses(version: str) -> bool:
 
 
 class BumpKind(StrEnum):
+    """How a pin moves. `bump_kind` classifies versions; `DIGEST` is decided by the caller.
+
+    `DIGEST` is the same version under a new image index digest (docker-library rebuilds a tag
+    for OS security fixes): a legitimate upstream rebuild, taken by refresh as its own kind, as
+    Renovate does for digest pins. `bump_kind` never returns it, since it compares versions only.
+    """
+
     MAJOR = "major"
     MINOR = "minor"
     PATCH = "patch"
     DOWNGRADE = "downgrade"
+    DIGEST = "digest"
     NONE = "none"
 
 

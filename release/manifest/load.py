@@ -70,8 +70,10 @@ DEFAULT_VALUES = {
 TOP_KEYS = ("schema", "release", "components")
 COMPONENT_KEYS = (
     "description", "services", "version", "versioning", "upstream", "policy", "archive",
-    "image", "hold", "commit", "pins",
+    "image", "hold", "commit", "unconfirmed", "pins",
 )
+# The values `unconfirmed:` may name: each is the key of a pinned value of the component.
+UNCONFIRMED_VALUES = ("sha256", "digest", "commit")
 VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
 POLICY_KEYS = ("specifier", "lts", "prereleases", "group", "checksum")
@@ -388,6 +390,7 @@ class _Validator(LocatedChecker):
             node, "commit", path, COMMIT_RE, "a full git commit SHA (40 lowercase hex digits)",
             required=False,
         )
+        unconfirmed = self.unconfirmed(node, path, archive, image, commit)
         pins = self.pins(node, path)
         if len(self.problems) != before:
             return None
@@ -398,7 +401,8 @@ class _Validator(LocatedChecker):
         component = Component(
             name=name, description=description, services=services, version=Version(version),
             versioning=versioning, upstream=upstream, policy=policy, archive=archive,
-            image=image, hold=hold, commit=commit, pins=pins, line=line,
+            image=image, hold=hold, commit=commit, unconfirmed=unconfirmed, pins=pins,
+            line=line,
         )
         self.check_pin_values(component, path)
         return component
@@ -422,6 +426,37 @@ class _Validator(LocatedChecker):
             self.problem(line, f"{path}.version", f"{version!r} is not a PEP 440 version")
             return None
         return version
+
+    def unconfirmed(
+        self, node: CommentedMap, path: str, archive: Archive | None, image: Image | None,
+        commit: str | None,
+    ) -> tuple[str, ...]:
+        """`unconfirmed: [sha256, digest, commit]`: pinned values nobody checked upstream."""
+        if "unconfirmed" not in node:
+            return ()
+        value = node["unconfirmed"]
+        line = self.key_line(node, "unconfirmed")
+        sub = f"{path}.unconfirmed"
+        if not isinstance(value, CommentedSeq):
+            self.problem(line, sub, f"expected a list, found {describe(value)}")
+            return ()
+        present = {
+            "sha256": archive is not None and archive.sha256 is not None,
+            "digest": image is not None and image.digest is not None,
+            "commit": commit is not None,
+        }
+        result: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or item not in UNCONFIRMED_VALUES:
+                self.problem(
+                    line, sub,
+                    f"{item!r} is not a pinned value; valid: {', '.join(UNCONFIRMED_VALUES)}",
+                )
+            elif not present[item]:
+                self.problem(line, sub, f"{item!r} is listed but the component pins no {item}")
+            elif item not in result:
+                result.append(item)
+        return tuple(result)
 
     def services(self, node: CommentedMap, path: str) -> tuple[Service, ...]:
         if "services" not in node:

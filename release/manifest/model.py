@@ -185,6 +185,11 @@ class Component:
     image: Image | None = None
     hold: Hold | None = None
     commit: str | None = None  # the git commit of the pinned tag (GitHub Actions)
+    # Pinned values recorded without being checked against upstream (`sha256` of the archive,
+    # `digest` of the image, `commit` of the tag), from `unconfirmed:`; empty when every value
+    # came from upstream. Read by `verify` (a warning) and by the image build's bill of
+    # materials.
+    unconfirmed: tuple[str, ...] = ()
     pins: tuple[Pin, ...] = ()
     line: int = 0
 

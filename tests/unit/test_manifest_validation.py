@@ -98,7 +98,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         _replace("    policy:\n", "    polcy:\n"),
         ["versions.yaml:13: components.kamailio.polcy: unknown key; did you mean 'policy'? "
          "valid keys: description, services, version, versioning, upstream, policy, archive, "
-         "image, hold, commit, pins"],
+         "image, hold, commit, unconfirmed, pins"],
     ),
     (
         "missing-version",
