@@ -1,9 +1,9 @@
 """The one small interface every source kind implements.
 
 A source lists the releases upstream has for a component; choosing among them is the pure work
-of `release.versioning`/`release.refresh.decide`. Sources talk to the network only through a `Fetcher`
-(the shared async HTTP client, see `release.upstream.http`), which tests replace by a real client
-pointed at a local server.
+of `release.versioning`/`release.refresh.decide`. Sources talk to the network only through a
+`Fetcher` (the shared async HTTP client, see `release.upstream.http`), which tests replace by a
+real client pointed at a local server.
 """
 
 from __future__ import annotations
