@@ -34,7 +34,7 @@ VERSION_COMMENT = re.compile(r"^v\d+\.\d+\.\d+$")
 USES_LINE = re.compile(
     r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>\S.*?))?\s*$"
 )
-NOX_CALL = re.compile(r"(?:^|[\s;&|(])nox\b(?P<args>(?:[ \t]+[^\s;&|)]+)*)")
+NOX_CALL = re.compile(r"(?:^|[\s;&|(])(?:scripts/)?nox\b(?P<args>(?:[ \t]+[^\s;&|)]+)*)")
 RELEASE_CALL = re.compile(r"python -m release(?P<args>(?:[ \t]+[^\s;&|)>]+)*)")
 DEFAULT_IF_SET = re.compile(r"\$\{(\w+):\+([^}]*)\}")
 
