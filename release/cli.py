@@ -271,13 +271,20 @@ def _step_summary(markdown: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from release.refresh.report import check_json, check_markdown, check_table, stderr_console
+    from release.refresh.report import (
+        check_json,
+        check_markdown,
+        check_table,
+        stderr_console,
+        summary_line,
+    )
 
     loaded, outcome = _run_upstream(args, resolve=False)
     if args.json:
         print(check_json(outcome.results, loaded.manifest))
     else:
         stderr_console().print(check_table(outcome.results))
+    print(f"check: {summary_line(outcome.results)}", file=sys.stderr)
     _step_summary(check_markdown(outcome.results))
     return 1 if outcome.errors else 0
 
@@ -293,6 +300,7 @@ def _refresh(args: argparse.Namespace) -> int:
         refresh_markdown,
         refresh_table,
         stderr_console,
+        summary_line,
     )
 
     root: Path = args.root
@@ -301,6 +309,7 @@ def _refresh(args: argparse.Namespace) -> int:
     loaded, outcome = _run_upstream(args, resolve=True)
     console = stderr_console()
     console.print(check_table(outcome.results))
+    console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
     _step_summary(check_markdown(outcome.results))
     status = 1 if outcome.errors else 0
     if outcome.results and len(outcome.errors) == len(outcome.results):
