@@ -56,8 +56,9 @@ if TYPE_CHECKING:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--root", type=Path, default=Path(),
-        help="repository root holding versions.yaml and images/ (default: current directory)",
+        "--root", type=Path, default=None,
+        help="repository root holding versions.yaml and images/ (default: the nearest folder "
+        "holding versions.yaml, from the current directory upwards, as git finds .git)",
     )
 
 
@@ -270,13 +271,20 @@ def _step_summary(markdown: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from release.refresh.report import check_json, check_markdown, check_table, stderr_console
+    from release.refresh.report import (
+        check_json,
+        check_markdown,
+        check_table,
+        stderr_console,
+        summary_line,
+    )
 
     loaded, outcome = _run_upstream(args, resolve=False)
     if args.json:
         print(check_json(outcome.results, loaded.manifest))
     else:
         stderr_console().print(check_table(outcome.results))
+    print(f"check: {summary_line(outcome.results)}", file=sys.stderr)
     _step_summary(check_markdown(outcome.results))
     return 1 if outcome.errors else 0
 
@@ -292,6 +300,7 @@ def _refresh(args: argparse.Namespace) -> int:
         refresh_markdown,
         refresh_table,
         stderr_console,
+        summary_line,
     )
 
     root: Path = args.root
@@ -300,8 +309,21 @@ def _refresh(args: argparse.Namespace) -> int:
     loaded, outcome = _run_upstream(args, resolve=True)
     console = stderr_console()
     console.print(check_table(outcome.results))
+    console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
     _step_summary(check_markdown(outcome.results))
     status = 1 if outcome.errors else 0
+    if outcome.results and len(outcome.errors) == len(outcome.results):
+        console.print(
+            f"refresh: nothing could be checked: all {len(outcome.results)} upstreams failed "
+            f"(first: {outcome.errors[0].component}: {outcome.errors[0].reason}); nothing was "
+            "changed"
+        )
+        console.print(
+            "hint: with no network, replay a recording (--replay tests/data/replay); behind a "
+            "proxy, set HTTPS_PROXY (and NO_PROXY) and SSL_CERT_FILE to a bundle that holds the "
+            "proxy's CA and the public ones"
+        )
+        return status
     if not outcome.updates:
         console.print("refresh: every pin is at its candidate; nothing to change")
         return status
@@ -596,11 +618,25 @@ def _reported(codes: list[int]) -> Iterator[None]:
         codes.append(130)
 
 
+def find_root(start: Path) -> Path:
+    """The nearest folder from `start` upwards holding versions.yaml (else `start` itself).
+
+    So a command run from `images/redis/` works as it does from the root; with no versions.yaml
+    anywhere above, the command's own "no such file" error names the path it looked for.
+    """
+    for folder in (start, *start.parents):
+        if (folder / "versions.yaml").is_file():
+            return folder if folder != start else Path()
+    return Path()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     codes: list[int] = []
     with _reported(codes):
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
+        if "root" in vars(args) and args.root is None:
+            args.root = find_root(Path.cwd())
         if extra:
             # argparse names only the top-level program; say which subcommand got the flag.
             raise UsageError(

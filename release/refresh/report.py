@@ -45,6 +45,25 @@ def check_table(results: Sequence[CheckResult]) -> Table:
     return table
 
 
+_SUMMARY_WORDS = {
+    Status.UPDATE: ("update", "updates"),
+    Status.HELD: ("held", "held"),
+    Status.CURRENT: ("current", "current"),
+    Status.ERROR: ("error", "errors"),
+}
+
+
+def summary_line(results: Sequence[CheckResult]) -> str:
+    """One closing line: `14 updates · 1 held · 8 current · 0 errors` (every count, zeros too)."""
+    counts = dict.fromkeys(_SUMMARY_WORDS, 0)
+    for result in results:
+        counts[result.status] += 1
+    return " · ".join(
+        f"{counts[status]} {one if counts[status] == 1 else many}"
+        for status, (one, many) in _SUMMARY_WORDS.items()
+    )
+
+
 def _rejected(tags: Sequence[RejectedTag]) -> list[dict[str, str]]:
     return [{"tag": t.tag, "reason": t.reason} for t in tags]
 

@@ -55,3 +55,17 @@ def test_build_only_with_a_typo_suggests_the_image(capsys: pytest.CaptureFixture
     assert err[0].startswith(
         "error: no such image: asterix (did you mean 'asterisk'?); images built here: "
     )
+
+
+def test_summary_line_counts_every_status_zeros_included() -> None:
+    from release.refresh.decide import CheckResult, Status
+    from release.refresh.report import summary_line
+    from release.versioning import Version
+
+    def result(name: str, status: Status) -> CheckResult:
+        return CheckResult(component=name, pinned=Version("1.0"), status=status)
+
+    results = [result("a", Status.UPDATE), result("b", Status.UPDATE), result("c", Status.CURRENT),
+               result("d", Status.ERROR)]
+    assert summary_line(results) == "2 updates · 0 held · 1 current · 1 error"
+    assert summary_line([]) == "0 updates · 0 held · 0 current · 0 errors"
