@@ -30,16 +30,19 @@ def read_provenance(
 
     Outside a git repository the revision is `unknown` (fine for a plan or a local build; a push
     refuses it). `source` defaults to the GitHub Actions repository URL, else to the `origin`
-    remote (without any credentials written in it). `created` is `SOURCE_DATE_EPOCH` when set
-    (reproducible builds), else now.
+    remote (without any credentials written in it). `created` is `SOURCE_DATE_EPOCH` when set,
+    else the commit's committer time (`git log -1 --format=%ct`), so two builds of one commit
+    get the same labels and plan; only outside a git repository is it now.
     """
     revision, dirty, remote = UNKNOWN_REVISION, False, None
+    committed: dt.datetime | None = None
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         repo = None
     if repo is not None and repo.head.is_valid():
         revision = repo.head.commit.hexsha
+        committed = dt.datetime.fromtimestamp(repo.head.commit.committed_date, tz=dt.UTC)
         work = Path(repo.working_tree_dir or root).resolve()
         paths = [
             (root.resolve() / p).relative_to(work).as_posix() for p in (MANIFEST, IMAGES_DIR)
@@ -50,7 +53,8 @@ def read_provenance(
         server, repository = environ.get("GITHUB_SERVER_URL"), environ.get("GITHUB_REPOSITORY")
         source = f"{server.rstrip('/')}/{repository}" if server and repository else remote
     return Provenance(
-        revision=revision, dirty=dirty, source=source, created=_created(environ, now)
+        revision=revision, dirty=dirty, source=source,
+        created=_created(environ, committed or now),
     )
 
 
@@ -62,7 +66,7 @@ def _origin_url(repo: git.Repo) -> str | None:
     return _USERINFO.sub(r"\g<scheme>", url)
 
 
-def _created(environ: Mapping[str, str], now: dt.datetime | None) -> str:
+def _created(environ: Mapping[str, str], fallback: dt.datetime | None) -> str:
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
@@ -70,5 +74,5 @@ def _created(environ: Mapping[str, str], now: dt.datetime | None) -> str:
         except (ValueError, OverflowError, OSError):
             raise InvalidInput(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp") from None
     else:
-        moment = now or dt.datetime.now(tz=dt.UTC)
+        moment = fallback or dt.datetime.now(tz=dt.UTC)
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
