@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 
 
 class Service(StrEnum):
-    """The Compose services of a Delphi deployment (DESIGN.md's platform table)."""
+    """The Compose services of a Delphi deployment (docs/design.md's platform table)."""
 
     TELPRO = "telpro"
     WEB = "web"
