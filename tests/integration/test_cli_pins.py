@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,6 @@ from release.cli import main
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """A copy of the files the pin commands read and write."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
-    shutil.copytree(REPO / "images", root / "images")
-    shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
-    return root
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

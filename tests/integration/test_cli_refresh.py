@@ -30,16 +30,6 @@ WORKFLOWS = (".github/workflows/ci.yml", ".github/workflows/refresh.yml",
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
-    shutil.copytree(REPO / "images", root / "images")
-    shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
-    return root
-
-
 def uses(root: Path) -> dict[str, set[str]]:
     """Every action the workflows use -> the set of `<ref> # <version>` they pin it at."""
     found: dict[str, set[str]] = {}
