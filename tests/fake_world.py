@@ -861,6 +861,7 @@ class _Request:
     path: str
     query: Mapping[str, str]
     headers: Mapping[str, str]
+    body: bytes = b""
 
     @property
     def url(self) -> str:
@@ -884,6 +885,7 @@ class _Endpoint:
     component: Callable[[_Request], str | None]
     role: RoleOf
     respond: Respond
+    method: str = "GET"
 
 
 def _fixed(value: Role) -> RoleOf:
@@ -995,8 +997,8 @@ class FakeWorld:
 
     def install(self, server: UpstreamServer) -> FakeWorld:
         """Answer on `server` (started); returns the world, for chaining."""
-        for path in self._endpoints:
-            server.route_handler("GET", path, self._handle)
+        for path, endpoint in self._endpoints.items():
+            server.route_handler(endpoint.method, path, self._handle)
         return self
 
     # Answering
@@ -1007,6 +1009,7 @@ class FakeWorld:
         request = _Request(
             method=recorded.method, host=host, path="/" + path,
             query=dict(parse_qsl(parts.query, keep_blank_values=True)), headers=recorded.headers,
+            body=recorded.body,
         )
         endpoint = self._endpoints[parts.path]
         component = endpoint.component(request)
@@ -1112,13 +1115,15 @@ class FakeWorld:
         return override.extra_tags if override is not None else ()
 
     def _add(self, url: str, component: str | Callable[[_Request], str | None] | None,
-             role: Role | RoleOf, respond: Respond) -> None:
+             role: Role | RoleOf, respond: Respond, *, method: str = "GET") -> None:
+        """Answer `method url` (query ignored) with `respond`; `component` owns the exchange
+        (for faults and `exchanges`). The hook for world parts in `tests/world_*.py`."""
         parts = urlsplit(url)
         key = f"/{parts.netloc}{parts.path}"
         owner = component if callable(component) else _owner(component)
         self._endpoints[key] = _Endpoint(
             component=owner, role=_fixed(role) if isinstance(role, Role) else role,
-            respond=respond,
+            respond=respond, method=method,
         )
 
     def _static(self, url: str, component: str | None, role: Role, reply: Reply,

@@ -75,6 +75,7 @@ class RecordedRequest:
     method: str
     target: str  # path and query, as sent
     headers: Mapping[str, str]
+    body: bytes = b""  # what a POST sent (GraphQL, OSV querybatch)
 
     @property
     def path(self) -> str:
@@ -275,13 +276,18 @@ def _make_handler(server: UpstreamServer) -> type[BaseHTTPRequestHandler]:
         def do_HEAD(self) -> None:
             self._serve()
 
+        def do_POST(self) -> None:
+            self._serve()
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
             """Quiet: tests read `server.requests` instead."""
 
         def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
             request = RecordedRequest(
                 method=self.command, target=self.path,
                 headers={k.lower(): v for k, v in self.headers.items()},
+                body=self.rfile.read(length) if length > 0 else b"",
             )
             server._enter(request)
             try:
