@@ -171,11 +171,11 @@ def _default_cache() -> Path:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.verify import render_json, render_text, verify_tree
 
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     report = verify_tree(root, loaded.manifest)
     if args.json:
         print(render_json(report))
@@ -186,12 +186,12 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _pin(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.refresh.decide import PinRequest, decide_pin
     from release.refresh.plan import plan_updates, unified_diff
 
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     request = PinRequest(
         component=args.component, version=args.version, checksum=args.checksum,
         allow_downgrade=args.allow_downgrade,
@@ -221,7 +221,7 @@ def _run_upstream(
     args: argparse.Namespace, *, resolve: bool
 ) -> tuple[LoadedManifest, Outcome]:
     """Load the manifest and check it against upstream; returns (loaded manifest, outcome)."""
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.refresh.decide import select
     from release.refresh.execute import run_check
     from release.refresh.report import stderr_console
@@ -229,7 +229,7 @@ def _run_upstream(
     from release.upstream.sources import Endpoints
 
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     total = len(select(loaded.manifest, args.only))
     console = stderr_console()
     today = args.today or _today()
@@ -413,14 +413,14 @@ def _add_build_commands(commands: Subcommands) -> None:
 def _build(args: argparse.Namespace) -> int:
     from release.images.plan import make_plan, read_sources
     from release.images.provenance import read_provenance
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
 
     if args.github_matrix and args.json:
         raise UsageError("--github-matrix and --json both print on stdout; choose one")
     if args.no_ecr and args.registry is None:
         raise UsageError("--no-ecr needs --registry HOST (where else would images go?)")
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     sources, not_built = read_sources(root)
     provenance = read_provenance(root, os.environ, source=args.source)
     plan = make_plan(loaded.manifest, sources, provenance, namespace=args.namespace,
@@ -583,11 +583,11 @@ def _notes(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.notes.docs import PAGE, render_page, write_or_check
 
     root: Path = args.root
-    page = render_page(load_manifest(root / "versions.yaml").manifest)
+    page = render_page(load_tree(root).manifest)
     changed = write_or_check(root, PAGE, page, check=args.check, regenerate="nox -s docs")
     print(f"docs: {PAGE} {'written' if changed else 'up to date'}", file=sys.stderr)
     return 0
