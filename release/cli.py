@@ -188,7 +188,8 @@ def _pin(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
     from release.manifest.tree import load_tree
     from release.refresh.decide import PinRequest, decide_pin
-    from release.refresh.plan import plan_updates, unified_diff
+    from release.refresh.plan import plan_updates
+    from release.textdiff import unified_diff
 
     root: Path = args.root
     loaded = load_tree(root)
@@ -203,7 +204,7 @@ def _pin(args: argparse.Namespace) -> int:
         return 0
     plan = plan_updates(root, loaded, [update])
     if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes))
+        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written",
               file=sys.stderr)
         return 0
@@ -257,6 +258,12 @@ def _run_upstream(
     return loaded, asyncio.run(go())
 
 
+def _color_stdout() -> bool:
+    from release.textdiff import color_wanted
+
+    return color_wanted(sys.stdout.isatty())
+
+
 def _step_summary(markdown: str) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
@@ -292,7 +299,7 @@ def _check(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
     from release.refresh.commit import commit_on_branch, ensure_clean
-    from release.refresh.plan import plan_updates, unified_diff
+    from release.refresh.plan import plan_updates
     from release.refresh.report import (
         check_markdown,
         check_table,
@@ -302,6 +309,7 @@ def _refresh(args: argparse.Namespace) -> int:
         stderr_console,
         summary_line,
     )
+    from release.textdiff import unified_diff
 
     root: Path = args.root
     if args.commit and not args.dry_run:
@@ -330,7 +338,7 @@ def _refresh(args: argparse.Namespace) -> int:
     plan = plan_updates(root, loaded, outcome.updates)
     console.print(refresh_table(loaded.manifest, outcome.updates))
     if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes))
+        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         console.print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written")
         return status
     write_files(root, plan.changes)
