@@ -638,13 +638,23 @@ def find_root(start: Path) -> Path:
     return Path()
 
 
+def _cwd() -> Path:
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise UsageError(
+            "the current directory no longer exists (deleted or moved away): cd into the "
+            "repository again, or pass --root"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     codes: list[int] = []
     with _reported(codes):
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if "root" in vars(args) and args.root is None:
-            args.root = find_root(Path.cwd())
+            args.root = find_root(_cwd())
         if extra:
             # argparse names only the top-level program; say which subcommand got the flag.
             raise UsageError(
