@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_build_commands(commands)
     _add_notes_commands(commands)
+    _add_version_command(commands)
     return parser
 
 
@@ -591,13 +592,81 @@ def _notes(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from release.manifest.tree import load_tree
+    from release.manifest.load import load_manifest
     from release.notes.docs import PAGE, render_page, write_or_check
 
     root: Path = args.root
-    page = render_page(load_tree(root).manifest)
+    page = render_page(load_manifest(root / "versions.yaml").manifest)
     changed = write_or_check(root, PAGE, page, check=args.check, regenerate="nox -s docs")
     print(f"docs: {PAGE} {'written' if changed else 'up to date'}", file=sys.stderr)
+    return 0
+
+
+def _add_version_command(commands: Subcommands) -> None:
+    version = commands.add_parser(
+        "version", help="the release version: what versions.yaml says, the newest release tag, "
+        "and the next release's version (YYYY.MM.N)",
+    )
+    _common(version)
+    version.add_argument(
+        "--set", metavar="VERSION", dest="set_to",
+        help="move versions.yaml's release to VERSION, or to the proposed one with 'next'",
+    )
+    version.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    version.add_argument(
+        "--today", metavar="YYYY-MM-DD", type=_date, default=None,
+        help="propose the version as of this date (default: today, UTC)",
+    )
+    version.set_defaults(handler=_version)
+
+
+def _version(args: argparse.Namespace) -> int:
+    """Show where the release version stands; with --set, move it. stdout: the version the next
+    release tag carries (so `v$(python -m release version)` is the tag to push)."""
+    from release.calver import parse_or_fail, release_state
+    from release.fsutil import FileChange, write_files
+    from release.manifest.tree import MANIFEST, load_tree
+    from release.manifest.write import set_scalars
+    from release.notes.gitlog import tag_names
+    from release.textdiff import unified_diff
+
+    root: Path = args.root
+    loaded = load_tree(root, pins=False)
+    tags = tag_names(root)
+    if tags is None:
+        print(f"warning: {root.resolve()} is not a git repository: release tags are unknown",
+              file=sys.stderr)
+    state = release_state(loaded.manifest.release, tags or (), args.today or _today())
+    if args.set_to is None:
+        print(f"version: {state.describe()}", file=sys.stderr)
+        print(state.proposed if state.released else state.current)
+        return 0
+    if args.set_to == "next":
+        if not state.released:
+            print(f"version: {state.describe()}; nothing was changed", file=sys.stderr)
+            print(state.current)
+            return 0
+        target = state.proposed
+    else:
+        target = parse_or_fail(args.set_to, "--set")
+        if state.latest_tag is not None and target <= state.latest_tag:
+            raise UsageError(f"--set {target}: not after the newest release tag "
+                             f"{state.latest_tag.tag} (the next is {state.proposed})")
+    if target == state.current:
+        print(f"version: release is already {target}; nothing was changed", file=sys.stderr)
+        print(target)
+        return 0
+    text = set_scalars(loaded.text, {"release": str(target)}, filename=MANIFEST)
+    change = FileChange(path=MANIFEST, old=loaded.text, new=text)
+    if args.dry_run:
+        sys.stdout.write(unified_diff([change], color=_color_stdout()))
+        print(f"dry run: release {state.current} -> {target}; nothing was written",
+              file=sys.stderr)
+        return 0
+    write_files(root, [change])
+    print(f"version: release {state.current} -> {target} in {MANIFEST}; once merged, tag the "
+          f"release commit {target.tag}", file=sys.stderr)
+    print(target)
     return 0
 
 

@@ -27,8 +27,9 @@ def inside(root: Path, relative: str) -> bool:
     return True
 
 
-def load_tree(root: Path) -> LoadedManifest:
-    """Load `root/versions.yaml` and check every file it manages (see the module docstring)."""
+def load_tree(root: Path, *, pins: bool = True) -> LoadedManifest:
+    """Load `root/versions.yaml` and check every file it manages (see the module docstring);
+    `pins=False` for a command that touches `versions.yaml` alone (`version --set`)."""
     path = root / MANIFEST
     if path.is_symlink() and not inside(root, MANIFEST):
         raise InvalidInput(
@@ -36,7 +37,7 @@ def load_tree(root: Path) -> LoadedManifest:
             "read or write a managed file there (copy the file into the repository instead)"
         )
     loaded = load_manifest(path)
-    problems = list(location_problems(root, loaded.manifest))
+    problems = location_problems(root, loaded.manifest) if pins else []
     if problems:
         count = len(problems)
         raise ProblemsFound(

@@ -65,6 +65,18 @@ def _commit(repo: git.Repo, ref: str) -> git.Commit:
         ) from None
 
 
+def tag_names(root: Path) -> list[str] | None:
+    """Every tag name of the repository at `root`; None when `root` is not in a git repository."""
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    try:
+        return [line.strip() for line in repo.git.tag("--list").splitlines() if line.strip()]
+    except git.GitCommandError as exc:
+        raise InvalidInput(f"git tag --list failed in {root}: {exc.stderr.strip()}") from None
+
+
 def previous_release_tag(repo: git.Repo, to: git.Commit) -> str | None:
     """The newest `v*` tag reachable from `to`'s first parent (so a tagged `to` is skipped)."""
     if not to.parents:
