@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
+    from release.images.bom import Bom
     from release.images.plan import BuildPlan
     from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
@@ -416,6 +417,13 @@ def _add_build_commands(commands: Subcommands) -> None:
     diff.add_argument("before", help="a release version (releases/<version>.json) or a file")
     diff.add_argument("after", help="a release version (releases/<version>.json) or a file")
     diff.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    diff.add_argument(
+        "--repo", metavar="OWNER/NAME",
+        help="the GitHub repository whose releases carry the bills of materials not in "
+        "releases/ (default: GITHUB_REPOSITORY, else the origin remote)",
+    )
+    diff.add_argument("--no-fetch", action="store_true",
+                      help="use only releases/*.json of this tree; fetch nothing")
     diff.set_defaults(handler=_bom_diff)
 
 
@@ -504,14 +512,39 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     return 1 if report.outcome.failed else 0
 
 
+def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
+    """A bill of materials by file or release version; a release that is not in releases/ is
+    fetched from its GitHub release (unless --no-fetch) and kept there."""
+    from release.fsutil import FileChange, write_files
+    from release.images.bom import bom_relpath, load_bom, resolve_bom
+    from release.images.bom_fetch import fetch_release_bom, is_version, repository_of
+    from release.notes.gitlog import origin_url
+    from release.upstream.http import GitHubAuth, open_fetcher
+
+    local = root / bom_relpath(ref)
+    if args.no_fetch or not is_version(ref) or local.is_file():
+        return load_bom(resolve_bom(root, ref))
+    repository = repository_of(os.environ, args.repo, origin_url(root))
+    auth = GitHubAuth.from_env(os.environ)
+
+    async def fetch() -> tuple[bytes, Bom]:
+        async with open_fetcher(github=auth) as fetcher:
+            return await fetch_release_bom(fetcher, api_url=auth.api_url.rstrip("/"),
+                                           repository=repository, version=ref)
+
+    body, bom = asyncio.run(fetch())
+    write_files(root, [FileChange(path=bom_relpath(ref), old="", new=body.decode("utf-8"))])
+    print(f"bom: {bom_relpath(ref)} fetched from {repository} release v{ref}", file=sys.stderr)
+    return bom
+
+
 def _bom_diff(args: argparse.Namespace) -> int:
     import json
 
-    from release.images.bom import diff_boms, diff_document, load_bom, render_diff, resolve_bom
+    from release.images.bom import diff_boms, diff_document, render_diff
 
     root: Path = args.root
-    before = load_bom(resolve_bom(root, args.before))
-    after = load_bom(resolve_bom(root, args.after))
+    before, after = (_release_bom(root, ref, args) for ref in (args.before, args.after))
     diff = diff_boms(before, after)
     if args.json:
         print(json.dumps(diff_document(diff), indent=2))

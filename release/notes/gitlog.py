@@ -205,6 +205,17 @@ def web_url(remote: str) -> str | None:
     return f"https://{host}/{path}"
 
 
+def origin_url(root: Path) -> str | None:
+    """The https URL of the `origin` remote of the repository at `root` (credentials dropped),
+    or None (no repository, no origin, a URL that names no repository)."""
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        urls = list(repo.remote("origin").urls)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandError):
+        return None
+    return web_url(urls[0]) if urls else None
+
+
 def repository_url(repo: git.Repo | None, env: Mapping[str, str], given: str | None) -> str | None:
     """Where commit and PR links point: `--repo-url`, then `DELPHI_REPOSITORY_URL`, then GitHub
     Actions' `GITHUB_SERVER_URL`/`GITHUB_REPOSITORY`, then the `origin` remote; else no links."""
