@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    verify.add_argument(
+        "--online", action="store_true",
+        help="also re-derive every pinned checksum, digest and commit from upstream",
+    )
+    verify.add_argument("--strict", action="store_true",
+                        help="with --online: an unverifiable value fails the run too")
+    _upstream_options(verify)
     verify.set_defaults(handler=_verify)
 
     pin = commands.add_parser("pin", help="set one component's version by hand")
@@ -174,9 +181,18 @@ def _verify(args: argparse.Namespace) -> int:
     from release.manifest.load import load_manifest
     from release.verify import render_json, render_text, verify_tree
 
+    if not args.online:
+        given = [flag for flag, value in (("--strict", args.strict), ("--only", args.only),
+                 ("--record", args.record), ("--replay", args.replay)) if value]
+        if given:
+            raise UsageError(f"verify: {', '.join(given)} needs --online")
     root: Path = args.root
     loaded = load_manifest(root / "versions.yaml")
     report = verify_tree(root, loaded.manifest)
+    if args.online:
+        from release.trust.command import verify_online_command
+
+        return verify_online_command(args, loaded.manifest, report)
     if args.json:
         print(render_json(report))
     else:
