@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pin.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     pin.add_argument("--allow-downgrade", action="store_true", help="allow moving backwards")
+    from release.trust.pin import add_pin_options
+
+    add_pin_options(pin, _default_cache())
     pin.set_defaults(handler=_pin)
 
     check = commands.add_parser(
@@ -203,16 +206,13 @@ def _verify(args: argparse.Namespace) -> int:
 def _pin(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
     from release.manifest.load import load_manifest
-    from release.refresh.decide import PinRequest, decide_pin
+    from release.refresh.decide import decide_pin
     from release.refresh.plan import plan_updates, unified_diff
+    from release.trust.pin import pin_request
 
     root: Path = args.root
     loaded = load_manifest(root / "versions.yaml")
-    request = PinRequest(
-        component=args.component, version=args.version, checksum=args.checksum,
-        allow_downgrade=args.allow_downgrade,
-    )
-    update = decide_pin(loaded.manifest, request)
+    update = decide_pin(loaded.manifest, pin_request(args, loaded.manifest))
     if update is None:
         print(f"{args.component} is already pinned to {args.version}; nothing to do",
               file=sys.stderr)

@@ -17,6 +17,7 @@ STATUS_STYLE = {
     Status.CURRENT: "green",
     Status.UPDATE: "yellow",
     Status.HELD: "blue",
+    Status.OFF_POLICY: "magenta",
     Status.ERROR: "bold red",
 }
 
@@ -49,6 +50,7 @@ _SUMMARY_WORDS = {
     Status.UPDATE: ("update", "updates"),
     Status.HELD: ("held", "held"),
     Status.CURRENT: ("current", "current"),
+    Status.OFF_POLICY: ("off-policy", "off-policy"),
     Status.ERROR: ("error", "errors"),
 }
 
@@ -61,6 +63,7 @@ def summary_line(results: Sequence[CheckResult]) -> str:
     return " · ".join(
         f"{counts[status]} {one if counts[status] == 1 else many}"
         for status, (one, many) in _SUMMARY_WORDS.items()
+        if counts[status] or status is not Status.OFF_POLICY  # off-policy shown when it occurs
     )
 
 
