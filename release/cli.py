@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--commit", action="store_true",
         help="commit the change on a new branch refresh/YYYY-MM-DD (refuses a dirty tree)",
     )
+    refresh.add_argument(
+        "--accept-changed", metavar="NAME", nargs="+", action="extend",
+        help="apply a changed archive checksum or moved Action commit of these components, "
+        "at their pinned version (a reviewed decision; refresh never does it by itself)",
+    )
     refresh.set_defaults(handler=_refresh)
 
     _add_build_commands(commands)
@@ -323,11 +328,16 @@ def _refresh(args: argparse.Namespace) -> int:
     if args.commit and not args.dry_run:
         ensure_clean(root)
     loaded, outcome = _run_upstream(args, resolve=True)
+    from release.trust.refresh import report_lines, with_pinned_changes
+
+    outcome, pinned = with_pinned_changes(args, loaded.manifest, outcome)
     console = stderr_console()
     console.print(check_table(outcome.results))
     console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
+    for line in report_lines(pinned):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     _step_summary(check_markdown(outcome.results))
-    status = 1 if outcome.errors else 0
+    status = 1 if outcome.errors or pinned.alarms else 0
     if outcome.results and len(outcome.errors) == len(outcome.results):
         console.print(
             f"refresh: nothing could be checked: all {len(outcome.results)} upstreams failed "

@@ -11,7 +11,7 @@ from rich.table import Table
 from release.manifest.model import Manifest
 from release.refresh.decide import CheckResult, Status, Update
 from release.upstream.interface import RejectedTag
-from release.versioning import Version, bump_kind
+from release.versioning import BumpKind, Version, bump_kind
 
 STATUS_STYLE = {
     Status.CURRENT: "green",
@@ -124,6 +124,8 @@ def refresh_rows(manifest: Manifest, updates: Sequence[Update]) -> list[tuple[st
         component = manifest.component(update.component)
         old = component.version if component is not None else Version("?")
         kind = bump_kind(old, update.version).value
+        if old == update.version:  # same version: a rebuilt image, or an accepted change
+            kind = BumpKind.DIGEST.value if update.digest is not None else "accepted-change"
         rows.append((update.component, str(old), str(update.version), kind))
     return rows
 
