@@ -420,6 +420,9 @@ def _add_build_commands(commands: Subcommands) -> None:
                        help="per-image build logs (default: ROOT/build/logs)")
     build.add_argument("--allow-dirty", action="store_true",
                        help="push even when versions.yaml or images/ differ from the commit")
+    build.add_argument("--allow-unconfirmed", action="store_true",
+                       help="push even when an image's pins include values marked unconfirmed "
+                       "(recorded in the bill of materials)")
     build.add_argument("--source", metavar="URL",
                        help="org.opencontainers.image.source (default: the GitHub repository, "
                        "else the origin remote)")
@@ -497,7 +500,7 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     options = BuildOptions(
         root=root, log_dir=args.log_dir or root / "build" / "logs", only=tuple(args.only or ()),
         push=args.push, jobs=args.jobs, registry=args.registry, ecr=not args.no_ecr,
-        allow_dirty=args.allow_dirty,
+        allow_dirty=args.allow_dirty, allow_unconfirmed=args.allow_unconfirmed,
     )
     ecr_client = ecr.make_client(os.environ) if args.push and not args.no_ecr else None
     console = stderr_console()
