@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fake_world import FakeWorld, Role, _Request, fake_bytes, serve_world  # noqa: F401
+from fake_world import FakeWorld, Role, _Request, fake_bytes
 from upstream_server import Reply, UpstreamServer
 
 from release.fsutil import write_files

@@ -140,14 +140,23 @@ def signed_verdict(base: PinVerdict, sha256: str, *, check: SignatureCheck, sign
     if check.verdict is SignatureVerdict.GOOD:
         return compare(base, sha256, how=f"signature by key {check.fingerprint} on "
                        f"{shown_url(signed)}; {then}", source=source, different=different)
-    found = replace(base, upstream=sha256, source=source)
+    found = replace(base, upstream=sha256, source=source, how=then)
     if check.verdict is SignatureVerdict.BAD:
         return replace(found, verdict=Verdict.MISMATCH,
                        reason=f"{described}; the signed file {shown_url(signed)} was changed")
     if sha256 != base.pinned:
         return replace(found, verdict=Verdict.MISMATCH, reason=f"{different}; {described}")
-    return replace(found, verdict=Verdict.UNVERIFIABLE, how=then,
+    return replace(found, verdict=Verdict.UNVERIFIABLE,
                    reason=f"{described}; nothing else vouches for the bytes")
+
+
+def unsigned_verdict(base: PinVerdict, sha256: str, *, how: str, source: str, why: str,
+                     different: str) -> PinVerdict:
+    """A signed value whose signature cannot be checked (`why`): a mismatch still shows."""
+    found = replace(base, upstream=sha256, how=how, source=source)
+    if sha256 != base.pinned:
+        return replace(found, verdict=Verdict.MISMATCH, reason=f"{different}; {why}")
+    return replace(found, verdict=Verdict.UNVERIFIABLE, reason=why)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -217,8 +226,8 @@ class OnlineVerifier:
             url = fill(signature.url, version, tag)
             check = await self.signature(url, derived.body, signature.keys)
             if isinstance(check, str):
-                return replace(base, upstream=derived.hexdigest, source=derived.source,
-                               reason=check)
+                return unsigned_verdict(base, derived.hexdigest, how=derived.how,
+                                        source=derived.source, why=check, different=different)
             return signed_verdict(base, derived.hexdigest, check=check, signed=derived.source,
                                   signature_url=url, then=derived.how, source=derived.source,
                                   different=different)
@@ -228,8 +237,8 @@ class OnlineVerifier:
         sha256 = hashlib.sha256(data).hexdigest()
         check = await self.signature(url, data, signature.keys)
         if isinstance(check, str):
-            return replace(base, upstream=sha256, source=archive_url, how="computed",
-                           reason=check)
+            return unsigned_verdict(base, sha256, how="computed", source=archive_url, why=check,
+                                    different=different)
         return signed_verdict(base, sha256, check=check, signed=archive_url, signature_url=url,
                               then="computed from the signed archive", source=archive_url,
                               different=different)
