@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    verify.add_argument(
+        "--online", action="store_true",
+        help="also re-derive every pinned checksum, digest and commit from upstream",
+    )
+    verify.add_argument("--strict", action="store_true",
+                        help="with --online: an unverifiable value fails the run too")
+    _upstream_options(verify)
     verify.set_defaults(handler=_verify)
 
     pin = commands.add_parser("pin", help="set one component's version by hand")
@@ -88,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pin.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     pin.add_argument("--allow-downgrade", action="store_true", help="allow moving backwards")
+    from release.trust.pin import add_pin_options
+
+    add_pin_options(pin, _default_cache())
     pin.set_defaults(handler=_pin)
 
     check = commands.add_parser(
@@ -107,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--commit", action="store_true",
         help="commit the change on a new branch refresh/YYYY-MM-DD (refuses a dirty tree)",
+    )
+    refresh.add_argument(
+        "--accept-changed", metavar="NAME", nargs="+", action="extend",
+        help="apply a changed archive checksum or moved Action commit of these components, "
+        "at their pinned version (a reviewed decision; refresh never does it by itself)",
     )
     refresh.set_defaults(handler=_refresh)
 
@@ -176,9 +191,18 @@ def _verify(args: argparse.Namespace) -> int:
     from release.manifest.tree import load_tree
     from release.verify import render_json, render_text, verify_tree
 
+    if not args.online:
+        given = [flag for flag, value in (("--strict", args.strict), ("--only", args.only),
+                 ("--record", args.record), ("--replay", args.replay)) if value]
+        if given:
+            raise UsageError(f"verify: {', '.join(given)} needs --online")
     root: Path = args.root
     loaded = load_tree(root)
     report = verify_tree(root, loaded.manifest)
+    if args.online:
+        from release.trust.command import verify_online_command
+
+        return verify_online_command(args, loaded.manifest, report)
     if args.json:
         print(render_json(report))
     else:
@@ -189,17 +213,14 @@ def _verify(args: argparse.Namespace) -> int:
 def _pin(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
     from release.manifest.tree import load_tree
-    from release.refresh.decide import PinRequest, decide_pin
+    from release.refresh.decide import decide_pin
     from release.refresh.plan import plan_updates
     from release.textdiff import unified_diff
+    from release.trust.pin import pin_request
 
     root: Path = args.root
     loaded = load_tree(root)
-    request = PinRequest(
-        component=args.component, version=args.version, checksum=args.checksum,
-        allow_downgrade=args.allow_downgrade,
-    )
-    update = decide_pin(loaded.manifest, request)
+    update = decide_pin(loaded.manifest, pin_request(args, loaded.manifest))
     if update is None:
         print(f"{args.component} is already pinned to {args.version}; nothing to do",
               file=sys.stderr)
@@ -317,11 +338,16 @@ def _refresh(args: argparse.Namespace) -> int:
     if args.commit and not args.dry_run:
         ensure_clean(root)
     loaded, outcome = _run_upstream(args, resolve=True)
+    from release.trust.refresh import report_lines, with_pinned_changes
+
+    outcome, pinned = with_pinned_changes(args, loaded.manifest, outcome)
     console = stderr_console()
     console.print(check_table(outcome.results))
     console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
+    for line in report_lines(pinned):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     _step_summary(check_markdown(outcome.results))
-    status = 1 if outcome.errors else 0
+    status = 1 if outcome.errors or pinned.alarms else 0
     if outcome.results and len(outcome.errors) == len(outcome.results):
         console.print(
             f"refresh: nothing could be checked: all {len(outcome.results)} upstreams failed "
@@ -404,6 +430,9 @@ def _add_build_commands(commands: Subcommands) -> None:
                        help="per-image build logs (default: ROOT/build/logs)")
     build.add_argument("--allow-dirty", action="store_true",
                        help="push even when versions.yaml or images/ differ from the commit")
+    build.add_argument("--allow-unconfirmed", action="store_true",
+                       help="push even when an image's pins include values marked unconfirmed "
+                       "(recorded in the bill of materials)")
     build.add_argument("--source", metavar="URL",
                        help="org.opencontainers.image.source (default: the GitHub repository, "
                        "else the origin remote)")
@@ -488,7 +517,7 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     options = BuildOptions(
         root=root, log_dir=args.log_dir or root / "build" / "logs", only=tuple(args.only or ()),
         push=args.push, jobs=args.jobs, registry=args.registry, ecr=not args.no_ecr,
-        allow_dirty=args.allow_dirty,
+        allow_dirty=args.allow_dirty, allow_unconfirmed=args.allow_unconfirmed,
     )
     ecr_client = ecr.make_client(os.environ) if args.push and not args.no_ecr else None
     console = stderr_console()

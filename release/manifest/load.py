@@ -34,6 +34,8 @@ from release.manifest.model import (
     PinKind,
     Policy,
     Service,
+    Signature,
+    SignedFile,
     Upstream,
     UpstreamKind,
     template_fields,
@@ -77,7 +79,9 @@ UNCONFIRMED_VALUES = ("sha256", "digest", "commit")
 VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
 POLICY_KEYS = ("specifier", "lts", "prereleases", "group", "checksum")
-ARCHIVE_KEYS = ("url", "sha256", "checksum")
+ARCHIVE_KEYS = ("url", "sha256", "checksum", "signature")
+SIGNATURE_KEYS = ("url", "of", "keys")
+FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
 CHECKSUM_KEYS = ("kind", "url", "asset")
 IMAGE_KEYS = ("repository", "tag", "digest")
 HOLD_KEYS = ("reason", "until")
@@ -602,9 +606,36 @@ class _Validator(LocatedChecker):
                     self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'asset'")
                 if kind is not None:
                     checksum = Checksum(kind=kind, url=curl, asset=asset)
+        signature = self.signature(m, sub) if "signature" in m else None
         if url is None or checksum is None:
             return None
-        return Archive(url=url, sha256=sha256, checksum=checksum)
+        return Archive(url=url, sha256=sha256, checksum=checksum, signature=signature)
+
+    def signature(self, node: CommentedMap, path: str) -> Signature | None:
+        """`archive.signature: {url, of: archive|checksum, keys: [FINGERPRINT, ...]}`."""
+        sub = f"{path}.signature"
+        m = self.mapping(node["signature"], sub, self.key_line(node, "signature"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, SIGNATURE_KEYS, ("url", "of", "keys"))
+        url = self.template(m, "url", sub, ("version", "tag"))
+        of = self.enum(m, "of", sub, SignedFile)
+        keys: list[str] = []
+        if "keys" in m:
+            raw = m["keys"]
+            line = self.key_line(m, "keys")
+            if not isinstance(raw, list) or not raw:
+                self.problem(line, f"{sub}.keys", "expected a list of key fingerprints")
+                return None
+            for item in raw:
+                if not isinstance(item, str) or not FINGERPRINT_RE.fullmatch(item):
+                    self.problem(line, f"{sub}.keys", f"{item!r} is not a full OpenPGP "
+                                 "fingerprint (40 or 64 uppercase hex digits, no spaces)")
+                    return None
+                keys.append(item)
+        if url is None or of is None or not keys:
+            return None
+        return Signature(url=url, of=of, keys=tuple(keys))
 
     def image(self, node: CommentedMap, path: str) -> Image | None:
         if "image" not in node:

@@ -40,6 +40,7 @@ class Status(StrEnum):
     CURRENT = "current"
     UPDATE = "update"
     HELD = "held"
+    OFF_POLICY = "off-policy"  # nothing newer within policy, and the pin itself is beyond it
     ERROR = "error"
 
 
@@ -79,6 +80,20 @@ def _allowed(component: Component, release: UpstreamRelease) -> bool:
     return SpecifierSet(policy.specifier).contains(release.version, prereleases=policy.prereleases)
 
 
+def admits(component: Component, version: Version) -> bool:
+    """Whether the component's own policy specifier admits `version` (what `pin` checks and
+    `check` reports as `off-policy`; LTS-ness is only known from a listing)."""
+    policy = component.policy
+    if not policy.specifier:
+        return True
+    return SpecifierSet(policy.specifier).contains(version, prereleases=True)
+
+
+def off_policy_reason(component: Component) -> str:
+    return (f"the pinned {component.version} is outside its own policy "
+            f"({component.policy.specifier}); pinned with --beyond-policy, or the policy changed")
+
+
 def choose(component: Component, listing: Listing, *, today: dt.date) -> CheckResult:
     """The check result of one component whose source answered."""
     pinned = component.version
@@ -102,6 +117,8 @@ def choose(component: Component, listing: Listing, *, today: dt.date) -> CheckRe
                        reason="upstream listed no version of this component (check the tag "
                        "pattern and the source)")
     if candidate is None:
+        if not admits(component, pinned):
+            return replace(base, status=Status.OFF_POLICY, reason=off_policy_reason(component))
         return base
     result = replace(
         base, status=Status.UPDATE, candidate=candidate.version,
@@ -178,6 +195,8 @@ class PinRequest:
     version: str
     checksum: str | None = None
     allow_downgrade: bool = False
+    beyond_policy: bool = False
+    commit: str | None = None  # the tag's commit, resolved from upstream (GitHub Actions)
 
 
 def parse_checksum(raw: str) -> str:
@@ -205,6 +224,11 @@ def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
             f"{component.name}: {version!r} is not a version of this component "
             f"(pattern {component.versioning.pattern!r}, tag {component.versioning.tag!r}; "
             f"currently {component.version})"
+        )
+    if not request.beyond_policy and not admits(component, Version(version)):
+        raise InvalidInput(
+            f"{component.name}: {version} is outside its policy ({component.policy.specifier}); "
+            "pass --beyond-policy to pin it anyway (and consider changing the policy)"
         )
     checksum = parse_checksum(request.checksum) if request.checksum is not None else None
     kind = bump_kind(component.version, Version(version))
@@ -242,7 +266,9 @@ def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
     same_digest = digest is None or (
         component.image is not None and digest == component.image.digest
     )
-    unchanged = kind is BumpKind.NONE and same_sha and same_digest
+    same_commit = request.commit is None or request.commit == component.commit
+    unchanged = kind is BumpKind.NONE and same_sha and same_digest and same_commit
     if unchanged:
         return None
-    return Update(component=component.name, version=Version(version), sha256=sha256, digest=digest)
+    return Update(component=component.name, version=Version(version), sha256=sha256, digest=digest,
+                  commit=request.commit)

@@ -11,12 +11,13 @@ from rich.table import Table
 from release.manifest.model import Manifest
 from release.refresh.decide import CheckResult, Status, Update
 from release.upstream.interface import RejectedTag
-from release.versioning import Version, bump_kind
+from release.versioning import BumpKind, Version, bump_kind
 
 STATUS_STYLE = {
     Status.CURRENT: "green",
     Status.UPDATE: "yellow",
     Status.HELD: "blue",
+    Status.OFF_POLICY: "magenta",
     Status.ERROR: "bold red",
 }
 
@@ -49,6 +50,7 @@ _SUMMARY_WORDS = {
     Status.UPDATE: ("update", "updates"),
     Status.HELD: ("held", "held"),
     Status.CURRENT: ("current", "current"),
+    Status.OFF_POLICY: ("off-policy", "off-policy"),
     Status.ERROR: ("error", "errors"),
 }
 
@@ -61,6 +63,7 @@ def summary_line(results: Sequence[CheckResult]) -> str:
     return " · ".join(
         f"{counts[status]} {one if counts[status] == 1 else many}"
         for status, (one, many) in _SUMMARY_WORDS.items()
+        if counts[status] or status is not Status.OFF_POLICY  # off-policy shown when it occurs
     )
 
 
@@ -121,6 +124,8 @@ def refresh_rows(manifest: Manifest, updates: Sequence[Update]) -> list[tuple[st
         component = manifest.component(update.component)
         old = component.version if component is not None else Version("?")
         kind = bump_kind(old, update.version).value
+        if old == update.version:  # same version: a rebuilt image, or an accepted change
+            kind = BumpKind.DIGEST.value if update.digest is not None else "accepted-change"
         rows.append((update.component, str(old), str(update.version), kind))
     return rows
 
