@@ -129,7 +129,7 @@ def test_fetch_stats_as_dict() -> None:
     stats = FetchStats(requests=3, responses={304: 1, 200: 2}, bytes_received=10)
     assert stats.as_dict() == {
         "requests": 3, "responses": {"200": 2, "304": 1}, "bytes_received": 10,
-        "revalidated": 0, "retries": 0,
+        "revalidated": 0, "retries": 0, "stalled_hosts": [], "not_sent": 0,
     }
 
 
