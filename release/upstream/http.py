@@ -41,7 +41,7 @@ together. Everything network-shaped that sources should not have to think about 
   real requests go through an inner client built the same way, so recording sees the same
   routing. A certificate that does not verify is a permanent error with that hint.
 * **Statistics** (`HttpFetcher.stats`) for benchmarks: requests sent, responses by status, body
-  bytes received, 304 revalidations, retries.
+  bytes received, 304 revalidations, retries, stalled hosts, and GitHub rate-limit points.
 """
 
 from __future__ import annotations
@@ -157,6 +157,12 @@ class FetchStats:
     #: Hosts whose circuit opened (they stopped answering), and requests not sent to them.
     stalled_hosts: list[str] = field(default_factory=list)
     not_sent: int = 0
+    #: GitHub rate-limit points spent, by resource: `core` (REST; a 304 to an authenticated
+    #: conditional request is free) and `graphql` (the `cost` each query reports).
+    rate_limit: dict[str, int] = field(default_factory=dict)
+
+    def spend(self, resource: str, points: int) -> None:
+        self.rate_limit[resource] = self.rate_limit.get(resource, 0) + points
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -167,6 +173,7 @@ class FetchStats:
             "retries": self.retries,
             "stalled_hosts": list(self.stalled_hosts),
             "not_sent": self.not_sent,
+            "rate_limit": dict(sorted(self.rate_limit.items())),
         }
 
 
@@ -380,8 +387,12 @@ class HttpFetcher:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
+        batch_posts: bool = True,
     ) -> None:
         self._client = client
+        #: Whether sources may batch reads into POSTs (GitHub GraphQL). Off while recording or
+        #: replaying: a recording keys responses by method and URL, not by request body.
+        self.batch_posts = batch_posts
         self.settings = settings or FetchSettings()
         self.github = github or GitHubAuth()
         self._cache = cache
@@ -783,6 +794,7 @@ class HttpFetcher:
         try:
             status = response.status_code
             self.stats.responses[status] = self.stats.responses.get(status, 0) + 1
+            self._count_points(url, status, headers, response.headers)
             answer = _Answer(
                 url=url, status=status, reason=response.reason_phrase,
                 headers=dict(response.headers.items()),
@@ -798,6 +810,17 @@ class HttpFetcher:
             return answer
         finally:
             await response.aclose()
+
+    def _count_points(
+        self, url: str, status: int, sent: Mapping[str, str], answer: Mapping[str, str]
+    ) -> None:
+        """One REST point per GitHub API response (GraphQL counts its own `cost`)."""
+        if not same_origin(url, self.github.api_url):
+            return
+        resource = answer.get("x-ratelimit-resource") or "core"
+        if resource == "graphql" or (status == 304 and "authorization" in sent):
+            return
+        self.stats.spend(resource, 1)
 
     async def _read_body(
         self,
@@ -927,4 +950,4 @@ async def open_fetcher(
     live = record_dir is None and replay_dir is None
     cache = HttpCache(cache_dir) if cache_dir is not None and live else None
     async with client:
-        yield HttpFetcher(client, settings=settings, github=github, cache=cache)
+        yield HttpFetcher(client, settings=settings, github=github, cache=cache, batch_posts=live)

@@ -130,6 +130,7 @@ def test_fetch_stats_as_dict() -> None:
     assert stats.as_dict() == {
         "requests": 3, "responses": {"200": 2, "304": 1}, "bytes_received": 10,
         "revalidated": 0, "retries": 0, "stalled_hosts": [], "not_sent": 0,
+        "rate_limit": {},
     }
 
 
