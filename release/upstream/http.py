@@ -37,7 +37,8 @@ together. Everything network-shaped that sources should not have to think about 
 * **Proxies and CA bundle.** `build_client` makes clients with `trust_env=True`, so httpx honours
   `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (the Squid forward proxy of the private VMs)
   and `SSL_CERT_FILE`/`SSL_CERT_DIR`. Note that httpx uses the bundle *instead of* certifi's, so
-  the bundle must hold every CA needed (the proxy's and the public ones). In record mode the
+  the bundle must hold every CA needed (the proxy's and the public ones). The bundle is read
+  once per run: one SSL context serves the direct and every proxy transport. In record mode the
   real requests go through an inner client built the same way, so recording sees the same
   routing. A certificate that does not verify is a permanent error with that hint.
 * **Statistics** (`HttpFetcher.stats`) for benchmarks: requests sent, responses by status, body
@@ -921,8 +922,13 @@ def build_client(
             transport=ReplayTransport(replay_dir), headers=headers, timeout=settings.timeout(),
             trust_env=False,
         )
+    # One SSL context for the run (the CA bundle is read once, ~50 ms), shared by the direct
+    # transport and every proxy transport httpx mounts for HTTPS_PROXY/HTTP_PROXY/ALL_PROXY;
+    # `create_ssl_context` honours SSL_CERT_FILE and SSL_CERT_DIR as httpx itself does.
+    context = httpx.create_ssl_context(trust_env=True)
     live = httpx.AsyncClient(
-        headers=headers, timeout=settings.timeout(), limits=limits, trust_env=True
+        headers=headers, timeout=settings.timeout(), limits=limits, trust_env=True,
+        verify=context,
     )
     if record_dir is None:
         return live
