@@ -311,7 +311,7 @@ def _check(args: argparse.Namespace) -> int:
 
     loaded, outcome = _run_upstream(args, resolve=False)
     if args.json:
-        print(check_json(outcome.results, loaded.manifest))
+        print(check_json(outcome.results, loaded.manifest, outcome.rate_limit))
     else:
         stderr_console().print(check_table(outcome.results))
     print(f"check: {summary_line(outcome.results)}", file=sys.stderr)

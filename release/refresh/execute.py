@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from release.manifest.model import Component, Manifest
 from release.refresh.decide import (
@@ -40,6 +40,8 @@ class Outcome:
 
     results: tuple[CheckResult, ...]
     updates: tuple[Update, ...]
+    #: GitHub rate-limit points the run spent, by resource (`core` for REST, `graphql`).
+    rate_limit: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[CheckResult, ...]:
@@ -61,9 +63,9 @@ async def run_check(
     on_done: Callable[[CheckResult], None] | None = None,
 ) -> Outcome:
     """Check `only` (default: every component); with `resolve`, also fetch checksums/digests."""
-    lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
-                         archive_max_bytes=archive_max_bytes)
     components = select(manifest, only)
+    lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
+                         archive_max_bytes=archive_max_bytes, components=components)
 
     resolved: dict[str, Update] = {}
 
@@ -99,4 +101,7 @@ async def run_check(
         results[component.name] = task.result()
     ordered = apply_groups(components, [results[c.name] for c in components])
     updates = tuple(resolved[r.component] for r in ordered if r.status is Status.UPDATE and resolve)
-    return Outcome(results=tuple(ordered), updates=updates)
+    stats = getattr(fetcher, "stats", None)
+    spent = dict(getattr(stats, "rate_limit", {}))
+    return Outcome(results=tuple(ordered), updates=updates,
+                   rate_limit={"core": spent.get("core", 0), "graphql": spent.get("graphql", 0)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -71,10 +71,18 @@ def _rejected(tags: Sequence[RejectedTag]) -> list[dict[str, str]]:
     return [{"tag": t.tag, "reason": t.reason} for t in tags]
 
 
-def check_json(results: Sequence[CheckResult], manifest: Manifest) -> str:
+def check_json(
+    results: Sequence[CheckResult], manifest: Manifest,
+    rate_limit: Mapping[str, int] | None = None,
+) -> str:
+    """The check as one JSON document; `rate_limit`: GitHub points spent (core, graphql)."""
+    spent = dict(rate_limit or {})
     doc = {
         "release": manifest.release,
         "ok": not any(r.status is Status.ERROR for r in results),
+        "github_rate_limit_spent": {
+            "core": spent.get("core", 0), "graphql": spent.get("graphql", 0),
+        },
         "components": [
             {
                 "name": r.component,
