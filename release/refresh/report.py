@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 
@@ -16,9 +17,18 @@ from release.versioning import Version, bump_kind
 STATUS_STYLE = {
     Status.CURRENT: "green",
     Status.UPDATE: "yellow",
+    Status.WAITING: "cyan",
     Status.HELD: "blue",
     Status.ERROR: "bold red",
 }
+
+
+def waiting_note(result: CheckResult) -> str | None:
+    """`26.1.0 waits until 2026-09-17` when a newer version within policy is still gated."""
+    if result.waiting is None or result.status is Status.WAITING:
+        return None  # a waiting result says it in its reason
+    until = result.waiting_eligible_from
+    return f"{result.waiting} waits until {until.isoformat() if until else '?'}"
 
 
 def _detail(result: CheckResult) -> str:
@@ -27,6 +37,8 @@ def _detail(result: CheckResult) -> str:
         parts.append(result.reason)
     elif result.notes_url:
         parts.append(result.notes_url)
+    if (waiting := waiting_note(result)) is not None:
+        parts.append(waiting)
     if result.rejected:
         parts.append(f"{len(result.rejected)} malformed tag(s) rejected")
     return "; ".join(parts)
@@ -54,18 +66,28 @@ _SUMMARY_WORDS = {
 
 
 def summary_line(results: Sequence[CheckResult]) -> str:
-    """One closing line: `14 updates · 1 held · 8 current · 0 errors` (every count, zeros too)."""
-    counts = dict.fromkeys(_SUMMARY_WORDS, 0)
+    """One closing line: `14 updates · 1 held · 8 current · 0 errors` (every count, zeros too).
+
+    `N waiting` (versions inside their release-age gate) follows the updates when there are any.
+    """
+    counts = dict.fromkeys([*_SUMMARY_WORDS, Status.WAITING], 0)
     for result in results:
         counts[result.status] += 1
-    return " · ".join(
+    parts = [
         f"{counts[status]} {one if counts[status] == 1 else many}"
         for status, (one, many) in _SUMMARY_WORDS.items()
-    )
+    ]
+    if counts[Status.WAITING]:
+        parts.insert(1, f"{counts[Status.WAITING]} waiting")
+    return " · ".join(parts)
 
 
 def _rejected(tags: Sequence[RejectedTag]) -> list[dict[str, str]]:
     return [{"tag": t.tag, "reason": t.reason} for t in tags]
+
+
+def _day(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def check_json(results: Sequence[CheckResult], manifest: Manifest) -> str:
@@ -84,6 +106,14 @@ def check_json(results: Sequence[CheckResult], manifest: Manifest) -> str:
                 "reason": r.reason,
                 "releases_seen": r.releases_seen,
                 "rejected_tags": _rejected(r.rejected),
+                "published": r.published,
+                "eligible_from": _day(r.eligible_from),
+                "security": r.security,
+                "waiting": None if r.waiting is None else {
+                    "version": r.waiting,
+                    "published": r.waiting_published,
+                    "eligible_from": _day(r.waiting_eligible_from),
+                },
             }
             for r in results
         ],
@@ -108,6 +138,8 @@ def check_markdown(results: Sequence[CheckResult]) -> str:
         notes = md_cell(r.reason or "")
         if not r.reason and r.notes_url:
             notes = f"[release notes]({md_cell(r.notes_url)})"
+        if (waiting := waiting_note(r)) is not None:
+            notes = f"{notes}; {md_cell(waiting)}" if notes else md_cell(waiting)
         lines.append(
             f"| {md_cell(r.component)} | {md_cell(r.pinned)} | {md_cell(r.candidate or '')} | "
             f"{md_cell(r.newest or '')} | {r.status.value} | {notes} |"
