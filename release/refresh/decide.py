@@ -31,6 +31,7 @@ from release.versioning import (
     Version,
     bump_kind,
     check_safe_value,
+    move_kind,
     sort_key,
 )
 
@@ -77,6 +78,7 @@ class Update:
     sha256: str | None = None
     digest: Digest | None = None
     commit: str | None = None
+    security: bool = False  # the new version fixes an advisory of the pinned one
 
 
 def _allowed(component: Component, release: UpstreamRelease) -> bool:
@@ -156,7 +158,8 @@ def choose(
     else:
         result = replace(
             base, status=Status.UPDATE, candidate=candidate.version,
-            bump=bump_kind(pinned, candidate.version), notes_url=candidate.notes_url,
+            bump=move_kind(pinned, candidate.version, security=security(candidate.version)),
+            notes_url=candidate.notes_url,
             published=candidate.published, eligible_from=candidate_from,
             security=security(candidate.version),
         )
@@ -225,10 +228,12 @@ def select(manifest: Manifest, only: Sequence[str] | None) -> list[Component]:
     return [c for c in manifest.components if c.name in wanted]
 
 
-def resolved_update(component: Component, version: Version, resolved: Resolved) -> Update:
+def resolved_update(
+    component: Component, version: Version, resolved: Resolved, *, security: bool = False
+) -> Update:
     """The update of `component` to the candidate `version`, with what upstream resolved."""
     return Update(component=component.name, version=version, sha256=resolved.sha256,
-                  digest=resolved.digest, commit=resolved.commit)
+                  digest=resolved.digest, commit=resolved.commit, security=security)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

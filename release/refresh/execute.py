@@ -73,7 +73,9 @@ async def run_check(
             result = choose(component, listing, today=today)
             if resolve and result.status is Status.UPDATE and result.candidate is not None:
                 found = await lookup.candidate(component, result.candidate)
-                resolved[component.name] = resolved_update(component, result.candidate, found)
+                resolved[component.name] = resolved_update(
+                    component, result.candidate, found, security=result.security
+                )
         except UpstreamError as exc:
             result = failed(component, exc.message)
         if on_done is not None:

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from release.manifest.model import Manifest
+from release.manifest.model import Component, Manifest
 from release.refresh.decide import CheckResult, Status, Update
 from release.upstream.interface import RejectedTag
-from release.versioning import Version, bump_kind
+from release.versioning import BumpKind, move_kind
 
 STATUS_STYLE = {
     Status.CURRENT: "green",
@@ -147,13 +147,24 @@ def check_markdown(results: Sequence[CheckResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def update_kind(component: Component, update: Update) -> BumpKind:
+    """The bump kind of `update` (the vocabulary of `release.versioning.BumpKind`)."""
+    image = component.image
+    digest_changed = (image is not None and update.digest is not None
+                      and update.digest != image.digest)
+    return move_kind(component.version, update.version, digest_changed=digest_changed,
+                     security=update.security)
+
+
 def refresh_rows(manifest: Manifest, updates: Sequence[Update]) -> list[tuple[str, str, str, str]]:
     rows = []
     for update in updates:
         component = manifest.component(update.component)
-        old = component.version if component is not None else Version("?")
-        kind = bump_kind(old, update.version).value
-        rows.append((update.component, str(old), str(update.version), kind))
+        if component is None:
+            rows.append((update.component, "?", str(update.version), "?"))
+            continue
+        kind = update_kind(component, update).value
+        rows.append((update.component, str(component.version), str(update.version), kind))
     return rows
 
 
