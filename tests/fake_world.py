@@ -68,6 +68,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
+from world_advisories import add_advisories
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
@@ -966,6 +967,7 @@ class FakeWorld:
         self._add_asterisk_downloads()
         self._add_redis_downloads()
         self._add_pgbouncer_site()
+        add_advisories(self)
 
     # What tests ask the world
 

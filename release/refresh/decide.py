@@ -21,6 +21,7 @@ from packaging.specifiers import SpecifierSet
 from release.errors import InvalidInput
 from release.manifest.model import Component, Manifest
 from release.refresh.age import eligible_from
+from release.risk.advisories import Advisory, Finding, affecting, findings, fixes
 from release.upstream.interface import Listing, RejectedTag, UpstreamRelease
 from release.upstream.resolve import Resolved
 from release.versioning import (
@@ -67,6 +68,7 @@ class CheckResult:
     waiting: Version | None = None  # the newest version within policy still inside its gate
     waiting_published: str | None = None
     waiting_eligible_from: dt.date | None = None
+    advisories: tuple[Finding, ...] = ()  # published advisories of the pinned version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,17 +100,23 @@ def _never(_version: Version) -> bool:
 
 def choose(
     component: Component, listing: Listing, *, today: dt.date,
-    security: SecurityTest = _never,
+    advisories: Sequence[Advisory] = (), security: SecurityTest | None = None,
 ) -> CheckResult:
     """The check result of one component whose source answered.
 
-    The candidate is the newest version within policy that is newer than the pin and past its
+    `advisories` are the component's published advisories; a version that fixes one that
+    affects the pinned version is a security release (`security` overrides that test). The
+    candidate is the newest version within policy that is newer than the pin and past its
     release-age gate (`policy.min_age_days`, or `min_age_security_days` for a version that
     `security` says fixes an advisory of the pinned one); the newest one still inside its gate
     is reported as `waiting`, with the day it becomes eligible.
     """
     pinned = component.version
     policy = component.policy
+    if security is None:
+        open_ones = affecting(advisories, pinned)
+        security = (lambda v: any(fixes(a, pinned, v) for a in open_ones)) if open_ones \
+            else _never
     stable = [r for r in listing.releases if not r.prerelease or policy.prereleases]
     within = [r for r in stable if _allowed(component, r)]
     best = max(within, key=lambda r: sort_key(r.version), default=None)
@@ -137,6 +145,8 @@ def choose(
     base = CheckResult(
         component=component.name, pinned=pinned, status=Status.CURRENT, newest=beyond,
         rejected=listing.rejected, releases_seen=len(listing.releases),
+        advisories=findings(component, advisories, candidate.version if candidate else None,
+                            [r.version for r in stable]),
     )
     if waiting is not None:
         base = replace(base, waiting=waiting[0].version, waiting_published=waiting[0].published,
@@ -176,9 +186,12 @@ def _gate_words(component: Component, version: Version, security: SecurityTest) 
     return f"min-age {component.policy.min_age_days}d"
 
 
-def failed(component: Component, reason: str) -> CheckResult:
+def failed(
+    component: Component, reason: str, advisories: Sequence[Advisory] = ()
+) -> CheckResult:
     return CheckResult(
-        component=component.name, pinned=component.version, status=Status.ERROR, reason=reason
+        component=component.name, pinned=component.version, status=Status.ERROR, reason=reason,
+        advisories=findings(component, advisories, None),
     )
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from release.manifest.model import Component, Manifest
 from release.refresh.decide import CheckResult, Status, Update
+from release.risk.advisories import Severity
 from release.upstream.interface import RejectedTag
 from release.versioning import BumpKind, move_kind
 
@@ -31,6 +32,11 @@ def waiting_note(result: CheckResult) -> str | None:
     return f"{result.waiting} waits until {until.isoformat() if until else '?'}"
 
 
+def advisory_notes(result: CheckResult) -> list[str]:
+    """`GHSA-... (high): fixed by the candidate`, one per advisory of the pinned version."""
+    return [f"{f.id} ({f.severity.value}): {f.state}" for f in result.advisories]
+
+
 def _detail(result: CheckResult) -> str:
     parts = []
     if result.reason:
@@ -39,6 +45,7 @@ def _detail(result: CheckResult) -> str:
         parts.append(result.notes_url)
     if (waiting := waiting_note(result)) is not None:
         parts.append(waiting)
+    parts.extend(advisory_notes(result))
     if result.rejected:
         parts.append(f"{len(result.rejected)} malformed tag(s) rejected")
     return "; ".join(parts)
@@ -90,10 +97,13 @@ def _day(day: dt.date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def check_json(results: Sequence[CheckResult], manifest: Manifest) -> str:
+def check_json(
+    results: Sequence[CheckResult], manifest: Manifest, warnings: Sequence[str] = ()
+) -> str:
     doc = {
         "release": manifest.release,
         "ok": not any(r.status is Status.ERROR for r in results),
+        "warnings": list(warnings),
         "components": [
             {
                 "name": r.component,
@@ -114,6 +124,13 @@ def check_json(results: Sequence[CheckResult], manifest: Manifest) -> str:
                     "published": r.waiting_published,
                     "eligible_from": _day(r.waiting_eligible_from),
                 },
+                "advisories": [
+                    {"id": f.id, "aliases": list(f.aliases), "severity": f.severity.value,
+                     "summary": f.summary, "fixed_in": list(f.fixed_in),
+                     "fixed_by_candidate": f.fixed_by_candidate, "state": f.state,
+                     "source": f.source}
+                    for f in r.advisories
+                ],
             }
             for r in results
         ],
@@ -138,8 +155,9 @@ def check_markdown(results: Sequence[CheckResult]) -> str:
         notes = md_cell(r.reason or "")
         if not r.reason and r.notes_url:
             notes = f"[release notes]({md_cell(r.notes_url)})"
-        if (waiting := waiting_note(r)) is not None:
-            notes = f"{notes}; {md_cell(waiting)}" if notes else md_cell(waiting)
+        extra = [w for w in (waiting_note(r),) if w is not None] + advisory_notes(r)
+        for text in extra:
+            notes = f"{notes}; {md_cell(text)}" if notes else md_cell(text)
         lines.append(
             f"| {md_cell(r.component)} | {md_cell(r.pinned)} | {md_cell(r.candidate or '')} | "
             f"{md_cell(r.newest or '')} | {r.status.value} | {notes} |"
@@ -177,10 +195,34 @@ def refresh_table(manifest: Manifest, updates: Sequence[Update]) -> Table:
     return table
 
 
-def refresh_markdown(manifest: Manifest, updates: Sequence[Update]) -> str:
+def refresh_markdown(
+    manifest: Manifest, updates: Sequence[Update], results: Sequence[CheckResult] = ()
+) -> str:
     lines = ["| component | old | new | bump |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in refresh_rows(manifest, updates)]
+    lines += advisory_summary(results, updates)
     return "\n".join(lines) + "\n"
+
+
+def advisory_summary(results: Sequence[CheckResult], updates: Sequence[Update]) -> list[str]:
+    """What the refresh fixes and what stays open, as Markdown lines (none: no advisories)."""
+    moved = {u.component for u in updates}
+    fixed: list[str] = []
+    still: list[str] = []
+    for r in results:
+        for f in r.advisories:
+            line = (f"- {md_cell(r.component)} {md_cell(r.pinned)}: {md_cell(f.id)} "
+                    f"({f.severity.value})")
+            if f.fixed_by_candidate and r.component in moved:
+                fixed.append(f"{line}, fixed in {md_cell(r.candidate or '')}")
+            else:
+                still.append(f"{line}: {md_cell(f.state)}")
+    out: list[str] = []
+    if fixed:
+        out += ["", "Advisories this refresh fixes:", "", *fixed]
+    if still:
+        out += ["", "Advisories that stay open:", "", *still]
+    return out
 
 
 def commit_message(manifest: Manifest, updates: Sequence[Update]) -> str:
@@ -188,6 +230,20 @@ def commit_message(manifest: Manifest, updates: Sequence[Update]) -> str:
     lines = [f"refresh: update {count} component{'s' if count != 1 else ''}", ""]
     lines += [f"- {a} {b} -> {c} ({d})" for a, b, c, d in refresh_rows(manifest, updates)]
     return "\n".join(lines) + "\n"
+
+
+def severe_findings(results: Sequence[CheckResult], threshold: str) -> list[str]:
+    """`check --fail-on`: `redis 7.4.10: WORLD-2026-0002 (critical): no fix yet`, for each
+    advisory of a pinned version at `threshold` or worse.
+
+    An advisory of unknown severity never meets a threshold (check lists it all the same).
+    """
+    floor = Severity(threshold).rank
+    return [
+        f"{r.component} {r.pinned}: {f.id} ({f.severity.value}): {f.state}"
+        for r in results for f in r.advisories
+        if f.severity is not Severity.UNKNOWN and f.severity.rank >= floor
+    ]
 
 
 def stderr_console() -> Console:

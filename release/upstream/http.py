@@ -344,6 +344,23 @@ class HttpFetcher:
         result, _ = await self._fetch("HEAD", url, headers or {}, max_bytes=0, ok=ok)
         return result
 
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        ok: tuple[int, ...] = (200,),
+    ) -> FetchResult:
+        """POST `body` to `url` (a query API: OSV's querybatch); never cached, redirects refused.
+
+        Retried like a GET: only idempotent queries are posted.
+        """
+        result, _ = await self._fetch("POST", url, headers or {}, max_bytes=max_bytes, ok=ok,
+                                      body=body)
+        return result
+
     async def sha256_of(self, url: str, *, max_bytes: int) -> str:
         """Stream `url` and return the hex sha256 of its body; past `max_bytes` it is refused."""
         _, sha256 = await self._fetch("GET", url, {}, max_bytes=max_bytes, ok=(200,), digest=True)
@@ -362,6 +379,7 @@ class HttpFetcher:
         max_bytes: int,
         ok: tuple[int, ...],
         digest: bool = False,
+        body: bytes | None = None,
     ) -> tuple[FetchResult, str | None]:
         """Follow redirects from `url`; the second value is the body's sha256 when `digest`."""
         if _origin(url) is None:
@@ -380,9 +398,12 @@ class HttpFetcher:
                 entry = await asyncio.to_thread(self._cache.load, method, current, accept)
             sent = self._hop_headers(url, current, caller, entry)
             answer = await self._with_retries(
-                method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest
+                method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest, body=body
             )
             if answer.status in _REDIRECTS and answer.status not in ok:
+                if body is not None:  # a query is never re-sent elsewhere
+                    raise PermanentUpstreamError(
+                        f"{method} {self._redact(current)}: HTTP {answer.status} redirect refused")
                 current = self._redirect_target(method, current, answer)
                 continue
             if answer.status == 304 and entry is not None:
@@ -456,6 +477,7 @@ class HttpFetcher:
         max_bytes: int,
         ok: tuple[int, ...],
         digest: bool,
+        body: bytes | None = None,
     ) -> _Answer:
         where = f"{method} {self._redact(url)}"
         attempt = 0
@@ -464,7 +486,7 @@ class HttpFetcher:
             asked: float | None = None
             try:
                 answer = await self._send(
-                    method, url, headers, max_bytes=max_bytes, ok=ok, digest=digest
+                    method, url, headers, max_bytes=max_bytes, ok=ok, digest=digest, body=body
                 )
             except httpx.InvalidURL as exc:
                 raise PermanentUpstreamError(f"{where}: invalid URL ({self._redact(str(exc))})"
@@ -595,12 +617,13 @@ class HttpFetcher:
         max_bytes: int,
         ok: tuple[int, ...],
         digest: bool,
+        body: bytes | None = None,
     ) -> _Answer:
         sent_before = _SENT_IN_TASK.get()
         _SENT_IN_TASK.set(sent_before + 1)
         async with self._slots(url).hold(-sent_before), self._global:
             request = self._client.build_request(
-                method, url, headers=headers, timeout=self.settings.timeout()
+                method, url, headers=headers, content=body, timeout=self.settings.timeout()
             )
             self.stats.requests += 1
             response = await self._client.send(request, stream=True, follow_redirects=False)
