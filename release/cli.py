@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check)
     _upstream_options(check)
     check.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    check.add_argument(
+        "--fail-on", metavar="SEVERITY", choices=("low", "moderate", "high", "critical"),
+        help="exit 1 when a pinned version has a published advisory this severe or worse",
+    )
     check.set_defaults(handler=_check)
 
     refresh = commands.add_parser(
@@ -174,6 +178,10 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--today", metavar="YYYY-MM-DD", type=_date, default=None,
         help="evaluate holds and name the branch as of this date (default: today)",
+    )
+    parser.add_argument(
+        "--no-advisories", action="store_true",
+        help="do not ask OSV and GitHub for the advisories of the pinned versions",
     )
 
 
@@ -276,6 +284,7 @@ def _run_upstream(
                     loaded.manifest, fetcher, today=today,
                     endpoints=Endpoints.from_environ(os.environ), only=args.only,
                     resolve=resolve, run_timeout=args.timeout, on_done=progress,
+                    advisories=not args.no_advisories,
                 )
 
     return loaded, asyncio.run(go())
@@ -305,18 +314,25 @@ def _check(args: argparse.Namespace) -> int:
         check_json,
         check_markdown,
         check_table,
+        severe_findings,
         stderr_console,
         summary_line,
     )
 
     loaded, outcome = _run_upstream(args, resolve=False)
     if args.json:
-        print(check_json(outcome.results, loaded.manifest, outcome.rate_limit))
+        print(check_json(outcome.results, loaded.manifest, rate_limit=outcome.rate_limit,
+                         warnings=outcome.warnings))
     else:
         stderr_console().print(check_table(outcome.results))
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"check: {summary_line(outcome.results)}", file=sys.stderr)
     _step_summary(check_markdown(outcome.results))
-    return 1 if outcome.errors else 0
+    severe = severe_findings(outcome.results, args.fail_on) if args.fail_on else []
+    for line in severe:
+        print(f"check: --fail-on {args.fail_on}: {line}", file=sys.stderr)
+    return 1 if outcome.errors or severe else 0
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -343,6 +359,8 @@ def _refresh(args: argparse.Namespace) -> int:
     outcome, pinned = with_pinned_changes(args, loaded.manifest, outcome)
     console = stderr_console()
     console.print(check_table(outcome.results))
+    for warning in outcome.warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
     for line in report_lines(pinned):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -370,7 +388,7 @@ def _refresh(args: argparse.Namespace) -> int:
         console.print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written")
         return status
     write_files(root, plan.changes)
-    _step_summary(refresh_markdown(loaded.manifest, outcome.updates))
+    _step_summary(refresh_markdown(loaded.manifest, outcome.updates, outcome.results))
     console.print(f"refresh: wrote {len(plan.changes)} file(s)")
     if args.commit:
         branch, sha = commit_on_branch(

@@ -259,7 +259,8 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
                  if item.irreversible is not None and set(item.services) - OFF_CALL_PATH]
     upstream_notes = tuple(
         c for c in changes
-        if c.kind in (ChangeKind.MAJOR, ChangeKind.DOWNGRADE) and not c.ci_tooling
+        if c.kind in (ChangeKind.MAJOR, ChangeKind.NEW_LINE, ChangeKind.DOWNGRADE)
+        and not c.ci_tooling
     )
     breaking = () if first_release else changelog.breaking
     if first_release:
