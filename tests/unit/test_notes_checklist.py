@@ -86,7 +86,7 @@ def test_good_file() -> None:
         (GOOD.replace("    title:", "    titel: x\n    title:"),
          ["checklists/x.yaml:4: items.backup-database.titel: unknown key; did you mean 'title'? "
           "valid keys: id, phase, title, services, when, why, notice, downtime, irreversible, "
-          "steps"]),
+          "rollback, last, steps"]),
         (GOOD.replace("when: {services: [database]}", "when: {servces: [database]}"),
          ["checklists/x.yaml:6: items.backup-database.when.servces: unknown key; did you mean "
           "'services'? valid keys: always, components, bump, services, images, base-image, any, "
@@ -211,8 +211,8 @@ def test_the_delphi_checklist_is_valid_and_covers_every_phase() -> None:
     ids = [i.id for i in checklist.items]
     for required in ("backup-database", "rollout-postgres-restart", "rollout-postgres-major",
                      "rollout-pgbouncer", "drain-pause-scaler", "rollout-voice",
-                     "rollout-telpro", "rollout-signoz", "rollout-squid", "rollback-by-image",
-                     "resume-scaler"):
+                     "rollout-telpro", "rollout-signoz", "rollout-squid", "rollback-start",
+                     "rollback-postgres-major", "rollback-finish", "resume-scaler"):
         assert required in ids
     # Every image folder the checklist names is one that components pin into.
     assert set(image_services([manifest])) >= {"postgres", "pgbouncer", "redis"}
