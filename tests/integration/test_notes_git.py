@@ -163,7 +163,7 @@ def test_postgres_major_selects_pg_upgrade_and_the_downtime_note(repo: Repo) -> 
     assert "rollout-postgres-restart" not in text
     assert "#### 4.1 Upgrade PostgreSQL 17.11 → 18.1 with pg_upgrade" in text
     assert "--old-bindir=/usr/lib/postgresql/17/bin --new-bindir=/usr/lib/postgresql/18/bin" in text
-    assert ("  - Database and calls: no calls from the drain (step \"Stop taking calls\") until "
+    assert ('  - Database and calls: no calls from the drain (step "Stop taking calls") until '
             "calls are taken again; about `T = D + t_dump + t_upgrade + t_stats`") in text
     assert "- **Risk:** high: step 4.1 cannot be rolled back by image alone" in text
     assert "- **PostgreSQL 17.11 → 18.1 is a major upgrade.** No calls are" in text
