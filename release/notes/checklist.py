@@ -23,8 +23,9 @@ rollback phase runs its steps again with the previous release's values: `@{relea
 the previous release and each component's `old` and `new` swap), or the id of a rollback item
 that undoes it (an item that cannot be undone by running it again, such as a migration). The
 rollback phase holds, in this order: the rollback items no rollout item names (the decision and
-what rollback can no longer undo), then each selected rollout item's rollback in reverse rollout
-order (edge, app, stateful, egress), then the rollback items marked `last: true`.
+what rollback can no longer undo), then each selected rollout item's rollback, the roles in
+reverse order (edge, app, stateful, egress) and the items of one role in rollout order (so that
+pgbouncer still restarts after PostgreSQL), then the rollback items marked `last: true`.
 
 Step texts may use placeholders, written `@{name}` so they never clash with shell or Go-template
 braces: `@{release}`, `@{previous}`, `@{services}` (the services this release replaces), and per

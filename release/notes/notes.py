@@ -211,8 +211,9 @@ def _rollback_sequence(
     """The rollback phase: (item, number of the rollout step it undoes by running it again).
 
     The rollback items no rollout item names come first, then every selected rollout item's
-    rollback in reverse rollout order (its own steps again, or the rollback item it names,
-    once), then the rollback items marked `last`.
+    rollback (its own steps again, or the rollback item it names, once) with the rollout roles
+    in reverse order and the items of one role in rollout order, then the rollback items marked
+    `last`.
     """
     rollbacks = [i for i in selected if i.phase is Phase.ROLLBACK]
     named = {i.rollback for i in selected if i.phase in ROLLOUT_PHASES}
@@ -221,7 +222,10 @@ def _rollback_sequence(
         (i, None) for i in rollbacks if i.id not in named and not i.last
     ]
     placed: set[str] = set()
-    for item in reversed([i for i in selected if i.phase in ROLLOUT_PHASES]):
+    # Roles in reverse (edge, app, stateful, egress); within a role, rollout order, which keeps
+    # "pgbouncer after PostgreSQL" true on the way back too.
+    ordered = [i for phase in reversed(ROLLOUT_PHASES) for i in selected if i.phase is phase]
+    for item in ordered:
         if item.rollback == SAME_STEPS:
             sequence.append((item, numbers[item.id]))
         elif item.rollback in by_id and item.rollback not in placed:

@@ -131,7 +131,7 @@ def test_postgres_minor_selects_backup_and_restart_not_pg_upgrade(repo: Repo) ->
         "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
         "backup-database", "drain-pause-scaler", "rollout-postgres-restart",
         "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
-        "resume-scaler", "rollback-start", "rollback-pgbouncer", "rollback-postgres-restart",
+        "resume-scaler", "rollback-start", "rollback-postgres-restart", "rollback-pgbouncer",
         "rollback-finish",
     ]
     assert "pg_upgrade" not in text
@@ -141,7 +141,7 @@ def test_postgres_minor_selects_backup_and_restart_not_pg_upgrade(repo: Repo) ->
     assert "  - Database: PostgreSQL restarts (its shutdown checkpoint, up to the 300 s" in text
     assert "#### 4.1 Restart PostgreSQL on the image of 2026.11.0" in text
     # Its rollback is the same restart on the image of the previous release.
-    assert "#### 6.3 Back to 2026.10.0: Restart PostgreSQL on the image of 2026.10.0" in text
+    assert "#### 6.2 Back to 2026.10.0: Restart PostgreSQL on the image of 2026.10.0" in text
     assert "- **Upgrade from:** 2026.10.0 (`v2026.10.0`)." in text
     # Redis and pgbouncer images did not change: no restart of Redis, no window.
     assert "rollout-redis" not in text
