@@ -42,6 +42,7 @@ from enum import StrEnum
 
 from release.manifest.model import Service
 from release.notes.diff import CHANGED, ChangeKind
+from release.notes.stops import RequiredStop
 
 SAME_STEPS = "same-steps"
 
@@ -151,7 +152,10 @@ class Item:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Checklist:
+    """The items, and the required stops (`checklists/required-stops.yaml`) the notes check."""
+
     items: tuple[Item, ...] = ()
+    stops: tuple[RequiredStop, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,5 +1,8 @@
 """Read `checklists/*.yaml`, then validate them into a `Checklist`.
 
+`checklists/required-stops.yaml` is not a checklist file: it holds the required stops
+(`release.notes.stops`), loaded alongside.
+
 Every problem in every file is collected with its file, line and key path and raised together
 as one `ProblemsFound`: unknown keys, phases, services, components, images, bump kinds and
 placeholders, duplicate ids, missing steps. A file looks like:
@@ -20,6 +23,7 @@ items:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,6 +49,7 @@ from release.notes.checklist import (
     placeholder_error,
 )
 from release.notes.diff import ChangeKind
+from release.notes.stops import STOPS_FILE, load_stops
 from release.yamlcheck import LocatedChecker, closest, describe
 
 E = TypeVar("E", bound=str)
@@ -70,13 +75,15 @@ def load_checklist(
     """Every `*.yaml` file of `directory`, in name order, validated against the known names."""
     if not directory.is_dir():
         raise InvalidInput(f"{directory}: no checklist directory")
-    files = sorted(directory.glob("*.yaml"))
+    files = sorted(p for p in directory.glob("*.yaml") if p.name != STOPS_FILE)
     if not files:
         raise InvalidInput(f"{directory}: no checklist files (*.yaml)")
     sources = [(f"{directory.name}/{path.name}", read_text(path)) for path in files]
-    return parse_checklists(
+    components = list(components)
+    checklist = parse_checklists(
         sources, components=components, images=images, ci_tooling=ci_tooling
     )
+    return dataclasses.replace(checklist, stops=load_stops(directory, components))
 
 
 def parse_checklists(

@@ -52,6 +52,7 @@ from release.notes.diff import (
     touched,
 )
 from release.notes.markdown import Trusted, render
+from release.notes.stops import SkippedStop, skipped
 
 MANIFEST = "versions.yaml"
 CHECKLISTS = "checklists"
@@ -128,6 +129,7 @@ class ReleaseNotes:
     risk: str
     risk_reason: str
     notices: tuple[Notice, ...]
+    skipped_stops: tuple[SkippedStop, ...]
     upstream_notes: tuple[ComponentChange, ...]
     changelog: Changelog
     components: tuple[ComponentChange, ...]
@@ -150,7 +152,7 @@ class ReleaseNotes:
     @property
     def action_section(self) -> bool:
         """Whether the notes have an "Action required" section."""
-        return bool(self.notices or self.breaking or self.upstream_notes)
+        return bool(self.notices or self.breaking or self.upstream_notes or self.skipped_stops)
 
     def notices_when(self, when: str) -> tuple[Notice, ...]:
         return tuple(n for n in self.notices if n.when == when)
@@ -322,8 +324,12 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         if c.kind in (ChangeKind.MAJOR, ChangeKind.DOWNGRADE) and not c.ci_tooling
     )
     breaking = () if first_release else changelog.breaking
+    stops = () if first_release else skipped(inputs.checklist.stops, changes)
     if first_release:
         risk, reason = "none", "the first release: nothing is upgraded"
+    elif stops:
+        names = ", ".join(f"{s.stop.component} {s.stop.version}" for s in stops)
+        risk, reason = "high", f"it skips a required stop ({names}): see Action required"
     elif call_path:
         numbers = [r.number for r in call_path]
         risk, reason = "high", f"{_steps(numbers)} cannot be rolled back by image alone"
@@ -352,13 +358,14 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         from_label=inputs.from_label,
         to_label=inputs.to_label,
         date=inputs.date,
-        action_required=bool(selected or breaking),
+        action_required=bool(selected or breaking or stops),
         breaking=breaking,
         services=tuple(SERVICE_TITLES[s] for s in touch.services),
         downtime=downtime,
         risk=risk,
         risk_reason=reason,
         notices=notices,
+        skipped_stops=stops,
         upstream_notes=upstream_notes,
         changelog=changelog,
         components=tuple(c for c in listed if not c.ci_tooling),

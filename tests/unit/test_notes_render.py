@@ -15,6 +15,7 @@ from release.notes.changelog import RawCommit
 from release.notes.checklist import Checklist
 from release.notes.checklist_load import parse_checklists
 from release.notes.notes import NotesInputs, ReleaseNotes, decide, render_notes
+from release.notes.stops import RequiredStop, skipped
 
 MANIFEST = textwrap.dedent(
     """\
@@ -311,3 +312,45 @@ def test_an_irreversible_rollout_item_is_undone_by_the_rollback_item_it_names_on
     assert [i.id for i in notes.phases[-1].items] == [
         "rollback-start", "rollback-postgres-major", "rollback-finish",
     ]
+
+
+# -- required stops ------------------------------------------------------------------------------
+
+STOP = RequiredStop(component="postgresql", version="17.12", why="17.12 rewrites the catalog.",
+                    source="https://www.postgresql.org/docs/release/17.12/")
+
+
+def test_a_release_that_skips_a_stop_says_so_at_the_top_and_in_the_checklist() -> None:
+    given = inputs(manifest(), manifest(**{'"17.11"': '"18.1"'}),
+                   paths=("images/postgres/Dockerfile",),
+                   items=(PREFLIGHT, MAJOR, ROLLBACK, ROLLBACK_MAJOR))
+    given = dataclasses.replace(
+        given, checklist=dataclasses.replace(given.checklist, stops=(STOP,)))
+    notes = decide(given)
+    text = render_notes(notes)
+    assert [(s.stop.version, s.old, s.new) for s in notes.skipped_stops] == [
+        ("17.12", "17.11", "18.1"),
+    ]
+    assert ("- **Required stop skipped:** postgresql 17.11 → 18.1 passes over 17.12, a version "
+            "upstream requires every upgrade to pass through. Roll out a Delphi release that pins "
+            "postgresql 17.12 first (see [Action required](#action-required)).\n") in text
+    assert ("- **Risk:** high: it skips a required stop (postgresql 17.12): see Action "
+            "required\n") in text
+    assert ("- **Do not roll this release out over postgresql 17.11:** it moves postgresql to "
+            "18.1, past the required stop 17.12. 17.12 rewrites the catalog. "
+            "([upstream](https://www.postgresql.org/docs/release/17.12/)) First roll out a Delphi "
+            "release that pins postgresql 17.12 and let it run, then this one.\n") in text
+    assert ("> **Stop:** this checklist assumes postgresql already runs 17.12 or later (a "
+            "required stop; see [Action required](#action-required)). With postgresql 17.11 "
+            "deployed, do not start it.\n") in text
+
+
+def test_no_stop_is_skipped_from_it_or_to_it() -> None:
+    given = inputs(manifest(**{'"17.11"': '"17.12"'}), manifest(**{'"17.11"': '"18.1"'}),
+                   paths=("images/postgres/Dockerfile",))
+    notes = decide(dataclasses.replace(
+        given, checklist=dataclasses.replace(given.checklist, stops=(STOP,))))
+    assert notes.skipped_stops == ()
+    assert "Required stop" not in render_notes(notes)
+    changes = decide(given).components
+    assert skipped([dataclasses.replace(STOP, version="18.1")], changes) == ()
