@@ -28,7 +28,8 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint the Python code (ruff), the Dockerfiles (hadolint) and the workflows (actionlint)."""
+    """Lint the Python code (ruff), the Dockerfiles (hadolint), the workflows (actionlint) and
+    the checklist's commands (shellcheck)."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", *session.posargs, ".")
     dockerfiles = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("images/*/Dockerfile"))
@@ -38,6 +39,8 @@ def lint(session: nox.Session) -> None:
     workflows = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(".github/workflows/*.yml"))
     if workflows:
         session.run("actionlint", *workflows)
+    # Every command block of checklists/*.yaml, one bash script per item, through shellcheck.
+    session.run("python", "-m", "release.notes.checklist_shell")
 
 
 @nox.session

@@ -34,7 +34,7 @@ ID = re.compile(r"^\*Services: [^*]*\* · `([a-z0-9-]+)`$", re.MULTILINE)
 
 # The items every release that replaces anything gets.
 ALWAYS = ["preflight-health", "backup-config", "drain-pause-scaler", "verify-health",
-          "resume-scaler", "rollback-by-image"]
+          "resume-scaler", "rollback-start", "rollback-finish"]
 
 
 class Repo:
@@ -131,13 +131,17 @@ def test_postgres_minor_selects_backup_and_restart_not_pg_upgrade(repo: Repo) ->
         "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
         "backup-database", "drain-pause-scaler", "rollout-postgres-restart",
         "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
-        "resume-scaler", "rollback-by-image",
+        "resume-scaler", "rollback-start", "rollback-postgres-restart", "rollback-pgbouncer",
+        "rollback-finish",
     ]
     assert "pg_upgrade" not in text
     assert ("| postgresql | Database | `17.11` | `17.12` | minor | "
             "[17.12](https://www.postgresql.org/docs/release/17.12/) |") in text
     assert "- **Action required:** **yes**: follow the [operator rollout checklist]" in text
-    assert "  - Database: PostgreSQL restarts (under a minute)" in text
+    assert "  - Database: PostgreSQL restarts (its shutdown checkpoint, up to the 300 s" in text
+    assert "#### 4.1 Restart PostgreSQL on the image of 2026.11.0" in text
+    # Its rollback is the same restart on the image of the previous release.
+    assert "#### 6.2 Back to 2026.10.0: Restart PostgreSQL on the image of 2026.10.0" in text
     assert "- **Upgrade from:** 2026.10.0 (`v2026.10.0`)." in text
     # Redis and pgbouncer images did not change: no restart of Redis, no window.
     assert "rollout-redis" not in text
@@ -151,21 +155,22 @@ def test_postgres_major_selects_pg_upgrade_and_the_downtime_note(repo: Repo) -> 
     text = notes(repo.root)
     assert selected(text) == [
         "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
-        "backup-database", "drain-window", "drain-pause-scaler", "rollout-postgres-major",
-        "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
-        "resume-scaler", "rollback-by-image", "rollback-postgres-major",
+        "backup-database", "drain-window", "drain-pause-scaler", "drain-stop-calls",
+        "rollout-postgres-major", "rollout-pgbouncer", "rollout-resume-calls", "verify-health",
+        "verify-calls", "verify-database", "resume-scaler", "rollback-start",
+        "rollback-postgres-major", "rollback-pgbouncer", "rollback-finish",
     ]
     assert "rollout-postgres-restart" not in text
     assert "#### 4.1 Upgrade PostgreSQL 17.11 → 18.1 with pg_upgrade" in text
     assert "--old-bindir=/usr/lib/postgresql/17/bin --new-bindir=/usr/lib/postgresql/18/bin" in text
-    assert ("  - Database: offline during `pg_upgrade` (plan 30 minutes); no calls are taken "
-            "meanwhile. (step 4.1)") in text
+    assert ('  - Database and calls: no calls from the drain (step "Stop taking calls") until '
+            "calls are taken again; about `T = D + t_dump + t_upgrade + t_stats`") in text
     assert "- **Risk:** high: step 4.1 cannot be rolled back by image alone" in text
-    assert "- **PostgreSQL 17.11 → 18.1 is a major upgrade.** Plan a downtime window" in text
+    assert "- **PostgreSQL 17.11 → 18.1 is a major upgrade.** No calls are" in text
     assert ("- **Read the upstream release notes of the major changes first:** [postgresql 17.11 → "
             "18.1](https://www.postgresql.org/docs/release/18.1/).") in text
-    assert ("**Rolling back:** by image (step 6.1) until step 4.1 (Upgrade PostgreSQL 17.11 → "
-            "18.1 with pg_upgrade);") in text
+    assert ("**Rolling back:** by running the rollout steps again (step 6.1 on), until step 4.1 "
+            "(Upgrade PostgreSQL 17.11 → 18.1 with pg_upgrade) has run;") in text
 
 
 def test_node_only_change_selects_no_database_step(repo: Repo) -> None:
@@ -174,10 +179,13 @@ def test_node_only_change_selects_no_database_step(repo: Repo) -> None:
     repo.commit("refresh: node 24.19.0 -> 24.20.0", "versions.yaml", author=BOT)
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "backup-config", "drain-pause-scaler", "rollout-api",
-        "rollout-web", "verify-health", "verify-calls", "verify-web", "verify-runtimes",
-        "resume-scaler", "rollback-by-image",
+        "preflight-health", "preflight-caddy-config", "backup-config", "drain-pause-scaler",
+        "rollout-api", "rollout-web", "verify-health", "verify-calls", "verify-web",
+        "verify-node-runtime", "resume-scaler", "rollback-start", "rollback-web", "rollback-api",
+        "rollback-finish",
     ]
+    # Only the runtime that changed is checked: Node.js, not Python.
+    assert "python --version" not in text
     assert [s for s in re.findall(r"^\*Services: .*$", text, re.MULTILINE) if "Database" in s] == []
     assert "This release replaces the images of Web, API." in text
     assert "1 automated commit by github-actions\\[bot\\] is not listed" in text
@@ -190,16 +198,30 @@ def test_asterisk_change_drains_voice_one_instance_at_a_time(repo: Repo) -> None
     repo.release("2026.11.0")
     repo.commit("refresh: asterisk 22.10.1 -> 22.10.2", "versions.yaml")
     text = notes(repo.root)
-    assert selected(text) == [*ALWAYS[:3], "rollout-voice", "verify-health", "verify-calls",
-                              "resume-scaler", "rollback-by-image"]
+    assert selected(text) == [
+        "preflight-health", "preflight-voice-config", *ALWAYS[1:3], "rollout-voice",
+        "verify-health", "verify-calls", "resume-scaler", "rollback-start", "rollback-voice",
+        "rollback-finish",
+    ]
     voice = text.split("#### 4.1 ")[1].split("####")[0]
     assert voice.startswith("Replace Voice (Asterisk and TelPhi), draining one instance at a time")
     steps = re.findall(r"^- \[ \] (.*)$", voice, re.MULTILINE)
     assert steps[0].startswith("For each Voice instance in turn: on the TelPro VM, stop sending")
-    assert "kamcmd dispatcher.set_state i <voice-set> sip:<voice-ip>:5060" in voice
-    assert "until docker compose exec -T asterisk asterisk -rx 'core show calls'" in voice
-    assert "(Asterisk 22.10.2)" in voice
+    # `d`: probing re-activates an `i` destination that answers OPTIONS.
+    assert "kamcmd dispatcher.set_state d <voice-set> sip:<voice-ip>:5060" in voice
+    assert "set_state i" not in voice
+    # ARI originations bypass Kamailio: Asterisk itself refuses new channels; the wait is bounded.
+    assert "asterisk -rx 'core stop gracefully'" in voice
+    assert 'if timeout "$drain_limit" docker wait "$cid"; then echo drained;' in voice
+    assert "until " not in voice
+    assert "Asterisk must report 22.10.2" in voice
     assert "kamcmd dispatcher.set_state a <voice-set>" in voice
+    # The rollback drains the same way, on the previous release.
+    back = text.split("#### 6.2 ")[1].split("####")[0]
+    assert back.startswith("Back to 2026.10.0: Replace Voice (Asterisk and TelPhi), draining")
+    assert "kamcmd dispatcher.set_state d <voice-set> sip:<voice-ip>:5060" in back
+    assert "asterisk -rx 'core stop gracefully'" in back
+    assert "Asterisk must report 22.10.1" in back
 
 
 def test_release_without_third_party_change_needs_no_operator_action(repo: Repo) -> None:
@@ -223,7 +245,8 @@ def test_a_changed_image_file_selects_its_service(repo: Repo) -> None:
     text = notes(repo.root)
     assert selected(text) == [
         "preflight-health", "preflight-squid", "backup-config", "drain-pause-scaler",
-        "rollout-squid", "verify-health", "verify-calls", "resume-scaler", "rollback-by-image",
+        "rollout-squid", "verify-health", "verify-calls", "resume-scaler", "rollback-start",
+        "rollback-squid", "rollback-finish",
     ]
 
 
