@@ -184,7 +184,10 @@ def test_the_plan_of_an_image(tmp_path: Path) -> None:
     assert debian is not None
     assert component.archive is not None
     assert debian.image is not None
+    snapshot = manifest.component("debian-snapshot")
+    assert snapshot is not None
     assert dict(kamailio.args) == {
+        "DEBIAN_SNAPSHOT": f"{snapshot.version}T000000Z",
         "KAMAILIO_SHA256": component.archive.sha256,
         "KAMAILIO_VERSION": component.version,
     }
@@ -199,11 +202,18 @@ def test_the_plan_of_an_image(tmp_path: Path) -> None:
         "org.opencontainers.image.created": "2026-11-26T00:00:00Z",
         "io.delphi.image.input-hash": kamailio.input_hash,
         "io.delphi.component.debian.version": debian.version,
+        "io.delphi.component.debian-snapshot.version": snapshot.version,
         "io.delphi.component.kamailio.version": component.version,
     }
     assert kamailio.probe == ("kamailio", "-v")
+    # The probe prints what is built from source (a *_VERSION arg), not the snapshot date.
     assert [c.name for c in kamailio.expected] == ["kamailio"]
     assert [c.name for c in plan.image("python-app").expected] == ["python"]
+    # `# prints:` in the probe file: `asterisk -V` does not print pjproject's version.
+    asterisk = plan.image("asterisk")
+    assert [c.name for c in asterisk.components] == [
+        "asterisk", "debian", "debian-snapshot", "pjproject"]
+    assert [c.name for c in asterisk.expected] == ["asterisk"]
     assert not_built == (("signoz", "no Dockerfile (its images are pinned, not built)"),)
 
 
