@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--strict", action="store_true",
                         help="with --online: an unverifiable value fails the run too")
+    verify.add_argument(
+        "--confirm", action="store_true",
+        help="with --online: drop the unconfirmed: mark of every value it verified "
+        "(writes versions.yaml)",
+    )
     _upstream_options(verify)
     verify.set_defaults(handler=_verify)
 
@@ -191,6 +197,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     if not args.online:
         given = [flag for flag, value in (("--strict", args.strict), ("--only", args.only),
+                 ("--confirm", args.confirm),
                  ("--record", args.record), ("--replay", args.replay)) if value]
         if given:
             raise UsageError(f"verify: {', '.join(given)} needs --online")
@@ -223,6 +230,11 @@ def _pin(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 0
     plan = plan_updates(root, loaded, [update])
+    if args.checksum is None:  # every value pin sets came from upstream: no longer unconfirmed
+        from release.trust.marks import confirm_in_changes, drops_for
+
+        plan = replace(plan, changes=confirm_in_changes(
+            plan.changes, loaded.path.name, drops_for([update])))
     if args.dry_run:
         sys.stdout.write(unified_diff(plan.changes))
         print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written",
@@ -354,6 +366,11 @@ def _refresh(args: argparse.Namespace) -> int:
         console.print("refresh: every pin is at its candidate; nothing to change")
         return status
     plan = plan_updates(root, loaded, outcome.updates)
+    from release.trust.marks import confirm_in_changes, drops_for
+
+    # Every value refresh writes came from upstream: it is no longer unconfirmed.
+    plan = replace(plan, changes=confirm_in_changes(
+        plan.changes, loaded.path.name, drops_for(outcome.updates)))
     console.print(refresh_table(loaded.manifest, outcome.updates))
     if args.dry_run:
         sys.stdout.write(unified_diff(plan.changes))

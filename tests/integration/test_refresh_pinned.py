@@ -78,5 +78,6 @@ def test_a_rebuilt_image_is_taken_and_a_changed_archive_is_an_alarm(
     pgbouncer = load_manifest(tree / "versions.yaml").manifest.require("pgbouncer")
     assert pgbouncer.archive is not None
     assert pgbouncer.archive.sha256 == new_sha
+    assert pgbouncer.unconfirmed == ()  # the accepted value came from upstream
     assert f"ARG PGBOUNCER_SHA256={new_sha}\n" in (tree / "images/pgbouncer/Dockerfile").read_text()
     assert main(["verify", "--root", str(tree)]) == 0
