@@ -258,6 +258,7 @@ def _run_upstream(
     from release.refresh.decide import select
     from release.refresh.execute import run_check
     from release.refresh.report import stderr_console
+    from release.trust.signed import SignedResolver
     from release.upstream.http import GitHubAuth, open_fetcher
     from release.upstream.sources import Endpoints
 
@@ -281,9 +282,10 @@ def _run_upstream(
                     status.update(f"checked {len(done)}/{total}: {result.component} "
                                   f"({result.status.value})")
 
+                endpoints = Endpoints.from_environ(os.environ)
                 return await run_check(
-                    loaded.manifest, fetcher, today=today,
-                    endpoints=Endpoints.from_environ(os.environ), only=args.only,
+                    loaded.manifest, fetcher, today=today, endpoints=endpoints, only=args.only,
+                    resolver=SignedResolver(endpoints=endpoints, keys_dir=root / "keys"),
                     resolve=resolve, run_timeout=args.timeout, on_done=progress,
                 )
 

@@ -123,6 +123,8 @@ def failure_reason(exc: UpstreamError, what: str, version: str) -> str:
     """Why a value could not be re-derived: the version gone upstream, or the fetch failed."""
     if _GONE.search(exc.message):
         return f"the version {version} is gone upstream: {exc.message}"
+    if "not in the recording" in exc.message:
+        return f"the replayed recording holds no answer: {exc.message}"
     if isinstance(exc, PermanentUpstreamError):
         return f"upstream publishes nothing usable to compare the {what} with: {exc.message}"
     return f"the network failed: {exc.message}"
