@@ -33,13 +33,14 @@ class ChangeKind(StrEnum):
     NEW = "new"
     REMOVED = "removed"
     HELD = "held"
+    DIGEST = "digest"  # the same version under a new image index digest (an upstream rebuild)
     UNCHANGED = "unchanged"
 
 
 # The kinds that put a different version (or none) into the deployment.
 CHANGED = frozenset({
     ChangeKind.MAJOR, ChangeKind.MINOR, ChangeKind.PATCH, ChangeKind.DOWNGRADE, ChangeKind.NEW,
-    ChangeKind.REMOVED,
+    ChangeKind.REMOVED, ChangeKind.DIGEST,
 })
 _FROM_BUMP = {
     BumpKind.MAJOR: ChangeKind.MAJOR,
@@ -132,6 +133,8 @@ def classify(old: Component | None, new: Component | None, *, today: dt.date) ->
     if new is None:
         return ChangeKind.REMOVED
     if old.version == new.version:
+        if old.image is not None and new.image is not None and old.image.digest != new.image.digest:
+            return ChangeKind.DIGEST
         held = new.hold is not None and new.hold.active(today)
         return ChangeKind.HELD if held else ChangeKind.UNCHANGED
     a, b = Pep440Version(old.version), Pep440Version(new.version)
