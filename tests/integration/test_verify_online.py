@@ -236,3 +236,12 @@ def test_confirm_drops_the_marks_of_verified_values_and_nothing_else(
     after = (tree / "versions.yaml").read_text()
     kept = [line for line in before.splitlines() if not line.startswith("    unconfirmed:")]
     assert [line for line in after.splitlines() if not line.startswith("    unconfirmed:")] == kept
+
+
+def test_an_unknown_only_name_is_bad_usage_before_any_request(
+    tree: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["verify", "--online", "--root", str(tree), "--only", "redsi"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --only: no component 'redsi' in versions.yaml; did you mean "
+                          "'redis'?")
