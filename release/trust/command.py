@@ -87,7 +87,8 @@ def confirm(root: Path, report: OnlineReport, console: Console) -> None:
     write_files(root, [FileChange(path=MANIFEST, old=old,
                                   new=without_marks(old, drops, filename=MANIFEST))])
     shown = ", ".join(f"{name} {value}" for name, values in drops.items() for value in values)
-    console.print(f"verify: confirmed {shown}; dropped their unconfirmed: marks in {MANIFEST}",
+    console.print(f"verify: confirmed {shown}; dropped their unconfirmed: marks in {MANIFEST} "
+                  "(`nox -s docs` updates docs/third-party-versions.md)",
                   markup=False, highlight=False, soft_wrap=True)
 
 

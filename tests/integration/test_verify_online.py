@@ -229,7 +229,8 @@ def test_confirm_drops_the_marks_of_verified_values_and_nothing_else(
     err = capsys.readouterr().err
     assert ("verify: confirmed kamailio sha256, rtpengine sha256, janus sha256, coturn sha256, "
             "caddy sha256, pgbouncer sha256, signoz digest, signoz-otel-collector digest; "
-            "dropped their unconfirmed: marks in versions.yaml") in err
+            "dropped their unconfirmed: marks in versions.yaml (`nox -s docs` updates "
+            "docs/third-party-versions.md)") in err
     manifest = load_manifest(tree / "versions.yaml").manifest
     assert {c.name: c.unconfirmed for c in manifest.components if c.unconfirmed} == {
         "asterisk": ("sha256",)}
@@ -245,3 +246,15 @@ def test_an_unknown_only_name_is_bad_usage_before_any_request(
     err = capsys.readouterr().err
     assert err.startswith("error: --only: no component 'redsi' in versions.yaml; did you mean "
                           "'redis'?")
+
+
+def test_the_cli_exits_0_when_every_value_is_verified_even_strictly(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    recording = tmp_path / "recording"
+    with serve_changed(lambda w: align(w, tree)) as (server, _world):
+        run(tree, server, record=recording)
+    assert main(["verify", "--online", "--strict", "--root", str(tree), "--replay",
+                 str(recording)]) == 0
+    assert ("verify --online: 23 verified · 0 mismatch · 0 moved · 0 unverifiable"
+            in capsys.readouterr().err)
