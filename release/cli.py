@@ -315,6 +315,9 @@ def _check(args: argparse.Namespace) -> int:
     )
 
     loaded, outcome = _run_upstream(args, resolve=False)
+    from release.trust.refresh import check_digests
+
+    outcome = check_digests(args, loaded.manifest, outcome)  # rebuilt images: `digest` updates
     if args.json:
         print(check_json(outcome.results, loaded.manifest))
     else:

@@ -38,6 +38,7 @@ from release.upstream.sources import Endpoints
 DEFAULT_RUN_TIMEOUT = 600.0
 SIGNATURE_MAX_BYTES = 64 * 1024
 _GONE = re.compile(r"HTTP (404|410)\b")
+ALL_VALUES = frozenset({"sha256", "digest", "commit"})
 
 
 class Verdict(StrEnum):
@@ -172,6 +173,7 @@ class OnlineVerifier:
     endpoints: Endpoints
     keys_dir: Path
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES
+    values: frozenset[str] = ALL_VALUES  # which kinds of value to re-derive
 
     def base(self, component: Component, value: str, pinned: str | None) -> PinVerdict:
         return PinVerdict(component=component.name, version=component.version, value=value,
@@ -180,12 +182,14 @@ class OnlineVerifier:
 
     async def component(self, component: Component) -> list[PinVerdict]:
         work: list[tuple[str, Awaitable[PinVerdict]]] = []
-        if component.archive is not None:
+        if component.archive is not None and "sha256" in self.values:
             work.append(("sha256", self.archive(component)))
-        if component.image is not None:
+        if component.image is not None and "digest" in self.values:
             work.append(("digest", self.image(component)))
-        if component.commit is not None:
+        if component.commit is not None and "commit" in self.values:
             work.append(("commit", self.commit(component)))
+        if not work and self.values != ALL_VALUES:
+            return []
         if not work:
             return [replace(self.base(component, "version", component.version),
                             reason="the component pins no checksum, digest or commit")]
@@ -291,14 +295,18 @@ async def verify_online(
     run_timeout: float = DEFAULT_RUN_TIMEOUT,
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES,
     on_done: Callable[[str], None] | None = None,
+    values: frozenset[str] | None = None,
 ) -> OnlineReport:
-    """One verdict per pinned value of `only` (default: every component), in manifest order.
+    """One verdict per pinned value of `only` (default: every component), in manifest order;
+    `values` restricts which kinds of value are re-derived (`{"digest"}` for `check`).
 
     A failing or stalled upstream makes its values unverifiable; the others go on. The run is
     bounded by `run_timeout`: what has not finished by then is unverifiable, saying so.
     """
     verifier = OnlineVerifier(fetcher=fetcher, endpoints=endpoints or Endpoints(),
                               keys_dir=root / "keys", archive_max_bytes=archive_max_bytes)
+    if values is not None:
+        verifier = replace(verifier, values=values)
     components = select(manifest, only)
 
     async def one(component: Component) -> list[PinVerdict]:
@@ -318,12 +326,13 @@ async def verify_online(
         if task in done:
             verdicts.extend(task.result())
             continue
-        values = component.values()
+        pinned = component.values()
         names = [n for n, present in (("sha256", component.archive is not None),
                                       ("digest", component.image is not None),
-                                      ("commit", component.commit is not None)) if present]
+                                      ("commit", component.commit is not None))
+                 if present and n in verifier.values]
         verdicts.extend(
-            replace(verifier.base(component, name, values.get(name)),
+            replace(verifier.base(component, name, pinned.get(name)),
                     reason=f"the network failed: not finished within the run's bound of "
                     f"{run_timeout:g} s")
             for name in names or ["version"]
