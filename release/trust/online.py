@@ -257,8 +257,11 @@ class OnlineVerifier:
             return (f"no key file for the pinned fingerprints ({', '.join(fingerprints)}) in "
                     f"{self.keys_dir.name}/; the signature {shown_url(url)} cannot be checked")
         signature = (await self.fetcher.get(url, max_bytes=SIGNATURE_MAX_BYTES)).body
-        return await asyncio.to_thread(check_detached, data, signature, keys=keys,
-                                       pinned=fingerprints)
+        try:
+            return await asyncio.to_thread(check_detached, data, signature, keys=keys,
+                                           pinned=fingerprints)
+        except PermanentUpstreamError as exc:  # no gpgv here, or a broken key file
+            return f"the signature {shown_url(url)} cannot be checked: {exc.message}"
 
     async def image(self, component: Component) -> PinVerdict:
         image = component.image
@@ -271,8 +274,11 @@ class OnlineVerifier:
                                       registries=self.endpoints.registries)
         tag = image.tag.replace("{version}", component.version)
         found = await image_digest(self.fetcher, registry, path, tag)
+        different = IMAGE_REBUILD.format(tag=f"{image.repository}:{tag}")
+        if "digest" in component.unconfirmed:
+            different += UNCONFIRMED_HINT
         return compare(base, found, how="registry", source=f"{registry}/v2/{path}/manifests/{tag}",
-                       different=IMAGE_REBUILD.format(tag=f"{image.repository}:{tag}"))
+                       different=different)
 
     async def commit(self, component: Component) -> PinVerdict:
         base = self.base(component, "commit", component.commit)

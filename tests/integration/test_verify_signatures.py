@@ -241,3 +241,20 @@ def test_refresh_takes_a_candidate_only_on_a_good_signature(
     assert asterisk.archive is not None
     assert (asterisk.version, asterisk.archive.sha256) == (
         "22.11.0", FakeWorld().sha256_for("asterisk", "22.11.0"))
+
+
+def test_a_broken_key_file_is_unverifiable_naming_it(
+    tree: Path, tmp_path: Path, keys: tuple[SigningKey, SigningKey],
+) -> None:
+    upstream, _ = keys
+    asterisk_signed(tree, upstream)
+    key_file = tree / "keys" / "asterisk" / f"{upstream.fingerprint}.asc"
+    key_file.write_text("not a key\n")
+    signature = upstream.sign(fake_bytes(ARCHIVE), tmp_path)
+    verdicts = run(tree, lambda w: serve_signature(w, SIGNATURE, "asterisk", signature))
+    others_verified(verdicts, ("asterisk", "sha256"))
+    verdict = verdicts[("asterisk", "sha256")]
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (
+        f"the signature {SIGNATURE} cannot be checked: {key_file}: holds no armoured OpenPGP "
+        "public key block")
