@@ -37,7 +37,8 @@ from release.upstream.sources import Endpoints
 
 DEFAULT_RUN_TIMEOUT = 600.0
 SIGNATURE_MAX_BYTES = 64 * 1024
-_GONE = re.compile(r"HTTP (404|410)\b")
+# A version gone upstream: 404/410, or GitHub's 422 "No commit found for SHA" for a lost tag.
+_GONE = re.compile(r"HTTP (404|410)\b|HTTP 422\b.*No commit found")
 ALL_VALUES = frozenset({"sha256", "digest", "commit"})
 
 
