@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--strict", action="store_true",
                         help="with --online: an unverifiable value fails the run too")
+    verify.add_argument(
+        "--confirm", action="store_true",
+        help="with --online: drop the unconfirmed: mark of every value it verified "
+        "(writes versions.yaml)",
+    )
     _upstream_options(verify)
     verify.set_defaults(handler=_verify)
 
@@ -201,6 +207,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     if not args.online:
         given = [flag for flag, value in (("--strict", args.strict), ("--only", args.only),
+                 ("--confirm", args.confirm),
                  ("--record", args.record), ("--replay", args.replay)) if value]
         if given:
             raise UsageError(f"verify: {', '.join(given)} needs --online")
@@ -234,6 +241,11 @@ def _pin(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 0
     plan = plan_updates(root, loaded, [update])
+    if args.checksum is None:  # every value pin sets came from upstream: no longer unconfirmed
+        from release.trust.marks import confirm_in_changes, drops_for
+
+        plan = replace(plan, changes=confirm_in_changes(
+            plan.changes, loaded.path.name, drops_for([update])))
     if args.dry_run:
         sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written",
@@ -257,6 +269,7 @@ def _run_upstream(
     from release.refresh.decide import select
     from release.refresh.execute import run_check
     from release.refresh.report import stderr_console
+    from release.trust.signed import SignedResolver
     from release.upstream.http import GitHubAuth, open_fetcher
     from release.upstream.sources import Endpoints
 
@@ -280,9 +293,10 @@ def _run_upstream(
                     status.update(f"checked {len(done)}/{total}: {result.component} "
                                   f"({result.status.value})")
 
+                endpoints = Endpoints.from_environ(os.environ)
                 return await run_check(
-                    loaded.manifest, fetcher, today=today,
-                    endpoints=Endpoints.from_environ(os.environ), only=args.only,
+                    loaded.manifest, fetcher, today=today, endpoints=endpoints, only=args.only,
+                    resolver=SignedResolver(endpoints=endpoints, keys_dir=root / "keys"),
                     resolve=resolve, run_timeout=args.timeout, on_done=progress,
                     advisories=not args.no_advisories,
                 )
@@ -320,6 +334,9 @@ def _check(args: argparse.Namespace) -> int:
     )
 
     loaded, outcome = _run_upstream(args, resolve=False)
+    from release.trust.refresh import check_digests
+
+    outcome = check_digests(args, loaded.manifest, outcome)  # rebuilt images: `digest` updates
     if args.json:
         print(check_json(outcome.results, loaded.manifest, rate_limit=outcome.rate_limit,
                          warnings=outcome.warnings))
@@ -382,6 +399,11 @@ def _refresh(args: argparse.Namespace) -> int:
         console.print("refresh: every pin is at its candidate; nothing to change")
         return status
     plan = plan_updates(root, loaded, outcome.updates)
+    from release.trust.marks import confirm_in_changes, drops_for
+
+    # Every value refresh writes came from upstream: it is no longer unconfirmed.
+    plan = replace(plan, changes=confirm_in_changes(
+        plan.changes, loaded.path.name, drops_for(outcome.updates)))
     console.print(refresh_table(loaded.manifest, outcome.updates))
     if args.dry_run:
         sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))

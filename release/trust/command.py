@@ -9,14 +9,18 @@ import os
 import sys
 from pathlib import Path
 
+from rich.console import Console
+
+from release.fsutil import FileChange, read_text_exact, write_files
 from release.manifest.model import Manifest
 from release.refresh.decide import select
 from release.refresh.report import stderr_console
-from release.trust.online import OnlineReport, verify_online
+from release.trust.marks import without_marks
+from release.trust.online import OnlineReport, Verdict, verify_online
 from release.trust.report import online_json, online_markdown, online_table, summary_line
 from release.upstream.http import GitHubAuth, open_fetcher
 from release.upstream.sources import Endpoints
-from release.verify import VerifyReport, render_json, render_text
+from release.verify import MANIFEST, VerifyReport, render_json, render_text
 
 
 def run_online(args: argparse.Namespace, manifest: Manifest) -> OnlineReport:
@@ -63,8 +67,29 @@ def verify_online_command(args: argparse.Namespace, manifest: Manifest,
         document["files"] = json.loads(render_json(files))
         print(json.dumps(document, indent=2))
     _step_summary(online_markdown(report))
+    if args.confirm:
+        confirm(args.root, report, console)
     code = report.exit_code(strict=args.strict)
     return 1 if files.problems or code else 0
+
+
+def confirm(root: Path, report: OnlineReport, console: Console) -> None:
+    """Drop the `unconfirmed:` mark of every value this run verified (versions.yaml, atomic)."""
+    drops: dict[str, list[str]] = {}
+    for v in report.verdicts:
+        if v.unconfirmed and v.verdict is Verdict.VERIFIED:
+            drops.setdefault(v.component, []).append(v.value)
+    if not drops:
+        console.print("verify: --confirm: no unconfirmed value was verified; nothing written",
+                      markup=False, highlight=False)
+        return
+    old = read_text_exact(root / MANIFEST)
+    write_files(root, [FileChange(path=MANIFEST, old=old,
+                                  new=without_marks(old, drops, filename=MANIFEST))])
+    shown = ", ".join(f"{name} {value}" for name, values in drops.items() for value in values)
+    console.print(f"verify: confirmed {shown}; dropped their unconfirmed: marks in {MANIFEST} "
+                  "(`nox -s docs` updates docs/third-party-versions.md)",
+                  markup=False, highlight=False, soft_wrap=True)
 
 
 def _step_summary(markdown: str) -> None:

@@ -37,7 +37,9 @@ from release.upstream.sources import Endpoints
 
 DEFAULT_RUN_TIMEOUT = 600.0
 SIGNATURE_MAX_BYTES = 64 * 1024
-_GONE = re.compile(r"HTTP (404|410)\b")
+# A version gone upstream: 404/410, or GitHub's 422 "No commit found for SHA" for a lost tag.
+_GONE = re.compile(r"HTTP (404|410)\b|HTTP 422\b.*No commit found")
+ALL_VALUES = frozenset({"sha256", "digest", "commit"})
 
 
 class Verdict(StrEnum):
@@ -123,6 +125,8 @@ def failure_reason(exc: UpstreamError, what: str, version: str) -> str:
     """Why a value could not be re-derived: the version gone upstream, or the fetch failed."""
     if _GONE.search(exc.message):
         return f"the version {version} is gone upstream: {exc.message}"
+    if "not in the recording" in exc.message:
+        return f"the replayed recording holds no answer: {exc.message}"
     if isinstance(exc, PermanentUpstreamError):
         return f"upstream publishes nothing usable to compare the {what} with: {exc.message}"
     return f"the network failed: {exc.message}"
@@ -170,6 +174,7 @@ class OnlineVerifier:
     endpoints: Endpoints
     keys_dir: Path
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES
+    values: frozenset[str] = ALL_VALUES  # which kinds of value to re-derive
 
     def base(self, component: Component, value: str, pinned: str | None) -> PinVerdict:
         return PinVerdict(component=component.name, version=component.version, value=value,
@@ -178,12 +183,14 @@ class OnlineVerifier:
 
     async def component(self, component: Component) -> list[PinVerdict]:
         work: list[tuple[str, Awaitable[PinVerdict]]] = []
-        if component.archive is not None:
+        if component.archive is not None and "sha256" in self.values:
             work.append(("sha256", self.archive(component)))
-        if component.image is not None:
+        if component.image is not None and "digest" in self.values:
             work.append(("digest", self.image(component)))
-        if component.commit is not None:
+        if component.commit is not None and "commit" in self.values:
             work.append(("commit", self.commit(component)))
+        if not work and self.values != ALL_VALUES:
+            return []
         if not work:
             # Only a version (the Debian snapshot timestamp): nothing upstream could contradict;
             # `check` is what says whether the version is still listed.
@@ -252,8 +259,11 @@ class OnlineVerifier:
             return (f"no key file for the pinned fingerprints ({', '.join(fingerprints)}) in "
                     f"{self.keys_dir.name}/; the signature {shown_url(url)} cannot be checked")
         signature = (await self.fetcher.get(url, max_bytes=SIGNATURE_MAX_BYTES)).body
-        return await asyncio.to_thread(check_detached, data, signature, keys=keys,
-                                       pinned=fingerprints)
+        try:
+            return await asyncio.to_thread(check_detached, data, signature, keys=keys,
+                                           pinned=fingerprints)
+        except PermanentUpstreamError as exc:  # no gpgv here, or a broken key file
+            return f"the signature {shown_url(url)} cannot be checked: {exc.message}"
 
     async def image(self, component: Component) -> PinVerdict:
         image = component.image
@@ -266,8 +276,11 @@ class OnlineVerifier:
                                       registries=self.endpoints.registries)
         tag = image.tag.replace("{version}", component.version)
         found = await image_digest(self.fetcher, registry, path, tag)
+        different = IMAGE_REBUILD.format(tag=f"{image.repository}:{tag}")
+        if "digest" in component.unconfirmed:
+            different += UNCONFIRMED_HINT
         return compare(base, found, how="registry", source=f"{registry}/v2/{path}/manifests/{tag}",
-                       different=IMAGE_REBUILD.format(tag=f"{image.repository}:{tag}"))
+                       different=different)
 
     async def commit(self, component: Component) -> PinVerdict:
         base = self.base(component, "commit", component.commit)
@@ -290,14 +303,18 @@ async def verify_online(
     run_timeout: float = DEFAULT_RUN_TIMEOUT,
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES,
     on_done: Callable[[str], None] | None = None,
+    values: frozenset[str] | None = None,
 ) -> OnlineReport:
-    """One verdict per pinned value of `only` (default: every component), in manifest order.
+    """One verdict per pinned value of `only` (default: every component), in manifest order;
+    `values` restricts which kinds of value are re-derived (`{"digest"}` for `check`).
 
     A failing or stalled upstream makes its values unverifiable; the others go on. The run is
     bounded by `run_timeout`: what has not finished by then is unverifiable, saying so.
     """
     verifier = OnlineVerifier(fetcher=fetcher, endpoints=endpoints or Endpoints(),
                               keys_dir=root / "keys", archive_max_bytes=archive_max_bytes)
+    if values is not None:
+        verifier = replace(verifier, values=values)
     components = select(manifest, only)
 
     async def one(component: Component) -> list[PinVerdict]:
@@ -317,12 +334,13 @@ async def verify_online(
         if task in done:
             verdicts.extend(task.result())
             continue
-        values = component.values()
+        pinned = component.values()
         names = [n for n, present in (("sha256", component.archive is not None),
                                       ("digest", component.image is not None),
-                                      ("commit", component.commit is not None)) if present]
+                                      ("commit", component.commit is not None))
+                 if present and n in verifier.values]
         verdicts.extend(
-            replace(verifier.base(component, name, values.get(name)),
+            replace(verifier.base(component, name, pinned.get(name)),
                     reason=f"the network failed: not finished within the run's bound of "
                     f"{run_timeout:g} s")
             for name in names or ["version"]

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from release.manifest.model import Component, Manifest
 from release.refresh.decide import PinRequest, decide_pin
+from release.trust.signed import SignedResolver
 from release.upstream.errors import UpstreamError
 from release.upstream.http import GitHubAuth, open_fetcher
-from release.upstream.resolve import Resolved, UpstreamResolver
+from release.upstream.resolve import Resolved
 from release.upstream.sources import Endpoints
 from release.versioning import Version
 
@@ -55,7 +56,8 @@ def resolve_version(args: argparse.Namespace, component: Component, version: Ver
             github=GitHubAuth.from_env(os.environ), cache_dir=cache,
             record_dir=args.record, replay_dir=args.replay,
         ) as fetcher:
-            resolver = UpstreamResolver(endpoints=Endpoints.from_environ(os.environ))
+            resolver = SignedResolver(endpoints=Endpoints.from_environ(os.environ),
+                                      keys_dir=args.root / "keys")
             return await resolver.resolve(component, version, fetcher)
 
     return asyncio.run(go())

@@ -19,15 +19,15 @@ import argparse
 import asyncio
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from release.manifest.model import Manifest
-from release.refresh.decide import Status, Update
+from release.refresh.decide import CheckResult, Status, Update
 from release.refresh.execute import Outcome
 from release.trust.online import OnlineReport, PinVerdict, Verdict, verify_online
 from release.upstream.http import GitHubAuth, open_fetcher
 from release.upstream.sources import Endpoints
-from release.versioning import Digest, Version
+from release.versioning import BumpKind, Digest, Version
 
 STAYING = (Status.CURRENT, Status.OFF_POLICY, Status.HELD)
 
@@ -102,7 +102,35 @@ def report_lines(decision: PinnedDecision) -> list[str]:
     return lines
 
 
-def reverify(args: argparse.Namespace, manifest: Manifest, names: Sequence[str]) -> OnlineReport:
+def mark_rebuilt(results: Sequence[CheckResult],
+                 rebuilt: Sequence[PinVerdict]) -> tuple[CheckResult, ...]:
+    """The results with each rebuilt image shown as an `update` of bump kind `digest`."""
+    moved = {v.component: v for v in rebuilt}
+    out = []
+    for result in results:
+        v = moved.get(result.component)
+        if v is None or result.status not in STAYING:
+            out.append(result)
+            continue
+        out.append(replace(
+            result, status=Status.UPDATE, candidate=result.pinned, bump=BumpKind.DIGEST,
+            reason=f"upstream rebuilt the tag: index digest {v.pinned} -> {v.upstream}",
+        ))
+    return tuple(out)
+
+
+def check_digests(args: argparse.Namespace, manifest: Manifest, outcome: Outcome) -> Outcome:
+    """`check`'s results with the images of staying components that upstream rebuilt (one
+    registry lookup per image; nothing else is re-derived)."""
+    staying = [r.component for r in outcome.results if r.status in STAYING
+               and (c := manifest.component(r.component)) is not None and c.image is not None]
+    report = reverify(args, manifest, staying, values=frozenset({"digest"}))
+    rebuilt = decide_pinned(report, ()).rebuilt
+    return Outcome(results=mark_rebuilt(outcome.results, rebuilt), updates=outcome.updates)
+
+
+def reverify(args: argparse.Namespace, manifest: Manifest, names: Sequence[str], *,
+             values: frozenset[str] | None = None) -> OnlineReport:
     cache = None if args.no_cache else args.cache_dir
 
     async def go() -> OnlineReport:
@@ -112,7 +140,7 @@ def reverify(args: argparse.Namespace, manifest: Manifest, names: Sequence[str])
         ) as fetcher:
             return await verify_online(
                 manifest, fetcher, root=args.root, endpoints=Endpoints.from_environ(os.environ),
-                only=names, run_timeout=args.timeout,
+                only=names, run_timeout=args.timeout, values=values,
             )
 
     if not names:
@@ -127,5 +155,6 @@ def with_pinned_changes(
     accept = [manifest.require(name).name for name in (args.accept_changed or ())]
     staying = [r.component for r in outcome.results if r.status in STAYING]
     decision = decide_pinned(reverify(args, manifest, staying), accept)
-    updated = Outcome(results=outcome.results, updates=(*outcome.updates, *decision.updates))
+    updated = Outcome(results=mark_rebuilt(outcome.results, decision.rebuilt),
+                      updates=(*outcome.updates, *decision.updates))
     return updated, decision

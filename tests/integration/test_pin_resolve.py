@@ -53,6 +53,7 @@ def test_pin_without_checksum_writes_the_worlds_values(tree: Path, tmp_path: Pat
     kamailio = manifest.require("kamailio")
     assert kamailio.archive is not None
     assert kamailio.archive.sha256 == world.sha256_for("kamailio", "6.1.5")
+    assert kamailio.unconfirmed == ()  # obtained from upstream: the mark is dropped
     assert (f"ARG KAMAILIO_SHA256={world.sha256_for('kamailio', '6.1.5')}\n"
             in (tree / "images/kamailio/Dockerfile").read_text())
     debian = manifest.require("debian")
@@ -96,3 +97,9 @@ def test_pin_beyond_policy_is_refused_then_allowed(
     redis = load_manifest(tree / "versions.yaml").manifest.require("redis")
     assert redis.archive is not None
     assert (redis.version, redis.archive.sha256) == ("8.0.0", world.sha256_for("redis", "8.0.0"))
+
+
+def test_a_checksum_given_by_hand_stays_unconfirmed(tree: Path) -> None:
+    assert pin(tree, "kamailio", "6.1.5", "--checksum", "sha256:" + "1" * 64) == 0
+    kamailio = load_manifest(tree / "versions.yaml").manifest.require("kamailio")
+    assert (kamailio.version, kamailio.unconfirmed) == ("6.1.5", ("sha256",))

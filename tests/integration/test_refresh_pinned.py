@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,15 @@ def test_a_rebuilt_image_is_taken_and_a_changed_archive_is_an_alarm(
     argv = ["refresh", "--root", str(tree), "--replay", str(recording), "--today",
             TODAY.isoformat(), "--no-cache", "--only", *ONLY]
 
+    assert main(["check", "--root", str(tree), "--replay", str(recording), "--today",
+                 TODAY.isoformat(), "--no-cache", "--json", "--only", *ONLY]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [(c["name"], c["status"], c["candidate"], c["bump"], c["reason"])
+            for c in doc["components"]] == [
+        ("python", "update", "3.14.7", "digest",
+         f"upstream rebuilt the tag: index digest {python_old.digest} -> {pushed[0]}"),
+        ("pgbouncer", "current", None, None, None)]
+
     assert main(argv) == 1
     err = capsys.readouterr().err
     python = load_manifest(tree / "versions.yaml").manifest.require("python")
@@ -78,5 +88,6 @@ def test_a_rebuilt_image_is_taken_and_a_changed_archive_is_an_alarm(
     pgbouncer = load_manifest(tree / "versions.yaml").manifest.require("pgbouncer")
     assert pgbouncer.archive is not None
     assert pgbouncer.archive.sha256 == new_sha
+    assert pgbouncer.unconfirmed == ()  # the accepted value came from upstream
     assert f"ARG PGBOUNCER_SHA256={new_sha}\n" in (tree / "images/pgbouncer/Dockerfile").read_text()
     assert main(["verify", "--root", str(tree)]) == 0

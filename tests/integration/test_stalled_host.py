@@ -38,13 +38,15 @@ async def _no_sleep(_seconds: float) -> None:
     return None
 
 
-GITHUB_COMPONENTS = tuple(repo.component for repo in FakeWorld().repos)
+#: The components listed from api.github.com (histogram-quantile shares SigNoz/signoz).
+GITHUB_COMPONENTS = tuple(c.name for c in MANIFEST.components
+                          if c.upstream.kind in ("github-releases", "github-tags"))
 
 
 def stalled_github() -> dict[str, Override]:
     """Every request of every GitHub component to api.github.com hangs."""
     faults = tuple(Fault(kind=FaultKind.HANG, role=role) for role in GITHUB_ROLES)
-    return {name: Override(faults=faults) for name in GITHUB_COMPONENTS}
+    return {repo.component: Override(faults=faults) for repo in FakeWorld().repos}
 
 
 def run(server: UpstreamServer) -> tuple[Outcome, HttpFetcher]:
@@ -81,6 +83,7 @@ def test_a_stalled_host_fails_fast_and_the_healthy_components_are_reported(
     healthy = {name: table[name] for name in table if name not in GITHUB_COMPONENTS}
     assert healthy == {
         "debian": (Status.UPDATE, "20260901", None),
+        "debian-snapshot": (Status.UPDATE, "20260901", None),
         "node": (Status.UPDATE, "24.21.0", "26.9.0"),
         "python": (Status.CURRENT, None, None),
         "postgresql": (Status.UPDATE, "17.12", "18.7"),
@@ -88,7 +91,7 @@ def test_a_stalled_host_fails_fast_and_the_healthy_components_are_reported(
         "zookeeper": (Status.CURRENT, None, None),
     }
     updates = {u.component: u for u in outcome.updates}
-    assert set(updates) == {"debian", "node", "postgresql"}
+    assert set(updates) == {"debian", "debian-snapshot", "node", "postgresql"}
     assert updates["debian"].digest == world.digest_for("library/debian", "trixie-20260901-slim")
     assert updates["node"].digest == world.digest_for("library/node", "24.21.0-trixie-slim")
     assert updates["postgresql"].sha256 == world.sha256_for("postgresql", "17.12")

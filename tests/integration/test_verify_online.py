@@ -214,3 +214,47 @@ def test_the_cli_prints_one_json_document_and_a_table(
 def test_upstream_options_need_online(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--root", str(tree), "--strict", "--only", "redis"]) == 2
     assert capsys.readouterr().err == "error: verify: --strict, --only needs --online\n"
+
+
+def test_confirm_drops_the_marks_of_verified_values_and_nothing_else(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    recording = tmp_path / "recording"
+    with serve_changed(lambda w: align(w, tree), lambda w: sums_disagree(
+            w, ASTERISK_SUMS, "asterisk", "asterisk-22.10.1.tar.gz")) as (server, _world):
+        run(tree, server, record=recording)
+    before = (tree / "versions.yaml").read_text()
+    assert main(["verify", "--online", "--root", str(tree), "--replay", str(recording),
+                 "--confirm"]) == 1  # the asterisk mismatch
+    err = capsys.readouterr().err
+    assert ("verify: confirmed kamailio sha256, rtpengine sha256, janus sha256, coturn sha256, "
+            "caddy sha256, pgbouncer sha256, signoz digest, signoz-otel-collector digest; "
+            "dropped their unconfirmed: marks in versions.yaml (`nox -s docs` updates "
+            "docs/third-party-versions.md)") in err
+    manifest = load_manifest(tree / "versions.yaml").manifest
+    assert {c.name: c.unconfirmed for c in manifest.components if c.unconfirmed} == {
+        "asterisk": ("sha256",)}
+    after = (tree / "versions.yaml").read_text()
+    kept = [line for line in before.splitlines() if not line.startswith("    unconfirmed:")]
+    assert [line for line in after.splitlines() if not line.startswith("    unconfirmed:")] == kept
+
+
+def test_an_unknown_only_name_is_bad_usage_before_any_request(
+    tree: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["verify", "--online", "--root", str(tree), "--only", "redsi"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --only: no component 'redsi' in versions.yaml; did you mean "
+                          "'redis'?")
+
+
+def test_the_cli_exits_0_when_every_value_is_verified_even_strictly(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    recording = tmp_path / "recording"
+    with serve_changed(lambda w: align(w, tree)) as (server, _world):
+        run(tree, server, record=recording)
+    assert main(["verify", "--online", "--strict", "--root", str(tree), "--replay",
+                 str(recording)]) == 0
+    assert ("verify --online: 25 verified · 0 mismatch · 0 moved · 0 unverifiable"
+            in capsys.readouterr().err)

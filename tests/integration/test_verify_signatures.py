@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fake_world import FakeWorld, Role, fake_bytes, world_fetcher
+from fake_world import TODAY, FakeWorld, Role, fake_bytes, world_fetcher
 from world_trust import (
     SigningKey,
     align,
@@ -20,8 +20,12 @@ from world_trust import (
     tamper_archive,
 )
 
+from release.cli import main
 from release.manifest.load import load_manifest
+from release.refresh.execute import run_check
 from release.trust.online import OnlineReport, PinVerdict, Verdict, verify_online
+from release.trust.signed import SignedResolver
+from release.upstream.sources import Endpoints
 
 pytestmark = [
     pytest.mark.integration,
@@ -73,7 +77,7 @@ def run(tree: Path, *changes: object) -> dict[tuple[str, str], PinVerdict]:
 
         report = asyncio.run(go())
     verdicts = {(v.component, v.value): v for v in report.verdicts}
-    assert len(verdicts) == 23
+    assert len(verdicts) == 25
     return verdicts
 
 
@@ -183,3 +187,74 @@ def test_a_signed_sums_file_is_checked_before_its_hash_is_trusted(
     assert (verdict.verdict, verdict.how) == (
         Verdict.VERIFIED, f"signature by key {upstream.fingerprint} on {PGBOUNCER_SUMS}; "
         "sums file")
+
+
+def refresh_signed(tree: Path, tmp_path: Path, signature: bytes,
+                   capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Record refresh's reads of asterisk and kamailio (asterisk 22.11.0 carrying `signature`),
+    then run `refresh` through the CLI on the recording."""
+    recording = tmp_path / "rec"
+    candidate_signature = f"{RELEASES}/asterisk-22.11.0.tar.gz.asc"
+    with serve_changed(lambda w: serve_signature(w, candidate_signature, "asterisk",
+                                                 signature)) as (server, _world):
+        manifest = load_manifest(tree / "versions.yaml").manifest
+
+        async def go() -> None:
+            async with world_fetcher(server.url, record_dir=recording) as fetcher:
+                await run_check(manifest, fetcher, today=TODAY, only=["asterisk", "kamailio"],
+                                resolve=True, resolver=SignedResolver(
+                                    endpoints=Endpoints(), keys_dir=tree / "keys"))
+
+        asyncio.run(go())
+    capsys.readouterr()
+    code = main(["refresh", "--root", str(tree), "--replay", str(recording), "--today",
+                 TODAY.isoformat(), "--no-cache", "--only", "asterisk", "kamailio"])
+    return code, capsys.readouterr().err
+
+
+def test_refresh_takes_a_candidate_only_on_a_good_signature(
+    tree: Path, tmp_path: Path, keys: tuple[SigningKey, SigningKey],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    upstream, stranger = keys
+    asterisk_signed(tree, upstream)
+    candidate = f"{RELEASES}/asterisk-22.11.0.tar.gz"
+    code, err = refresh_signed(tree, tmp_path, stranger.sign(fake_bytes(candidate), tmp_path),
+                               capsys)
+    assert code == 1
+    manifest = load_manifest(tree / "versions.yaml").manifest
+    assert (manifest.require("asterisk").version, manifest.require("kamailio").version) == (
+        "22.10.1", "6.1.5")
+    assert (f"| asterisk | 22.10.1 |  |  | error | 22.11.0 found, but its signature does not "
+            f"vouch for it: {candidate}.asc: signed by key {stranger.fingerprint}, which is not "
+            "pinned in keys/; nothing else vouches for the bytes; nothing of asterisk was "
+            "changed |") in summary.read_text()
+    assert "refresh: 1 update · 0 held · 0 current · 1 error" in err
+
+    good = tmp_path / "good"
+    good.mkdir()
+    code, err = refresh_signed(tree, good, upstream.sign(fake_bytes(candidate), good), capsys)
+    assert code == 0, err
+    asterisk = load_manifest(tree / "versions.yaml").manifest.require("asterisk")
+    assert asterisk.archive is not None
+    assert (asterisk.version, asterisk.archive.sha256) == (
+        "22.11.0", FakeWorld().sha256_for("asterisk", "22.11.0"))
+
+
+def test_a_broken_key_file_is_unverifiable_naming_it(
+    tree: Path, tmp_path: Path, keys: tuple[SigningKey, SigningKey],
+) -> None:
+    upstream, _ = keys
+    asterisk_signed(tree, upstream)
+    key_file = tree / "keys" / "asterisk" / f"{upstream.fingerprint}.asc"
+    key_file.write_text("not a key\n")
+    signature = upstream.sign(fake_bytes(ARCHIVE), tmp_path)
+    verdicts = run(tree, lambda w: serve_signature(w, SIGNATURE, "asterisk", signature))
+    others_verified(verdicts, ("asterisk", "sha256"))
+    verdict = verdicts[("asterisk", "sha256")]
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (
+        f"the signature {SIGNATURE} cannot be checked: {key_file}: holds no armoured OpenPGP "
+        "public key block")
