@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.images.plan import BuildPlan
     from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
+    from release.notes.notes import NotesInputs
+    from release.notes.upstream_notes import UpstreamAttention
     from release.refresh.decide import CheckResult
     from release.refresh.execute import Outcome
 
@@ -536,6 +538,9 @@ def _add_notes_commands(commands: Subcommands) -> None:
     notes.add_argument("--sample", action="store_true",
                        help="render the sample docs/examples/release-notes.md from "
                        "docs/examples/sample-release.yaml and the current tree")
+    notes.add_argument("--upstream-notes", action="store_true",
+                       help="read upstream's GitHub release notes between the old and new "
+                       "version of each component and quote what needs attention (network)")
     notes.add_argument("--check", action="store_true",
                        help="with --sample or --output: fail (exit 1) when the file is stale")
     notes.set_defaults(handler=_notes)
@@ -569,6 +574,10 @@ def _notes(args: argparse.Namespace) -> int:
             root, version=args.version, from_ref=args.from_ref, to_ref=args.to_ref,
             date=args.date, repo_url=args.repo_url, env=os.environ,
         )
+    if args.upstream_notes:
+        if args.sample:
+            raise UsageError("--sample renders offline; drop --upstream-notes")
+        inputs = _with_upstream_notes(inputs)
     text = render_notes(decide(inputs))
     if args.sample or args.output is not None:
         target = root / SAMPLE_OUTPUT if args.sample else Path(args.output)
@@ -580,6 +589,26 @@ def _notes(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _with_upstream_notes(inputs: NotesInputs) -> NotesInputs:
+    """`inputs` with what upstream's release notes in each component's range ask for."""
+    import dataclasses
+
+    from release.notes.diff import diff_manifests
+    from release.notes.upstream_notes import fetch_attention
+    from release.upstream.http import GitHubAuth, open_fetcher
+    from release.upstream.sources import Endpoints
+
+    changes = diff_manifests(inputs.old_manifest, inputs.new_manifest, today=inputs.date)
+    endpoints = Endpoints.from_environ(os.environ)
+
+    async def go() -> tuple[UpstreamAttention, ...]:
+        async with open_fetcher(github=GitHubAuth.from_env(os.environ)) as fetcher:
+            return await fetch_attention(changes, inputs.new_manifest, fetcher,
+                                         api_url=endpoints.github_api_url)
+
+    return dataclasses.replace(inputs, upstream_attention=asyncio.run(go()))
 
 
 def _docs(args: argparse.Namespace) -> int:
