@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.manifest.model import Manifest
     from release.notes.notes import NotesInputs
     from release.notes.upstream_notes import UpstreamAttention
-    from release.refresh.decide import CheckResult
+    from release.refresh.decide import CheckResult, Update
     from release.refresh.execute import Outcome
 
 from release.errors import ProblemsFound, ReleaseError
@@ -331,6 +331,8 @@ def _refresh(args: argparse.Namespace) -> int:
         return status
     plan = plan_updates(root, loaded, outcome.updates)
     console.print(refresh_table(loaded.manifest, outcome.updates))
+    for line in _skipped_stops(root, loaded.manifest, outcome.updates):
+        console.print(f"refresh: warning: {line}", markup=False, highlight=False)
     if args.dry_run:
         sys.stdout.write(unified_diff(plan.changes))
         console.print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written")
@@ -345,6 +347,17 @@ def _refresh(args: argparse.Namespace) -> int:
         )
         console.print(f"refresh: committed {sha[:12]} on branch {branch}")
     return status
+
+
+def _skipped_stops(root: Path, manifest: Manifest, updates: Sequence[Update]) -> list[str]:
+    """Warnings for the planned updates that skip a required stop (checklists/)."""
+    from release.notes.stops import load_stops, skipped_moves, warning
+
+    stops = load_stops(root / "checklists", manifest.names())
+    current = {c.name: str(c.version) for c in manifest.components}
+    moves = [(u.component, current[u.component], str(u.version)) for u in updates
+             if u.component in current]
+    return [warning(skip) for skip in skipped_moves(stops, moves)]
 
 
 def _positive_int(value: str) -> int:
