@@ -95,6 +95,13 @@ def bom(session: nox.Session) -> None:
 
 
 @nox.session
+def version(session: nox.Session) -> None:
+    """The release version and the next one: nox -s version -- [--set next|YYYY.MM.N]."""
+    session.install("-e", ".")
+    release(session, "version", *session.posargs)
+
+
+@nox.session
 def notes(session: nox.Session) -> None:
     """Render the release notes: nox -s notes -- [--from REF] [--to REF] [--output FILE]."""
     session.install("-e", ".")

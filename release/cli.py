@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
+    from release.images.bom import Bom
     from release.images.plan import BuildPlan
     from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
@@ -77,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    verify.add_argument(
+        "--online", action="store_true",
+        help="also re-derive every pinned checksum, digest and commit from upstream",
+    )
+    verify.add_argument("--strict", action="store_true",
+                        help="with --online: an unverifiable value fails the run too")
+    _upstream_options(verify)
     verify.set_defaults(handler=_verify)
 
     pin = commands.add_parser("pin", help="set one component's version by hand")
@@ -89,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pin.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     pin.add_argument("--allow-downgrade", action="store_true", help="allow moving backwards")
+    from release.trust.pin import add_pin_options
+
+    add_pin_options(pin, _default_cache())
     pin.set_defaults(handler=_pin)
 
     check = commands.add_parser(
@@ -97,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check)
     _upstream_options(check)
     check.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    check.add_argument(
+        "--fail-on", metavar="SEVERITY", choices=("low", "moderate", "high", "critical"),
+        help="exit 1 when a pinned version has a published advisory this severe or worse",
+    )
     check.set_defaults(handler=_check)
 
     refresh = commands.add_parser(
@@ -109,10 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--commit", action="store_true",
         help="commit the change on a new branch refresh/YYYY-MM-DD (refuses a dirty tree)",
     )
+    refresh.add_argument(
+        "--accept-changed", metavar="NAME", nargs="+", action="extend",
+        help="apply a changed archive checksum or moved Action commit of these components, "
+        "at their pinned version (a reviewed decision; refresh never does it by itself)",
+    )
     refresh.set_defaults(handler=_refresh)
 
     _add_build_commands(commands)
     _add_notes_commands(commands)
+    _add_version_command(commands)
     return parser
 
 
@@ -160,6 +181,10 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
         "--today", metavar="YYYY-MM-DD", type=_date, default=None,
         help="evaluate holds and name the branch as of this date (default: today)",
     )
+    parser.add_argument(
+        "--no-advisories", action="store_true",
+        help="do not ask OSV and GitHub for the advisories of the pinned versions",
+    )
 
 
 def _today() -> dt.date:
@@ -173,12 +198,21 @@ def _default_cache() -> Path:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.verify import render_json, render_text, verify_tree
 
+    if not args.online:
+        given = [flag for flag, value in (("--strict", args.strict), ("--only", args.only),
+                 ("--record", args.record), ("--replay", args.replay)) if value]
+        if given:
+            raise UsageError(f"verify: {', '.join(given)} needs --online")
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     report = verify_tree(root, loaded.manifest)
+    if args.online:
+        from release.trust.command import verify_online_command
+
+        return verify_online_command(args, loaded.manifest, report)
     if args.json:
         print(render_json(report))
     else:
@@ -188,24 +222,22 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _pin(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
-    from release.manifest.load import load_manifest
-    from release.refresh.decide import PinRequest, decide_pin
-    from release.refresh.plan import plan_updates, unified_diff
+    from release.manifest.tree import load_tree
+    from release.refresh.decide import decide_pin
+    from release.refresh.plan import plan_updates
+    from release.textdiff import unified_diff
+    from release.trust.pin import pin_request
 
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
-    request = PinRequest(
-        component=args.component, version=args.version, checksum=args.checksum,
-        allow_downgrade=args.allow_downgrade,
-    )
-    update = decide_pin(loaded.manifest, request)
+    loaded = load_tree(root)
+    update = decide_pin(loaded.manifest, pin_request(args, loaded.manifest))
     if update is None:
         print(f"{args.component} is already pinned to {args.version}; nothing to do",
               file=sys.stderr)
         return 0
     plan = plan_updates(root, loaded, [update])
     if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes))
+        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written",
               file=sys.stderr)
         return 0
@@ -223,7 +255,7 @@ def _run_upstream(
     args: argparse.Namespace, *, resolve: bool
 ) -> tuple[LoadedManifest, Outcome]:
     """Load the manifest and check it against upstream; returns (loaded manifest, outcome)."""
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.refresh.decide import select
     from release.refresh.execute import run_check
     from release.refresh.report import stderr_console
@@ -231,7 +263,7 @@ def _run_upstream(
     from release.upstream.sources import Endpoints
 
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     total = len(select(loaded.manifest, args.only))
     console = stderr_console()
     today = args.today or _today()
@@ -254,9 +286,16 @@ def _run_upstream(
                     loaded.manifest, fetcher, today=today,
                     endpoints=Endpoints.from_environ(os.environ), only=args.only,
                     resolve=resolve, run_timeout=args.timeout, on_done=progress,
+                    advisories=not args.no_advisories,
                 )
 
     return loaded, asyncio.run(go())
+
+
+def _color_stdout() -> bool:
+    from release.textdiff import color_wanted
+
+    return color_wanted(sys.stdout.isatty())
 
 
 def _step_summary(markdown: str) -> None:
@@ -277,24 +316,31 @@ def _check(args: argparse.Namespace) -> int:
         check_json,
         check_markdown,
         check_table,
+        severe_findings,
         stderr_console,
         summary_line,
     )
 
     loaded, outcome = _run_upstream(args, resolve=False)
     if args.json:
-        print(check_json(outcome.results, loaded.manifest))
+        print(check_json(outcome.results, loaded.manifest, rate_limit=outcome.rate_limit,
+                         warnings=outcome.warnings))
     else:
         stderr_console().print(check_table(outcome.results))
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"check: {summary_line(outcome.results)}", file=sys.stderr)
     _step_summary(check_markdown(outcome.results))
-    return 1 if outcome.errors else 0
+    severe = severe_findings(outcome.results, args.fail_on) if args.fail_on else []
+    for line in severe:
+        print(f"check: --fail-on {args.fail_on}: {line}", file=sys.stderr)
+    return 1 if outcome.errors or severe else 0
 
 
 def _refresh(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
     from release.refresh.commit import commit_on_branch, ensure_clean
-    from release.refresh.plan import plan_updates, unified_diff
+    from release.refresh.plan import plan_updates
     from release.refresh.report import (
         check_markdown,
         check_table,
@@ -304,16 +350,24 @@ def _refresh(args: argparse.Namespace) -> int:
         stderr_console,
         summary_line,
     )
+    from release.textdiff import unified_diff
 
     root: Path = args.root
     if args.commit and not args.dry_run:
         ensure_clean(root)
     loaded, outcome = _run_upstream(args, resolve=True)
+    from release.trust.refresh import report_lines, with_pinned_changes
+
+    outcome, pinned = with_pinned_changes(args, loaded.manifest, outcome)
     console = stderr_console()
     console.print(check_table(outcome.results))
+    for warning in outcome.warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
+    for line in report_lines(pinned):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     _step_summary(check_markdown(outcome.results))
-    status = 1 if outcome.errors else 0
+    status = 1 if outcome.errors or pinned.alarms else 0
     if outcome.results and len(outcome.errors) == len(outcome.results):
         console.print(
             f"refresh: nothing could be checked: all {len(outcome.results)} upstreams failed "
@@ -334,11 +388,11 @@ def _refresh(args: argparse.Namespace) -> int:
     for line in _skipped_stops(root, loaded.manifest, outcome.updates):
         console.print(f"refresh: warning: {line}", markup=False, highlight=False)
     if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes))
+        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         console.print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written")
         return status
     write_files(root, plan.changes)
-    _step_summary(refresh_markdown(loaded.manifest, outcome.updates))
+    _step_summary(refresh_markdown(loaded.manifest, outcome.updates, outcome.results))
     console.print(f"refresh: wrote {len(plan.changes)} file(s)")
     if args.commit:
         branch, sha = commit_on_branch(
@@ -409,6 +463,9 @@ def _add_build_commands(commands: Subcommands) -> None:
                        help="per-image build logs (default: ROOT/build/logs)")
     build.add_argument("--allow-dirty", action="store_true",
                        help="push even when versions.yaml or images/ differ from the commit")
+    build.add_argument("--allow-unconfirmed", action="store_true",
+                       help="push even when an image's pins include values marked unconfirmed "
+                       "(recorded in the bill of materials)")
     build.add_argument("--source", metavar="URL",
                        help="org.opencontainers.image.source (default: the GitHub repository, "
                        "else the origin remote)")
@@ -422,20 +479,27 @@ def _add_build_commands(commands: Subcommands) -> None:
     diff.add_argument("before", help="a release version (releases/<version>.json) or a file")
     diff.add_argument("after", help="a release version (releases/<version>.json) or a file")
     diff.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    diff.add_argument(
+        "--repo", metavar="OWNER/NAME",
+        help="the GitHub repository whose releases carry the bills of materials not in "
+        "releases/ (default: GITHUB_REPOSITORY, else the origin remote)",
+    )
+    diff.add_argument("--no-fetch", action="store_true",
+                      help="use only releases/*.json of this tree; fetch nothing")
     diff.set_defaults(handler=_bom_diff)
 
 
 def _build(args: argparse.Namespace) -> int:
     from release.images.plan import make_plan, read_sources
     from release.images.provenance import read_provenance
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
 
     if args.github_matrix and args.json:
         raise UsageError("--github-matrix and --json both print on stdout; choose one")
     if args.no_ecr and args.registry is None:
         raise UsageError("--no-ecr needs --registry HOST (where else would images go?)")
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     sources, not_built = read_sources(root)
     provenance = read_provenance(root, os.environ, source=args.source)
     plan = make_plan(loaded.manifest, sources, provenance, namespace=args.namespace,
@@ -486,7 +550,7 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     options = BuildOptions(
         root=root, log_dir=args.log_dir or root / "build" / "logs", only=tuple(args.only or ()),
         push=args.push, jobs=args.jobs, registry=args.registry, ecr=not args.no_ecr,
-        allow_dirty=args.allow_dirty,
+        allow_dirty=args.allow_dirty, allow_unconfirmed=args.allow_unconfirmed,
     )
     ecr_client = ecr.make_client(os.environ) if args.push and not args.no_ecr else None
     console = stderr_console()
@@ -510,14 +574,39 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     return 1 if report.outcome.failed else 0
 
 
+def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
+    """A bill of materials by file or release version; a release that is not in releases/ is
+    fetched from its GitHub release (unless --no-fetch) and kept there."""
+    from release.fsutil import FileChange, write_files
+    from release.images.bom import bom_relpath, load_bom, resolve_bom
+    from release.images.bom_fetch import fetch_release_bom, is_version, repository_of
+    from release.notes.gitlog import origin_url
+    from release.upstream.http import GitHubAuth, open_fetcher
+
+    local = root / bom_relpath(ref)
+    if args.no_fetch or not is_version(ref) or local.is_file():
+        return load_bom(resolve_bom(root, ref))
+    repository = repository_of(os.environ, args.repo, origin_url(root))
+    auth = GitHubAuth.from_env(os.environ)
+
+    async def fetch() -> tuple[bytes, Bom]:
+        async with open_fetcher(github=auth) as fetcher:
+            return await fetch_release_bom(fetcher, api_url=auth.api_url.rstrip("/"),
+                                           repository=repository, version=ref)
+
+    body, bom = asyncio.run(fetch())
+    write_files(root, [FileChange(path=bom_relpath(ref), old="", new=body.decode("utf-8"))])
+    print(f"bom: {bom_relpath(ref)} fetched from {repository} release v{ref}", file=sys.stderr)
+    return bom
+
+
 def _bom_diff(args: argparse.Namespace) -> int:
     import json
 
-    from release.images.bom import diff_boms, diff_document, load_bom, render_diff, resolve_bom
+    from release.images.bom import diff_boms, diff_document, render_diff
 
     root: Path = args.root
-    before = load_bom(resolve_bom(root, args.before))
-    after = load_bom(resolve_bom(root, args.after))
+    before, after = (_release_bom(root, ref, args) for ref in (args.before, args.after))
     diff = diff_boms(before, after)
     if args.json:
         print(json.dumps(diff_document(diff), indent=2))
@@ -635,6 +724,74 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_version_command(commands: Subcommands) -> None:
+    version = commands.add_parser(
+        "version", help="the release version: what versions.yaml says, the newest release tag, "
+        "and the next release's version (YYYY.MM.N)",
+    )
+    _common(version)
+    version.add_argument(
+        "--set", metavar="VERSION", dest="set_to",
+        help="move versions.yaml's release to VERSION, or to the proposed one with 'next'",
+    )
+    version.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    version.add_argument(
+        "--today", metavar="YYYY-MM-DD", type=_date, default=None,
+        help="propose the version as of this date (default: today, UTC)",
+    )
+    version.set_defaults(handler=_version)
+
+
+def _version(args: argparse.Namespace) -> int:
+    """Show where the release version stands; with --set, move it. stdout: the version the next
+    release tag carries (so `v$(python -m release version)` is the tag to push)."""
+    from release.calver import parse_or_fail, release_state
+    from release.fsutil import FileChange, write_files
+    from release.manifest.tree import MANIFEST, load_tree
+    from release.manifest.write import set_scalars
+    from release.notes.gitlog import tag_names
+    from release.textdiff import unified_diff
+
+    root: Path = args.root
+    loaded = load_tree(root, pins=False)
+    tags = tag_names(root)
+    if tags is None:
+        print(f"warning: {root.resolve()} is not a git repository: release tags are unknown",
+              file=sys.stderr)
+    state = release_state(loaded.manifest.release, tags or (), args.today or _today())
+    if args.set_to is None:
+        print(f"version: {state.describe()}", file=sys.stderr)
+        print(state.proposed if state.released else state.current)
+        return 0
+    if args.set_to == "next":
+        if not state.released:
+            print(f"version: {state.describe()}; nothing was changed", file=sys.stderr)
+            print(state.current)
+            return 0
+        target = state.proposed
+    else:
+        target = parse_or_fail(args.set_to, "--set")
+        if state.latest_tag is not None and target <= state.latest_tag:
+            raise UsageError(f"--set {target}: not after the newest release tag "
+                             f"{state.latest_tag.tag} (the next is {state.proposed})")
+    if target == state.current:
+        print(f"version: release is already {target}; nothing was changed", file=sys.stderr)
+        print(target)
+        return 0
+    text = set_scalars(loaded.text, {"release": str(target)}, filename=MANIFEST)
+    change = FileChange(path=MANIFEST, old=loaded.text, new=text)
+    if args.dry_run:
+        sys.stdout.write(unified_diff([change], color=_color_stdout()))
+        print(f"dry run: release {state.current} -> {target}; nothing was written",
+              file=sys.stderr)
+        return 0
+    write_files(root, [change])
+    print(f"version: release {state.current} -> {target} in {MANIFEST}; once merged, tag the "
+          f"release commit {target.tag}", file=sys.stderr)
+    print(target)
+    return 0
+
+
 @contextmanager
 def _reported(codes: list[int]) -> Iterator[None]:
     """Turn every expected failure into a message on stderr and an exit code."""
@@ -672,13 +829,23 @@ def find_root(start: Path) -> Path:
     return Path()
 
 
+def _cwd() -> Path:
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise UsageError(
+            "the current directory no longer exists (deleted or moved away): cd into the "
+            "repository again, or pass --root"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     codes: list[int] = []
     with _reported(codes):
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if "root" in vars(args) and args.root is None:
-            args.root = find_root(Path.cwd())
+            args.root = find_root(_cwd())
         if extra:
             # argparse names only the top-level program; say which subcommand got the flag.
             raise UsageError(

@@ -24,6 +24,7 @@ from release.manifest.model import Component, Manifest, Pin, PinKind
 from release.pins import locate_all, scan_dockerfile
 from release.pins.actions import action_uses
 from release.pins.interface import split_image_ref
+from release.refresh.decide import admits
 
 MANIFEST = "versions.yaml"
 VERSION_LIKE_NAME = re.compile(r".*_(VERSION|SHA256|SHA512|DIGEST|TAG)")
@@ -71,11 +72,26 @@ class Unconfirmed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OffPolicy:
+    """A pinned version its own policy does not admit (pinned with `--beyond-policy`)."""
+
+    component: str
+    version: str
+    specifier: str
+    line: int
+
+    def __str__(self) -> str:
+        return (f"{MANIFEST}:{self.line}: warning: {self.component}: off-policy: the pinned "
+                f"{self.version} is outside its own policy ({self.specifier})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
     problems: tuple[Finding, ...]
     pins_checked: int
     files_scanned: int
     unconfirmed: tuple[Unconfirmed, ...] = ()
+    off_policy: tuple[OffPolicy, ...] = ()
 
 
 class _Files:
@@ -115,6 +131,11 @@ def verify_tree(root: Path, manifest: Manifest) -> VerifyReport:
         pins_checked=checked,
         files_scanned=len({f for f, t in files.texts.items() if t is not None} | scanned),
         unconfirmed=tuple(unconfirmed_values(manifest)),
+        off_policy=tuple(
+            OffPolicy(component=c.name, version=c.version, specifier=c.policy.specifier,
+                      line=c.line)
+            for c in manifest.components if not admits(c, c.version)
+        ),
     )
 
 
@@ -325,7 +346,7 @@ def render_text(report: VerifyReport) -> str:
 
     When nothing is wrong, the verdict comes first and the warnings follow it.
     """
-    warnings = [str(u) for u in report.unconfirmed]
+    warnings = [str(o) for o in report.off_policy] + [str(u) for u in report.unconfirmed]
     if report.unconfirmed:
         count = len(report.unconfirmed)
         warnings.append(
@@ -354,6 +375,7 @@ def render_json(report: VerifyReport) -> str:
             "files_scanned": report.files_scanned,
             "problems": [asdict(f) for f in report.problems],
             "unconfirmed": [asdict(u) for u in report.unconfirmed],
+            "off_policy": [asdict(o) for o in report.off_policy],
         },
         indent=2,
     )

@@ -80,34 +80,79 @@ def parses(version: str) -> bool:
 
 
 class BumpKind(StrEnum):
-    """How a pin moves. `bump_kind` classifies versions; `DIGEST` is decided by the caller.
+    """How a pin moves: the one vocabulary of check, refresh, the release notes and checklists.
 
-    `DIGEST` is the same version under a new image index digest (docker-library rebuilds a tag
-    for OS security fixes): a legitimate upstream rebuild, taken by refresh as its own kind, as
-    Renovate does for digest pins. `bump_kind` never returns it, since it compares versions only.
+    `bump_kind` classifies two versions (major, minor, patch, rebuild, downgrade, none);
+    `move_kind` adds what only the caller knows:
+
+    - `DIGEST`: the same version under a new image index digest (docker-library rebuilds a tag
+      for OS security fixes), taken by refresh as its own kind, as Renovate does for digest pins;
+    - `REBUILD`: a date-numbered version moving forward (Debian's `trixie-20260803` ->
+      `trixie-20261117`): a rebuild of one release, not a major;
+    - `SECURITY`: the new version fixes a published advisory of the old one;
+    - `NEW_LINE`: the tag template changed (`trixie-{version}` -> `forky-{version}`): another
+      release line of the same software.
     """
 
+    DIGEST = "digest"
+    REBUILD = "rebuild"
+    SECURITY = "security"
     MAJOR = "major"
     MINOR = "minor"
     PATCH = "patch"
+    NEW_LINE = "new line"
     DOWNGRADE = "downgrade"
-    DIGEST = "digest"
     NONE = "none"
 
 
+_DATE_NUMBER = re.compile(r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+
+
+def is_date_number(version: str) -> bool:
+    """A version that is a date, YYYYMMDD (Debian's image rebuilds)."""
+    return _DATE_NUMBER.fullmatch(version) is not None
+
+
 def bump_kind(old: Version, new: Version) -> BumpKind:
-    """Classify the move from `old` to `new` by the first release segment that differs."""
+    """Classify the move from `old` to `new` by the first release segment that differs.
+
+    Two date-numbered versions (`20260803` -> `20261117`) are a `REBUILD`.
+    """
     a, b = Pep440Version(old), Pep440Version(new)
     if a == b:
         return BumpKind.NONE
     if b < a:
         return BumpKind.DOWNGRADE
+    if is_date_number(old) and is_date_number(new):
+        return BumpKind.REBUILD
     ra, rb = a.release, b.release
     if ra[:1] != rb[:1]:
         return BumpKind.MAJOR
     if ra[1:2] != rb[1:2]:
         return BumpKind.MINOR
     return BumpKind.PATCH
+
+
+def move_kind(
+    old: Version, new: Version, *, new_line: bool = False, digest_changed: bool = False,
+    security: bool = False,
+) -> BumpKind:
+    """The kind of a pin's move, with what the caller knows besides the two versions.
+
+    `new_line`: the tag template changed; `digest_changed`: the image index digest changed;
+    `security`: `new` fixes an advisory of `old`. A new line wins; a major and a downgrade stay
+    what they are even when they fix an advisory (they select the checklist's upgrade and
+    rollback steps); a security fix names a minor, patch or rebuild; an unchanged version with
+    a new digest is `DIGEST`.
+    """
+    kind = bump_kind(old, new)
+    if new_line:
+        return BumpKind.NEW_LINE
+    if kind is BumpKind.NONE:
+        return BumpKind.DIGEST if digest_changed else BumpKind.NONE
+    if security and kind in (BumpKind.MINOR, BumpKind.PATCH, BumpKind.REBUILD):
+        return BumpKind.SECURITY
+    return kind
 
 
 @functools.lru_cache(maxsize=1024)

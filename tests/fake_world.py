@@ -68,6 +68,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
+from world_advisories import add_advisories
+from world_graphql import add_graphql
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
@@ -966,6 +968,8 @@ class FakeWorld:
         self._add_asterisk_downloads()
         self._add_redis_downloads()
         self._add_pgbouncer_site()
+        self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world_graphql)
+        add_advisories(self)
 
     # What tests ask the world
 

@@ -34,6 +34,8 @@ from release.manifest.model import (
     PinKind,
     Policy,
     Service,
+    Signature,
+    SignedFile,
     Upstream,
     UpstreamKind,
     template_fields,
@@ -67,7 +69,10 @@ DEFAULT_VALUES = {
     PinKind.GITHUB_ACTION: "{commit} # {tag}",
 }
 
-TOP_KEYS = ("schema", "release", "components")
+TOP_KEYS = ("schema", "release", "policy", "components")
+# The manifest-wide policy: defaults of every component's release-age gates.
+TOP_POLICY_KEYS = ("min-age", "min-age-security")
+DURATION_RE = re.compile(r"(?P<n>\d{1,4})(?P<unit>[dw])")
 COMPONENT_KEYS = (
     "description", "services", "version", "versioning", "upstream", "policy", "archive",
     "image", "hold", "commit", "unconfirmed", "pins",
@@ -76,8 +81,12 @@ COMPONENT_KEYS = (
 UNCONFIRMED_VALUES = ("sha256", "digest", "commit")
 VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
-POLICY_KEYS = ("specifier", "lts", "prereleases", "group", "checksum")
-ARCHIVE_KEYS = ("url", "sha256", "checksum")
+POLICY_KEYS = (
+    "specifier", "lts", "prereleases", "group", "checksum", "min-age", "min-age-security",
+)
+ARCHIVE_KEYS = ("url", "sha256", "checksum", "signature")
+SIGNATURE_KEYS = ("url", "of", "keys")
+FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
 CHECKSUM_KEYS = ("kind", "url", "asset")
 IMAGE_KEYS = ("repository", "tag", "digest")
 HOLD_KEYS = ("reason", "until")
@@ -210,6 +219,8 @@ class _Validator(LocatedChecker):
     def __init__(self, filename: str, text: str) -> None:
         super().__init__(filename)
         self.lines = text.splitlines()
+        self.default_min_age = 0
+        self.default_min_age_security = 0
 
     def raw_value(self, node: CommentedMap, key: str) -> str | None:
         """The value of `key` as written in the source (for numbers YAML has reinterpreted)."""
@@ -337,6 +348,7 @@ class _Validator(LocatedChecker):
         release = self.matching(
             top, "release", "", RELEASE_RE, "a Delphi release version such as 2026.11.0"
         )
+        self.top_policy(top)
         components: list[Component] = []
         raw_components = top.get("components")
         if "components" in top:
@@ -353,6 +365,33 @@ class _Validator(LocatedChecker):
             raise self.failure()
         assert release is not None
         return Manifest(schema=SCHEMA_VERSION, release=release, components=tuple(components))
+
+    def top_policy(self, top: CommentedMap) -> None:
+        """`policy:` at the top: the defaults of every component's release-age gates."""
+        if "policy" not in top:
+            return
+        m = self.mapping(top["policy"], "policy", self.key_line(top, "policy"))
+        if m is None:
+            return
+        self.check_keys(m, "policy", TOP_POLICY_KEYS, ())
+        self.default_min_age = self.duration(m, "min-age", "policy", 0)
+        self.default_min_age_security = self.duration(m, "min-age-security", "policy", 0)
+
+    def duration(self, node: CommentedMap, key: str, path: str, default: int) -> int:
+        """A number of days written `7d` or `2w` (`0d`: no gate); `default` when absent."""
+        if key not in node:
+            return default
+        value = node[key]
+        match = DURATION_RE.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raw = repr(value) if isinstance(value, str) else (
+                self.raw_value(node, key) or repr(value))
+            self.problem(
+                self.key_line(node, key), self.join(path, key),
+                f"{raw} is not a duration; write days or weeks such as 7d, 2w (0d: no gate)",
+            )
+            return default
+        return int(match["n"]) * (7 if match["unit"] == "w" else 1)
 
     def failure(self) -> ProblemsFound:
         count = len(self.problems)
@@ -540,7 +579,8 @@ class _Validator(LocatedChecker):
 
     def policy(self, node: CommentedMap, path: str) -> Policy | None:
         if "policy" not in node:
-            return Policy()
+            return Policy(min_age_days=self.default_min_age,
+                          min_age_security_days=self.default_min_age_security)
         sub = f"{path}.policy"
         m = self.mapping(node["policy"], sub, self.key_line(node, "policy"))
         if m is None:
@@ -571,6 +611,10 @@ class _Validator(LocatedChecker):
             prereleases=self.boolean(m, "prereleases", sub, default=False),
             group=group,
             checksum_required=checksum != "optional",
+            min_age_days=self.duration(m, "min-age", sub, self.default_min_age),
+            min_age_security_days=self.duration(
+                m, "min-age-security", sub, self.default_min_age_security
+            ),
         )
 
     def archive(self, node: CommentedMap, path: str) -> Archive | None:
@@ -602,9 +646,36 @@ class _Validator(LocatedChecker):
                     self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'asset'")
                 if kind is not None:
                     checksum = Checksum(kind=kind, url=curl, asset=asset)
+        signature = self.signature(m, sub) if "signature" in m else None
         if url is None or checksum is None:
             return None
-        return Archive(url=url, sha256=sha256, checksum=checksum)
+        return Archive(url=url, sha256=sha256, checksum=checksum, signature=signature)
+
+    def signature(self, node: CommentedMap, path: str) -> Signature | None:
+        """`archive.signature: {url, of: archive|checksum, keys: [FINGERPRINT, ...]}`."""
+        sub = f"{path}.signature"
+        m = self.mapping(node["signature"], sub, self.key_line(node, "signature"))
+        if m is None:
+            return None
+        self.check_keys(m, sub, SIGNATURE_KEYS, ("url", "of", "keys"))
+        url = self.template(m, "url", sub, ("version", "tag"))
+        of = self.enum(m, "of", sub, SignedFile)
+        keys: list[str] = []
+        if "keys" in m:
+            raw = m["keys"]
+            line = self.key_line(m, "keys")
+            if not isinstance(raw, list) or not raw:
+                self.problem(line, f"{sub}.keys", "expected a list of key fingerprints")
+                return None
+            for item in raw:
+                if not isinstance(item, str) or not FINGERPRINT_RE.fullmatch(item):
+                    self.problem(line, f"{sub}.keys", f"{item!r} is not a full OpenPGP "
+                                 "fingerprint (40 or 64 uppercase hex digits, no spaces)")
+                    return None
+                keys.append(item)
+        if url is None or of is None or not keys:
+            return None
+        return Signature(url=url, of=of, keys=tuple(keys))
 
     def image(self, node: CommentedMap, path: str) -> Image | None:
         if "image" not in node:

@@ -96,7 +96,10 @@ class Policy:
     `specifier` is a PEP 440 specifier set (`>=22,<23` keeps Asterisk on the 22 LTS line);
     `lts` takes only versions the source marks as LTS; `group` names a compatibility set whose
     members move together or not at all; `checksum_required` makes a missing archive checksum a
-    verification problem.
+    verification problem. `min_age_days` is the release-age gate: a version published fewer days
+    ago waits (the manifest-wide `policy.min-age` when the component sets none);
+    `min_age_security_days` the gate of a version that fixes an advisory of the pinned one
+    (default 0: security releases pass at once).
     """
 
     specifier: str = ""
@@ -104,6 +107,8 @@ class Policy:
     prereleases: bool = False
     group: str | None = None
     checksum_required: bool = True
+    min_age_days: int = 0
+    min_age_security_days: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +118,24 @@ class Checksum:
     asset: str | None = None  # template of the GitHub asset name
 
 
+class SignedFile(StrEnum):
+    ARCHIVE = "archive"  # a detached signature of the archive itself (Squid, Asterisk `.asc`)
+    CHECKSUM = "checksum"  # a detached signature of the sums file (Node's SHASUMS256.txt.asc)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signature:
+    """Where upstream's detached OpenPGP signature is, what it signs, and the keys trusted.
+
+    `keys` are full fingerprints (40 or 64 uppercase hex); their armoured public keys live in
+    `keys/<upstream>/<FINGERPRINT>.asc`.
+    """
+
+    url: str  # template; fields version, tag
+    of: SignedFile
+    keys: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Archive:
     """The source archive a Dockerfile downloads, and the checksum pinned for it."""
@@ -120,6 +143,7 @@ class Archive:
     url: str  # template; fields version, tag
     sha256: str | None
     checksum: Checksum
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

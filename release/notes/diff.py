@@ -1,9 +1,10 @@
 """The third-party version diff between two manifests, and what it touches (pure).
 
-A component's change is classified as major, minor, patch or downgrade (by the first release
-segment that differs), new (added to `versions.yaml`), removed, held (unchanged under an active
-hold) or unchanged. From the changes and the paths git reports as changed, `touched` derives the
-images (folders of `images/`) and the Delphi services a release replaces.
+A component's change is classified in the bump vocabulary of check and refresh (digest,
+rebuild, major, minor, patch, new line, downgrade; see `release.versioning.move_kind`), or as
+new (added to `versions.yaml`), removed, held (unchanged under an active hold) or unchanged.
+From the changes and the paths git reports as changed, `touched` derives the images (folders
+of `images/`) and the Delphi services a release replaces.
 
 CI tooling (the GitHub Actions of `.github/workflows`, pinned only by `github-action` pins) runs
 in this repository's workflows, never in a deployment: its changes are listed on their own and
@@ -17,18 +18,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from packaging.version import Version as Pep440Version
-
 from release.manifest.model import Component, Manifest, PinKind, Service
-from release.versioning import BumpKind, Version, bump_kind
+from release.versioning import BumpKind, Version, move_kind
 
 IMAGES_DIR = "images"
 
 
 class ChangeKind(StrEnum):
+    """A component's change between two releases: the bump kinds of
+    `release.versioning.BumpKind` (the vocabulary check and refresh use), and what only a diff
+    of manifests sees (new, removed, held, unchanged)."""
+
+    DIGEST = "digest"
+    REBUILD = "rebuild"
+    SECURITY = "security"
     MAJOR = "major"
     MINOR = "minor"
     PATCH = "patch"
+    NEW_LINE = "new line"
     DOWNGRADE = "downgrade"
     NEW = "new"
     REMOVED = "removed"
@@ -38,15 +45,13 @@ class ChangeKind(StrEnum):
 
 # The kinds that put a different version (or none) into the deployment.
 CHANGED = frozenset({
-    ChangeKind.MAJOR, ChangeKind.MINOR, ChangeKind.PATCH, ChangeKind.DOWNGRADE, ChangeKind.NEW,
-    ChangeKind.REMOVED,
+    ChangeKind.DIGEST, ChangeKind.REBUILD, ChangeKind.SECURITY, ChangeKind.MAJOR,
+    ChangeKind.MINOR, ChangeKind.PATCH, ChangeKind.NEW_LINE, ChangeKind.DOWNGRADE,
+    ChangeKind.NEW, ChangeKind.REMOVED,
 })
-_FROM_BUMP = {
-    BumpKind.MAJOR: ChangeKind.MAJOR,
-    BumpKind.MINOR: ChangeKind.MINOR,
-    BumpKind.PATCH: ChangeKind.PATCH,
-    BumpKind.DOWNGRADE: ChangeKind.DOWNGRADE,
-    BumpKind.NONE: ChangeKind.UNCHANGED,
+# Every bump kind has the change kind of the same name; NONE is an unchanged component.
+_FROM_BUMP: dict[BumpKind, ChangeKind] = {
+    b: ChangeKind.UNCHANGED if b is BumpKind.NONE else ChangeKind(b.value) for b in BumpKind
 }
 
 
@@ -131,15 +136,18 @@ def classify(old: Component | None, new: Component | None, *, today: dt.date) ->
         return ChangeKind.NEW
     if new is None:
         return ChangeKind.REMOVED
-    if old.version == new.version:
+    digest_changed = (old.image is not None and new.image is not None
+                      and old.image.digest != new.image.digest)
+    if old.version == new.version and not digest_changed:
         held = new.hold is not None and new.hold.active(today)
         return ChangeKind.HELD if held else ChangeKind.UNCHANGED
-    a, b = Pep440Version(old.version), Pep440Version(new.version)
-    if len(a.release) == 1 and len(b.release) == 1 and b > a:
-        # Date-stamped versions (Debian's trixie-YYYYMMDD rebuilds) are point rebuilds of one
-        # release; only a change of the tag template (trixie -> forky) is a new major.
-        return ChangeKind.MAJOR if old.versioning.tag != new.versioning.tag else ChangeKind.PATCH
-    return _FROM_BUMP[bump_kind(old.version, new.version)]
+    # The same classification as check and refresh (release.versioning.move_kind): a date
+    # rebuild (Debian's trixie-YYYYMMDD) is `rebuild`, a new tag template (trixie -> forky) a
+    # `new line`.
+    return _FROM_BUMP[move_kind(
+        old.version, new.version, new_line=old.versioning.tag != new.versioning.tag,
+        digest_changed=digest_changed,
+    )]
 
 
 def notes_url(component: Component) -> str | None:

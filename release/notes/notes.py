@@ -329,7 +329,8 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
                  if item.irreversible is not None and set(item.services) - OFF_CALL_PATH]
     upstream_notes = tuple(
         c for c in changes
-        if c.kind in (ChangeKind.MAJOR, ChangeKind.DOWNGRADE) and not c.ci_tooling
+        if c.kind in (ChangeKind.MAJOR, ChangeKind.NEW_LINE, ChangeKind.DOWNGRADE)
+        and not c.ci_tooling
     )
     breaking = () if first_release else changelog.breaking
     stops = () if first_release else skipped(inputs.checklist.stops, changes)
@@ -454,6 +455,14 @@ def read_git_inputs(
     if span.from_sha is not None and span.from_label is not None:
         old = _manifest_at(repo, span.from_sha, span.from_label)
     release = version or new.release
+    if old is not None and release == old.release:
+        given = "--version" if version else f"{MANIFEST} at {span.to_label}"
+        raise InvalidInput(
+            f"{given} says release {release}, the release of {span.from_label} too: the notes "
+            f"would tell operators to upgrade from {release} to {release}",
+            hint="move the release version (`nox -s version -- --set next`, then commit), or "
+            "pass --version",
+        )
     checklist = load_checklist_for(root, [m for m in (old, new) if m is not None])
     return NotesInputs(
         release=release,

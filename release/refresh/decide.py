@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -20,6 +20,8 @@ from packaging.specifiers import SpecifierSet
 
 from release.errors import InvalidInput
 from release.manifest.model import Component, Manifest
+from release.refresh.age import eligible_from
+from release.risk.advisories import Advisory, Finding, affecting, findings, fixes
 from release.upstream.interface import Listing, RejectedTag, UpstreamRelease
 from release.upstream.resolve import Resolved
 from release.versioning import (
@@ -30,6 +32,7 @@ from release.versioning import (
     Version,
     bump_kind,
     check_safe_value,
+    move_kind,
     sort_key,
 )
 
@@ -39,8 +42,13 @@ CHECKSUM_ARG = re.compile(r"(?P<algo>[A-Za-z0-9]+):(?P<hex>.*)", re.DOTALL)
 class Status(StrEnum):
     CURRENT = "current"
     UPDATE = "update"
+    WAITING = "waiting"  # every newer version within policy is younger than its release-age gate
     HELD = "held"
+    OFF_POLICY = "off-policy"  # nothing newer within policy, and the pin itself is beyond it
     ERROR = "error"
+
+
+SecurityTest = Callable[[Version], bool]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +63,13 @@ class CheckResult:
     reason: str | None = None  # why held / why an error
     rejected: tuple[RejectedTag, ...] = field(default=())
     releases_seen: int = 0
+    published: str | None = None  # the candidate's publish date, as the source gave it
+    eligible_from: dt.date | None = None  # the candidate's first day past its release-age gate
+    security: bool = False  # the candidate fixes an advisory of the pinned version
+    waiting: Version | None = None  # the newest version within policy still inside its gate
+    waiting_published: str | None = None
+    waiting_eligible_from: dt.date | None = None
+    advisories: tuple[Finding, ...] = ()  # published advisories of the pinned version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +81,7 @@ class Update:
     sha256: str | None = None
     digest: Digest | None = None
     commit: str | None = None
+    security: bool = False  # the new version fixes an advisory of the pinned one
 
 
 def _allowed(component: Component, release: UpstreamRelease) -> bool:
@@ -79,34 +95,101 @@ def _allowed(component: Component, release: UpstreamRelease) -> bool:
     return SpecifierSet(policy.specifier).contains(release.version, prereleases=policy.prereleases)
 
 
-def choose(component: Component, listing: Listing, *, today: dt.date) -> CheckResult:
-    """The check result of one component whose source answered."""
+def admits(component: Component, version: Version) -> bool:
+    """Whether the component's own policy specifier admits `version` (what `pin` checks and
+    `check` reports as `off-policy`; LTS-ness is only known from a listing)."""
+    policy = component.policy
+    if not policy.specifier:
+        return True
+    return SpecifierSet(policy.specifier).contains(version, prereleases=True)
+
+
+def off_policy_reason(component: Component) -> str:
+    return (f"the pinned {component.version} is outside its own policy "
+            f"({component.policy.specifier}); pinned with --beyond-policy, or the policy changed")
+
+
+def _never(_version: Version) -> bool:
+    return False
+
+
+def choose(
+    component: Component, listing: Listing, *, today: dt.date,
+    advisories: Sequence[Advisory] = (), security: SecurityTest | None = None,
+) -> CheckResult:
+    """The check result of one component whose source answered.
+
+    `advisories` are the component's published advisories; a version that fixes one that
+    affects the pinned version is a security release (`security` overrides that test). The
+    candidate is the newest version within policy that is newer than the pin and past its
+    release-age gate (`policy.min_age_days`, or `min_age_security_days` for a version that
+    `security` says fixes an advisory of the pinned one); the newest one still inside its gate
+    is reported as `waiting`, with the day it becomes eligible.
+    """
     pinned = component.version
-    stable = [r for r in listing.releases if not r.prerelease or component.policy.prereleases]
+    policy = component.policy
+    if security is None:
+        open_ones = affecting(advisories, pinned)
+        security = (lambda v: any(fixes(a, pinned, v) for a in open_ones)) if open_ones \
+            else _never
+    stable = [r for r in listing.releases if not r.prerelease or policy.prereleases]
     within = [r for r in stable if _allowed(component, r)]
     best = max(within, key=lambda r: sort_key(r.version), default=None)
     newest = max(stable, key=lambda r: sort_key(r.version), default=None)
 
-    candidate = best if best is not None and sort_key(best.version) > sort_key(pinned) else None
+    newer = sorted((r for r in within if sort_key(r.version) > sort_key(pinned)),
+                   key=lambda r: sort_key(r.version), reverse=True)
+    candidate: UpstreamRelease | None = None
+    candidate_from: dt.date | None = None
+    waiting: tuple[UpstreamRelease, dt.date] | None = None
+    for release in newer:
+        gate = policy.min_age_security_days if security(release.version) else policy.min_age_days
+        eligible = eligible_from(release.published, gate)
+        if gate > 0 and eligible is not None and eligible > today:
+            if waiting is None:
+                waiting = (release, eligible)
+            continue
+        candidate, candidate_from = release, eligible
+        break
+
     beyond = None
     if newest is not None:
-        floor = candidate.version if candidate is not None else pinned
+        floor = best.version if best is not None and newer else pinned
         if sort_key(newest.version) > sort_key(floor) and (best is None or newest is not best):
             beyond = newest.version
     base = CheckResult(
         component=component.name, pinned=pinned, status=Status.CURRENT, newest=beyond,
         rejected=listing.rejected, releases_seen=len(listing.releases),
+        advisories=findings(component, advisories, candidate.version if candidate else None,
+                            [r.version for r in stable]),
     )
+    if waiting is not None:
+        base = replace(base, waiting=waiting[0].version, waiting_published=waiting[0].published,
+                       waiting_eligible_from=waiting[1])
     if not listing.releases:
         return replace(base, status=Status.ERROR,
                        reason="upstream listed no version of this component (check the tag "
                        "pattern and the source)")
-    if candidate is None:
+    if candidate is None and waiting is None:
+        if not admits(component, pinned):
+            return replace(base, status=Status.OFF_POLICY, reason=off_policy_reason(component))
         return base
-    result = replace(
-        base, status=Status.UPDATE, candidate=candidate.version,
-        bump=bump_kind(pinned, candidate.version), notes_url=candidate.notes_url,
-    )
+    if candidate is None:
+        assert waiting is not None
+        result = replace(
+            base, status=Status.WAITING,
+            reason=f"{waiting[0].version} waits for its release age "
+            f"({_gate_words(component, waiting[0].version, security)}) until "
+            f"{waiting[1].isoformat()}",
+        )
+    else:
+        result = replace(
+            base, status=Status.UPDATE, candidate=candidate.version,
+            bump=move_kind(pinned, candidate.version, security=security(candidate.version)),
+            notes_url=candidate.notes_url,
+            published=candidate.published, eligible_from=candidate_from,
+            security=security(candidate.version),
+        )
     hold = component.hold
     if hold is not None and hold.active(today):
         until = f" until {hold.until.isoformat()}" if hold.until else ""
@@ -114,9 +197,18 @@ def choose(component: Component, listing: Listing, *, today: dt.date) -> CheckRe
     return result
 
 
-def failed(component: Component, reason: str) -> CheckResult:
+def _gate_words(component: Component, version: Version, security: SecurityTest) -> str:
+    if security(version):
+        return f"min-age-security {component.policy.min_age_security_days}d"
+    return f"min-age {component.policy.min_age_days}d"
+
+
+def failed(
+    component: Component, reason: str, advisories: Sequence[Advisory] = ()
+) -> CheckResult:
     return CheckResult(
-        component=component.name, pinned=component.version, status=Status.ERROR, reason=reason
+        component=component.name, pinned=component.version, status=Status.ERROR, reason=reason,
+        advisories=findings(component, advisories, None),
     )
 
 
@@ -141,7 +233,7 @@ def apply_groups(components: Sequence[Component], results: list[CheckResult]) ->
             continue
         blockers = [
             by_name[m] for m in groups[group]
-            if m in by_name and by_name[m].status in (Status.ERROR, Status.HELD)
+            if m in by_name and by_name[m].status in (Status.ERROR, Status.HELD, Status.WAITING)
         ]
         if blockers:
             first = blockers[0]
@@ -166,10 +258,12 @@ def select(manifest: Manifest, only: Sequence[str] | None) -> list[Component]:
     return [c for c in manifest.components if c.name in wanted]
 
 
-def resolved_update(component: Component, version: Version, resolved: Resolved) -> Update:
+def resolved_update(
+    component: Component, version: Version, resolved: Resolved, *, security: bool = False
+) -> Update:
     """The update of `component` to the candidate `version`, with what upstream resolved."""
     return Update(component=component.name, version=version, sha256=resolved.sha256,
-                  digest=resolved.digest, commit=resolved.commit)
+                  digest=resolved.digest, commit=resolved.commit, security=security)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +272,8 @@ class PinRequest:
     version: str
     checksum: str | None = None
     allow_downgrade: bool = False
+    beyond_policy: bool = False
+    commit: str | None = None  # the tag's commit, resolved from upstream (GitHub Actions)
 
 
 def parse_checksum(raw: str) -> str:
@@ -205,6 +301,11 @@ def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
             f"{component.name}: {version!r} is not a version of this component "
             f"(pattern {component.versioning.pattern!r}, tag {component.versioning.tag!r}; "
             f"currently {component.version})"
+        )
+    if not request.beyond_policy and not admits(component, Version(version)):
+        raise InvalidInput(
+            f"{component.name}: {version} is outside its policy ({component.policy.specifier}); "
+            "pass --beyond-policy to pin it anyway (and consider changing the policy)"
         )
     checksum = parse_checksum(request.checksum) if request.checksum is not None else None
     kind = bump_kind(component.version, Version(version))
@@ -242,7 +343,9 @@ def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
     same_digest = digest is None or (
         component.image is not None and digest == component.image.digest
     )
-    unchanged = kind is BumpKind.NONE and same_sha and same_digest
+    same_commit = request.commit is None or request.commit == component.commit
+    unchanged = kind is BumpKind.NONE and same_sha and same_digest and same_commit
     if unchanged:
         return None
-    return Update(component=component.name, version=Version(version), sha256=sha256, digest=digest)
+    return Update(component=component.name, version=Version(version), sha256=sha256, digest=digest,
+                  commit=request.commit)

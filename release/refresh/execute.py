@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from release.manifest.model import Component, Manifest
 from release.refresh.decide import (
@@ -26,12 +26,15 @@ from release.refresh.decide import (
     select,
 )
 from release.refresh.lookup import SourceFactory, make_lookup
+from release.risk.advisories import Advisory
+from release.risk.lookup import OSV_API_URL, AdvisoryReport, find_advisories
 from release.upstream.errors import UpstreamError
 from release.upstream.interface import Fetcher
 from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES, Resolver
 from release.upstream.sources import Endpoints
 
 DEFAULT_RUN_TIMEOUT = 600.0
+DEFAULT_ADVISORY_WAIT = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +43,9 @@ class Outcome:
 
     results: tuple[CheckResult, ...]
     updates: tuple[Update, ...]
+    #: GitHub rate-limit points the run spent, by resource (`core` for REST, `graphql`).
+    rate_limit: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # what could not be learnt besides versions (advisories)
 
     @property
     def errors(self) -> tuple[CheckResult, ...]:
@@ -59,23 +65,54 @@ async def run_check(
     run_timeout: float = DEFAULT_RUN_TIMEOUT,
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES,
     on_done: Callable[[CheckResult], None] | None = None,
+    advisories: bool = False,
+    osv_url: str = OSV_API_URL,
+    advisory_wait: float = DEFAULT_ADVISORY_WAIT,
 ) -> Outcome:
-    """Check `only` (default: every component); with `resolve`, also fetch checksums/digests."""
-    lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
-                         archive_max_bytes=archive_max_bytes)
+    """Check `only` (default: every component); with `resolve`, also fetch checksums/digests.
+
+    With `advisories`, OSV and GitHub are asked for the advisories of every pinned version at
+    the same time as the versions are listed; a component's decision waits for them at most
+    `advisory_wait` seconds after its own listing, and goes on without them after that (a
+    warning, like any advisory source that fails).
+    """
     components = select(manifest, only)
+    lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
+                         archive_max_bytes=archive_max_bytes, components=components)
+    warnings: list[str] = []
+    report_task: asyncio.Task[AdvisoryReport] | None = None
+    if advisories:
+        report_task = asyncio.create_task(find_advisories(
+            components, fetcher, osv_url=osv_url,
+            github_api_url=(endpoints or Endpoints()).github_api_url,
+        ))
+
+    async def advisories_of(component: Component) -> tuple[Advisory, ...]:
+        if report_task is None:
+            return ()
+        done, _ = await asyncio.wait({report_task}, timeout=advisory_wait)
+        if not done:
+            note = f"advisories: not answered within {advisory_wait:g} s; versions checked without"
+            if note not in warnings:
+                warnings.append(note)
+            return ()
+        return report_task.result().by_component.get(component.name, ())
 
     resolved: dict[str, Update] = {}
 
     async def one(component: Component) -> CheckResult:
+        known: tuple[Advisory, ...] = ()
         try:
             listing = await lookup.releases(component)
-            result = choose(component, listing, today=today)
+            known = await advisories_of(component)
+            result = choose(component, listing, today=today, advisories=known)
             if resolve and result.status is Status.UPDATE and result.candidate is not None:
                 found = await lookup.candidate(component, result.candidate)
-                resolved[component.name] = resolved_update(component, result.candidate, found)
+                resolved[component.name] = resolved_update(
+                    component, result.candidate, found, security=result.security
+                )
         except UpstreamError as exc:
-            result = failed(component, exc.message)
+            result = failed(component, exc.message, known)
         if on_done is not None:
             on_done(result)
         return result
@@ -97,6 +134,16 @@ async def run_check(
         if error is not None:
             raise error  # a bug, not an upstream failure: let it surface
         results[component.name] = task.result()
+    if report_task is not None:
+        if report_task.done():
+            warnings.extend(report_task.result().warnings)
+        else:
+            report_task.cancel()
+            await asyncio.gather(report_task, return_exceptions=True)
     ordered = apply_groups(components, [results[c.name] for c in components])
     updates = tuple(resolved[r.component] for r in ordered if r.status is Status.UPDATE and resolve)
-    return Outcome(results=tuple(ordered), updates=updates)
+    stats = getattr(fetcher, "stats", None)
+    spent = dict(getattr(stats, "rate_limit", {}))
+    return Outcome(results=tuple(ordered), updates=updates,
+                   rate_limit={"core": spent.get("core", 0), "graphql": spent.get("graphql", 0)},
+                   warnings=tuple(warnings))

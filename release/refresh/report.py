@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
 
-from release.manifest.model import Manifest
+from release.manifest.model import Component, Manifest
 from release.refresh.decide import CheckResult, Status, Update
+from release.risk.advisories import Severity
 from release.upstream.interface import RejectedTag
-from release.versioning import Version, bump_kind
+from release.versioning import BumpKind, move_kind
 
 STATUS_STYLE = {
     Status.CURRENT: "green",
     Status.UPDATE: "yellow",
+    Status.WAITING: "cyan",
     Status.HELD: "blue",
+    Status.OFF_POLICY: "magenta",
     Status.ERROR: "bold red",
 }
+
+
+def waiting_note(result: CheckResult) -> str | None:
+    """`26.1.0 waits until 2026-09-17` when a newer version within policy is still gated."""
+    if result.waiting is None or result.status is Status.WAITING:
+        return None  # a waiting result says it in its reason
+    until = result.waiting_eligible_from
+    return f"{result.waiting} waits until {until.isoformat() if until else '?'}"
+
+
+def advisory_notes(result: CheckResult) -> list[str]:
+    """`GHSA-... (high): fixed by the candidate`, one per advisory of the pinned version."""
+    return [f"{f.id} ({f.severity.value}): {f.state}" for f in result.advisories]
 
 
 def _detail(result: CheckResult) -> str:
@@ -27,6 +44,9 @@ def _detail(result: CheckResult) -> str:
         parts.append(result.reason)
     elif result.notes_url:
         parts.append(result.notes_url)
+    if (waiting := waiting_note(result)) is not None:
+        parts.append(waiting)
+    parts.extend(advisory_notes(result))
     if result.rejected:
         parts.append(f"{len(result.rejected)} malformed tag(s) rejected")
     return "; ".join(parts)
@@ -49,29 +69,51 @@ _SUMMARY_WORDS = {
     Status.UPDATE: ("update", "updates"),
     Status.HELD: ("held", "held"),
     Status.CURRENT: ("current", "current"),
+    Status.OFF_POLICY: ("off-policy", "off-policy"),
     Status.ERROR: ("error", "errors"),
 }
 
 
 def summary_line(results: Sequence[CheckResult]) -> str:
-    """One closing line: `14 updates · 1 held · 8 current · 0 errors` (every count, zeros too)."""
-    counts = dict.fromkeys(_SUMMARY_WORDS, 0)
+    """One closing line: `14 updates · 1 held · 8 current · 0 errors` (every count, zeros too).
+
+    `N waiting` (versions inside their release-age gate) follows the updates when there are any.
+    """
+    counts = dict.fromkeys([*_SUMMARY_WORDS, Status.WAITING], 0)
     for result in results:
         counts[result.status] += 1
-    return " · ".join(
+    parts = [
         f"{counts[status]} {one if counts[status] == 1 else many}"
         for status, (one, many) in _SUMMARY_WORDS.items()
-    )
+        if counts[status] or status is not Status.OFF_POLICY  # off-policy shown when it occurs
+    ]
+    if counts[Status.WAITING]:
+        parts.insert(1, f"{counts[Status.WAITING]} waiting")
+    return " · ".join(parts)
 
 
 def _rejected(tags: Sequence[RejectedTag]) -> list[dict[str, str]]:
     return [{"tag": t.tag, "reason": t.reason} for t in tags]
 
 
-def check_json(results: Sequence[CheckResult], manifest: Manifest) -> str:
+def _day(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def check_json(
+    results: Sequence[CheckResult], manifest: Manifest, *,
+    rate_limit: Mapping[str, int] | None = None, warnings: Sequence[str] = (),
+) -> str:
+    """The check as one JSON document; `rate_limit`: GitHub points spent (core, graphql);
+    `warnings`: what could not be consulted (an advisory source that failed)."""
+    spent = dict(rate_limit or {})
     doc = {
         "release": manifest.release,
         "ok": not any(r.status is Status.ERROR for r in results),
+        "github_rate_limit_spent": {
+            "core": spent.get("core", 0), "graphql": spent.get("graphql", 0),
+        },
+        "warnings": list(warnings),
         "components": [
             {
                 "name": r.component,
@@ -84,6 +126,21 @@ def check_json(results: Sequence[CheckResult], manifest: Manifest) -> str:
                 "reason": r.reason,
                 "releases_seen": r.releases_seen,
                 "rejected_tags": _rejected(r.rejected),
+                "published": r.published,
+                "eligible_from": _day(r.eligible_from),
+                "security": r.security,
+                "waiting": None if r.waiting is None else {
+                    "version": r.waiting,
+                    "published": r.waiting_published,
+                    "eligible_from": _day(r.waiting_eligible_from),
+                },
+                "advisories": [
+                    {"id": f.id, "aliases": list(f.aliases), "severity": f.severity.value,
+                     "summary": f.summary, "fixed_in": list(f.fixed_in),
+                     "fixed_by_candidate": f.fixed_by_candidate, "state": f.state,
+                     "source": f.source}
+                    for f in r.advisories
+                ],
             }
             for r in results
         ],
@@ -108,6 +165,9 @@ def check_markdown(results: Sequence[CheckResult]) -> str:
         notes = md_cell(r.reason or "")
         if not r.reason and r.notes_url:
             notes = f"[release notes]({md_cell(r.notes_url)})"
+        extra = [w for w in (waiting_note(r),) if w is not None] + advisory_notes(r)
+        for text in extra:
+            notes = f"{notes}; {md_cell(text)}" if notes else md_cell(text)
         lines.append(
             f"| {md_cell(r.component)} | {md_cell(r.pinned)} | {md_cell(r.candidate or '')} | "
             f"{md_cell(r.newest or '')} | {r.status.value} | {notes} |"
@@ -115,13 +175,26 @@ def check_markdown(results: Sequence[CheckResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def update_kind(component: Component, update: Update) -> BumpKind:
+    """The bump kind of `update` (the vocabulary of `release.versioning.BumpKind`)."""
+    image = component.image
+    digest_changed = (image is not None and update.digest is not None
+                      and update.digest != image.digest)
+    return move_kind(component.version, update.version, digest_changed=digest_changed,
+                     security=update.security)
+
+
 def refresh_rows(manifest: Manifest, updates: Sequence[Update]) -> list[tuple[str, str, str, str]]:
     rows = []
     for update in updates:
         component = manifest.component(update.component)
-        old = component.version if component is not None else Version("?")
-        kind = bump_kind(old, update.version).value
-        rows.append((update.component, str(old), str(update.version), kind))
+        if component is None:
+            rows.append((update.component, "?", str(update.version), "?"))
+            continue
+        kind = update_kind(component, update)
+        # Same version, same digest: an archive or tag change a person accepted (--accept-changed).
+        shown = "accepted-change" if kind is BumpKind.NONE else kind.value
+        rows.append((update.component, str(component.version), str(update.version), shown))
     return rows
 
 
@@ -134,10 +207,34 @@ def refresh_table(manifest: Manifest, updates: Sequence[Update]) -> Table:
     return table
 
 
-def refresh_markdown(manifest: Manifest, updates: Sequence[Update]) -> str:
+def refresh_markdown(
+    manifest: Manifest, updates: Sequence[Update], results: Sequence[CheckResult] = ()
+) -> str:
     lines = ["| component | old | new | bump |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in refresh_rows(manifest, updates)]
+    lines += advisory_summary(results, updates)
     return "\n".join(lines) + "\n"
+
+
+def advisory_summary(results: Sequence[CheckResult], updates: Sequence[Update]) -> list[str]:
+    """What the refresh fixes and what stays open, as Markdown lines (none: no advisories)."""
+    moved = {u.component for u in updates}
+    fixed: list[str] = []
+    still: list[str] = []
+    for r in results:
+        for f in r.advisories:
+            line = (f"- {md_cell(r.component)} {md_cell(r.pinned)}: {md_cell(f.id)} "
+                    f"({f.severity.value})")
+            if f.fixed_by_candidate and r.component in moved:
+                fixed.append(f"{line}, fixed in {md_cell(r.candidate or '')}")
+            else:
+                still.append(f"{line}: {md_cell(f.state)}")
+    out: list[str] = []
+    if fixed:
+        out += ["", "Advisories this refresh fixes:", "", *fixed]
+    if still:
+        out += ["", "Advisories that stay open:", "", *still]
+    return out
 
 
 def commit_message(manifest: Manifest, updates: Sequence[Update]) -> str:
@@ -145,6 +242,20 @@ def commit_message(manifest: Manifest, updates: Sequence[Update]) -> str:
     lines = [f"refresh: update {count} component{'s' if count != 1 else ''}", ""]
     lines += [f"- {a} {b} -> {c} ({d})" for a, b, c, d in refresh_rows(manifest, updates)]
     return "\n".join(lines) + "\n"
+
+
+def severe_findings(results: Sequence[CheckResult], threshold: str) -> list[str]:
+    """`check --fail-on`: `redis 7.4.10: WORLD-2026-0002 (critical): no fix yet`, for each
+    advisory of a pinned version at `threshold` or worse.
+
+    An advisory of unknown severity never meets a threshold (check lists it all the same).
+    """
+    floor = Severity(threshold).rank
+    return [
+        f"{r.component} {r.pinned}: {f.id} ({f.severity.value}): {f.state}"
+        for r in results for f in r.advisories
+        if f.severity is not Severity.UNKNOWN and f.severity.rank >= floor
+    ]
 
 
 def stderr_console() -> Console:

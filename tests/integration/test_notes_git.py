@@ -226,7 +226,8 @@ def test_asterisk_change_drains_voice_one_instance_at_a_time(repo: Repo) -> None
 
 def test_release_without_third_party_change_needs_no_operator_action(repo: Repo) -> None:
     repo.edit("README.md", "# delphi-release\n", "# delphi-release\n\nRelease notes.\n")
-    repo.commit("docs: explain the release notes", "README.md")
+    repo.release("2026.11.0")
+    repo.commit("docs: explain the release notes", "README.md", "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == []
     assert "- **Action required:** no: nothing in a deployment changes" in text
@@ -238,7 +239,9 @@ def test_release_without_third_party_change_needs_no_operator_action(repo: Repo)
 
 def test_a_changed_image_file_selects_its_service(repo: Repo) -> None:
     repo.write("images/squid/squid.conf", "http_port 3128\n")
-    repo.commit("fix(squid): allow the regional ECR endpoints", "images/squid/squid.conf")
+    repo.release("2026.11.0")
+    repo.commit("fix(squid): allow the regional ECR endpoints", "images/squid/squid.conf",
+                "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
         "preflight-health", "preflight-squid", "backup-config", "drain-pause-scaler",
@@ -254,7 +257,8 @@ HEADING = "# Heading in a subject"
 
 
 def test_commit_text_with_markdown_and_html_is_rendered_harmlessly(repo: Repo) -> None:
-    repo.commit(HOSTILE + "\n\n" + HOSTILE_BODY)
+    repo.release("2026.11.0")
+    repo.commit(HOSTILE + "\n\n" + HOSTILE_BODY, "versions.yaml")
     repo.commit(HEADING)
     repo.commit("1. looks like a list | with a pipe")
     text = notes(repo.root, "--repo-url", REPO_URL)
@@ -272,7 +276,7 @@ def test_commit_text_with_markdown_and_html_is_rendered_harmlessly(repo: Repo) -
     hrefs = {str(c.attrs["href"]) for c in inline_children if c.type == "link_open"}
     assert all(h.startswith(("#", f"{REPO_URL}/")) for h in hrefs), hrefs
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
-    assert headings == ["Delphi 2026.10.0", "Action required", "Before the rollout",
+    assert headings == ["Delphi 2026.11.0", "Action required", "Before the rollout",
                         "Changelog", "Breaking changes", "Other changes",
                         "Third-party versions", "Images", "Operator rollout checklist"]
     texts = [t.content for t in tokens if t.type == "inline"]
@@ -309,7 +313,8 @@ def test_merges_prs_and_links(repo: Repo) -> None:
     repo.commit("more wip", author=ANA)
     merge = repo.merge("topos", "Merge pull request #57 from acme/topos",
                        "feat(kamailio): hide topology with topos_redis")
-    squash = repo.commit("fix(api): retry stream reads (#58)")
+    repo.release("2026.11.0")
+    squash = repo.commit("fix(api): retry stream reads (#58)", "versions.yaml")
     repo.repo.create_remote("origin", "git@github.com:acme/delphi-release.git")
     text = notes(repo.root)
     assert (f"- **kamailio:** hide topology with topos_redis ([#57]({REPO_URL}/pull/57), "
@@ -321,7 +326,8 @@ def test_merges_prs_and_links(repo: Repo) -> None:
 
 
 def test_repository_url_precedence(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo.commit("fix: a")
+    repo.release("2026.11.0")
+    repo.commit("fix: a", "versions.yaml")
     repo.repo.create_remote("origin", "https://token@github.example/acme/delphi.git")
     assert "](https://github.example/acme/delphi/commit/" in notes(repo.root)
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://ghe.example")
@@ -353,6 +359,7 @@ def test_bill_of_materials_fills_the_images_table(repo: Repo) -> None:
 
 def test_same_inputs_same_bytes(repo: Repo) -> None:
     repo.edit("versions.yaml", 'version: "17.11"', 'version: "18.1"')
+    repo.release("2026.11.0")
     repo.commit("feat!: pg 18", "versions.yaml")
     assert notes(repo.root) == notes(repo.root)
 
@@ -441,6 +448,7 @@ def test_a_shallow_clone_without_the_previous_tag_is_refused(
 def test_a_github_action_refresh_needs_no_operator_action(repo: Repo) -> None:
     repo.edit("versions.yaml", "    version: 6.0.1\n", "    version: 7.0.0\n")
     repo.write(".github/workflows/ci.yml", "jobs: {}\n")
+    repo.release("2026.11.0")
     repo.commit("refresh: actions-checkout 6.0.1 -> 7.0.0", "versions.yaml",
                 ".github/workflows/ci.yml", author=BOT)
     text = notes(repo.root)
@@ -456,7 +464,8 @@ def test_a_github_action_refresh_needs_no_operator_action(repo: Repo) -> None:
 def test_an_invalid_checklist_is_reported_with_file_and_line(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo.commit("fix: something")
+    repo.release("2026.11.0")
+    repo.commit("fix: something", "versions.yaml")
     repo.write("checklists/95-extra.yaml", (
         "items:\n"
         "  - id: extra\n"
@@ -528,3 +537,70 @@ def test_golden_release_note(repo: Repo) -> None:
     if os.environ.get("DELPHI_UPDATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_a_release_version_that_did_not_move_is_refused(
+    repo: Repo, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # What a real flow rendered: "Delphi 2026.10.0 — Upgrade from: 2026.10.0".
+    repo.edit("versions.yaml", "version: 24.19.0", "version: 24.20.0")
+    repo.commit("refresh: node 24.19.0 -> 24.20.0", "versions.yaml", author=BOT)
+    assert main(["notes", "--root", str(repo.root)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: versions.yaml at HEAD says release 2026.10.0, the release of v2026.10.0 too: the "
+        "notes would tell operators to upgrade from 2026.10.0 to 2026.10.0",
+        "hint: move the release version (`nox -s version -- --set next`, then commit), or pass "
+        "--version",
+    ]
+    assert main(["notes", "--root", str(repo.root), "--version", "2026.10.0"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "error: --version says release 2026.10.0, the release of v2026.10.0 too: the notes would "
+        "tell operators to upgrade from 2026.10.0 to 2026.10.0")
+    assert "# Delphi 2026.11.0" in notes(repo.root, "--version", "2026.11.0")
+
+
+def test_version_proposes_moves_and_refuses(
+    repo: Repo, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = str(repo.root)
+    assert main(["version", "--root", root, "--today", "2026-11-03"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "2026.11.0\n"
+    assert err == ("version: release 2026.10.0 was released (v2026.10.0 is the newest tag): the "
+                   "next release is 2026.11.0; move it with `nox -s version -- --set next`\n")
+    before = (repo.root / "versions.yaml").read_text()
+    assert main(["version", "--root", root, "--set", "next", "--dry-run",
+                 "--today", "2026-11-03"]) == 0
+    out, err = capsys.readouterr()
+    assert [line for line in out.splitlines() if line.startswith(("-", "+"))] == [
+        "--- a/versions.yaml", "+++ b/versions.yaml", "-release: 2026.10.0", "+release: 2026.11.0"]
+    assert (repo.root / "versions.yaml").read_text() == before
+    for bad, message in [
+        ("2026.10.0", "error: --set 2026.10.0: not after the newest release tag v2026.10.0 (the "
+                      "next is 2026.11.0)"),
+        ("2026.13.0", "error: --set: '2026.13.0' is not a release version (YYYY.MM.N, such as "
+                      "2026.12.0)"),
+        ("v2026.11.0", "error: --set: 'v2026.11.0' is not a release version (YYYY.MM.N, such as "
+                       "2026.12.0)"),
+    ]:
+        assert main(["version", "--root", root, "--set", bad, "--today", "2026-11-03"]) == 2
+        assert capsys.readouterr().err.splitlines()[0] == message
+    assert (repo.root / "versions.yaml").read_text() == before
+    assert main(["version", "--root", root, "--set", "next", "--today", "2026-11-03"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "2026.11.0\n"
+    assert err == ("version: release 2026.10.0 -> 2026.11.0 in versions.yaml; once merged, tag "
+                   "the release commit v2026.11.0\n")
+    assert (repo.root / "versions.yaml").read_text() == before.replace(
+        "release: 2026.10.0", "release: 2026.11.0")
+    # Moved but not tagged yet: `next` is where it stands, nothing moves again.
+    assert main(["version", "--root", root, "--set", "next", "--today", "2026-11-20"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "2026.11.0\n"
+    assert err == ("version: release 2026.11.0 is not tagged yet (newest tag v2026.10.0): tag "
+                   "v2026.11.0 when it ships; nothing was changed\n")
+    # A second release in the same month counts up.
+    repo.commit("chore(release): 2026.11.0", "versions.yaml")
+    repo.tag("v2026.11.0")
+    assert main(["version", "--root", root, "--today", "2026-11-20"]) == 0
+    assert capsys.readouterr().out == "2026.11.1\n"

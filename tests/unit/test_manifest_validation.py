@@ -81,7 +81,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         "unknown-top-key",
         _replace("schema: 1\n", "schema: 1\nreleases: x\n"),
         ["versions.yaml:2: releases: unknown key; did you mean 'release'? "
-         "valid keys: schema, release, components"],
+         "valid keys: schema, release, policy, components"],
     ),
     (
         "unsupported-schema",
@@ -312,7 +312,7 @@ def test_empty_file() -> None:
     with pytest.raises(ProblemsFound) as info:
         parse_manifest("")
     assert [str(p) for p in info.value.problems] == [
-        "versions.yaml:1: the file is empty; expected keys: schema, release, components"
+        "versions.yaml:1: the file is empty; expected keys: schema, release, policy, components"
     ]
 
 

@@ -79,7 +79,7 @@ def test_good_file() -> None:
         (GOOD.replace("when: {services: [database]}",
                       "when: {components: [postgresql], bump: [huge]}"),
          ["checklists/x.yaml:6: items.backup-database.when.bump: unknown bump kind 'huge'; "
-          "valid: major, minor, patch, downgrade, new, removed, held"]),
+          "valid: digest, rebuild, security, major, minor, patch, new line, downgrade, new, removed, held"]),
         (GOOD.replace("when: {services: [database]}", "when: {images: [postgresql]}"),
          ["checklists/x.yaml:6: items.backup-database.when.images: unknown image 'postgresql' "
           "(did you mean 'postgres'?); valid: asterisk, node-app, pgbouncer, postgres, redis"]),

@@ -104,9 +104,9 @@ def test_patch_new_removed_and_held() -> None:
 def test_date_stamped_base_image_is_a_point_rebuild_unless_the_release_changes() -> None:
     before = manifest()
     rebuild = manifest(**{'"20260720"': '"20260803"'})
-    assert kinds(before, rebuild)["debian"] is ChangeKind.PATCH
+    assert kinds(before, rebuild)["debian"] is ChangeKind.REBUILD
     forky = parse_manifest(BASE.replace('"20260720"', '"20270110"').replace("trixie-", "forky-"))
-    assert kinds(before, forky)["debian"] is ChangeKind.MAJOR
+    assert kinds(before, forky)["debian"] is ChangeKind.NEW_LINE
 
 
 def test_classify_needs_a_side() -> None:

@@ -1,0 +1,1 @@
+"""Risk facts about pinned versions: published advisories (OSV, GitHub) and end of life."""
