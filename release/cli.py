@@ -24,7 +24,9 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.images.plan import BuildPlan
     from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
-    from release.refresh.decide import CheckResult
+    from release.notes.notes import NotesInputs
+    from release.notes.upstream_notes import UpstreamAttention
+    from release.refresh.decide import CheckResult, Update
     from release.refresh.execute import Outcome
 
 from release.errors import ProblemsFound, ReleaseError
@@ -405,6 +407,8 @@ def _refresh(args: argparse.Namespace) -> int:
     plan = replace(plan, changes=confirm_in_changes(
         plan.changes, loaded.path.name, drops_for(outcome.updates)))
     console.print(refresh_table(loaded.manifest, outcome.updates))
+    for line in _skipped_stops(root, loaded.manifest, outcome.updates):
+        console.print(f"refresh: warning: {line}", markup=False, highlight=False)
     if args.dry_run:
         sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         console.print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written")
@@ -419,6 +423,17 @@ def _refresh(args: argparse.Namespace) -> int:
         )
         console.print(f"refresh: committed {sha[:12]} on branch {branch}")
     return status
+
+
+def _skipped_stops(root: Path, manifest: Manifest, updates: Sequence[Update]) -> list[str]:
+    """Warnings for the planned updates that skip a required stop (checklists/)."""
+    from release.notes.stops import load_stops, skipped_moves, warning
+
+    stops = load_stops(root / "checklists", manifest.names())
+    current = {c.name: str(c.version) for c in manifest.components}
+    moves = [(u.component, current[u.component], str(u.version)) for u in updates
+             if u.component in current]
+    return [warning(skip) for skip in skipped_moves(stops, moves)]
 
 
 def _positive_int(value: str) -> int:
@@ -647,6 +662,9 @@ def _add_notes_commands(commands: Subcommands) -> None:
     notes.add_argument("--sample", action="store_true",
                        help="render the sample docs/examples/release-notes.md from "
                        "docs/examples/sample-release.yaml and the current tree")
+    notes.add_argument("--upstream-notes", action="store_true",
+                       help="read upstream's GitHub release notes between the old and new "
+                       "version of each component and quote what needs attention (network)")
     notes.add_argument("--check", action="store_true",
                        help="with --sample or --output: fail (exit 1) when the file is stale")
     notes.set_defaults(handler=_notes)
@@ -680,6 +698,10 @@ def _notes(args: argparse.Namespace) -> int:
             root, version=args.version, from_ref=args.from_ref, to_ref=args.to_ref,
             date=args.date, repo_url=args.repo_url, env=os.environ,
         )
+    if args.upstream_notes:
+        if args.sample:
+            raise UsageError("--sample renders offline; drop --upstream-notes")
+        inputs = _with_upstream_notes(inputs)
     text = render_notes(decide(inputs))
     if args.sample or args.output is not None:
         target = root / SAMPLE_OUTPUT if args.sample else Path(args.output)
@@ -691,6 +713,26 @@ def _notes(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _with_upstream_notes(inputs: NotesInputs) -> NotesInputs:
+    """`inputs` with what upstream's release notes in each component's range ask for."""
+    import dataclasses
+
+    from release.notes.diff import diff_manifests
+    from release.notes.upstream_notes import fetch_attention
+    from release.upstream.http import GitHubAuth, open_fetcher
+    from release.upstream.sources import Endpoints
+
+    changes = diff_manifests(inputs.old_manifest, inputs.new_manifest, today=inputs.date)
+    endpoints = Endpoints.from_environ(os.environ)
+
+    async def go() -> tuple[UpstreamAttention, ...]:
+        async with open_fetcher(github=GitHubAuth.from_env(os.environ)) as fetcher:
+            return await fetch_attention(changes, inputs.new_manifest, fetcher,
+                                         api_url=endpoints.github_api_url)
+
+    return dataclasses.replace(inputs, upstream_attention=asyncio.run(go()))
 
 
 def _docs(args: argparse.Namespace) -> int:

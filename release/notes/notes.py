@@ -53,6 +53,7 @@ from release.notes.diff import (
 )
 from release.notes.markdown import Trusted, render
 from release.notes.stops import SkippedStop, skipped
+from release.notes.upstream_notes import UpstreamAttention
 
 MANIFEST = "versions.yaml"
 CHECKLISTS = "checklists"
@@ -78,6 +79,8 @@ class NotesInputs:
     bom_file: str
     repo_url: str | None
     generated_by: str = "python -m release notes"
+    # Read from upstream by `--upstream-notes` (release.notes.upstream_notes); empty otherwise.
+    upstream_attention: tuple[UpstreamAttention, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,6 +133,7 @@ class ReleaseNotes:
     risk_reason: str
     notices: tuple[Notice, ...]
     skipped_stops: tuple[SkippedStop, ...]
+    upstream_attention: tuple[UpstreamAttention, ...]
     upstream_notes: tuple[ComponentChange, ...]
     changelog: Changelog
     components: tuple[ComponentChange, ...]
@@ -153,6 +157,10 @@ class ReleaseNotes:
     def action_section(self) -> bool:
         """Whether the notes have an "Action required" section."""
         return bool(self.notices or self.breaking or self.upstream_notes or self.skipped_stops)
+
+    def notes_url(self, component: str) -> str | None:
+        """The upstream release-notes link of a component of the versions table."""
+        return next((c.notes_url for c in self.components if c.name == component), None)
 
     def notices_when(self, when: str) -> tuple[Notice, ...]:
         return tuple(n for n in self.notices if n.when == when)
@@ -367,6 +375,7 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         risk_reason=reason,
         notices=notices,
         skipped_stops=stops,
+        upstream_attention=tuple(a for a in inputs.upstream_attention if a.releases or a.error),
         upstream_notes=upstream_notes,
         changelog=changelog,
         components=tuple(c for c in listed if not c.ci_tooling),

@@ -15,7 +15,8 @@ stops:
 
 A change `old → new` of that component skips the stop when `old < version < new`: upgrading
 from below it straight past it. `skipped` finds those (pure); the notes say so at the top and in
-the checklist. Loading validates every entry and reports every problem with file and line.
+the checklist, and `refresh` warns when the updates it plans skip one. Loading validates every
+entry and reports every problem with file and line.
 """
 
 from __future__ import annotations
@@ -57,15 +58,30 @@ class SkippedStop:
 def skipped(stops: Iterable[RequiredStop], changes: Iterable[ComponentChange]) -> tuple[
         SkippedStop, ...]:
     """Every (stop, change) where the change goes from below the stop to above it."""
-    by_name = {c.name: c for c in changes if c.old is not None and c.new is not None}
+    return skipped_moves(stops, [(c.name, str(c.old), str(c.new)) for c in changes
+                                 if c.old is not None and c.new is not None])
+
+
+def skipped_moves(
+    stops: Iterable[RequiredStop], moves: Iterable[tuple[str, str, str]]
+) -> tuple[SkippedStop, ...]:
+    """The same for (component, old, new) moves, such as the updates a refresh plans."""
+    by_name = {name: (old, new) for name, old, new in moves}
     found = []
     for stop in stops:
-        change = by_name.get(stop.component)
-        if change is None or change.old is None or change.new is None:
+        if stop.component not in by_name:
             continue
-        if sort_key(change.old) < sort_key(stop.version) < sort_key(change.new):
-            found.append(SkippedStop(stop=stop, old=str(change.old), new=str(change.new)))
+        old, new = by_name[stop.component]
+        if sort_key(old) < sort_key(stop.version) < sort_key(new):
+            found.append(SkippedStop(stop=stop, old=old, new=new))
     return tuple(found)
+
+
+def warning(skip: SkippedStop) -> str:
+    """One line for a refresh that plans a move past a required stop."""
+    return (f"{skip.stop.component} {skip.old} -> {skip.new} skips the required stop "
+            f"{skip.stop.version} ({skip.stop.source}): deployments still on {skip.old} must roll "
+            f"out a release with {skip.stop.version} first; the release notes will say so")
 
 
 def load_stops(directory: Path, components: Iterable[str]) -> tuple[RequiredStop, ...]:

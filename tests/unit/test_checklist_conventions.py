@@ -4,9 +4,11 @@ An operator follows the checklist word for word, so its commands must be safe as
 
 - every `docker compose stop`/`down`/`restart` and `docker stop` names a timeout (Compose's
   default of 10 s can kill PostgreSQL in its shutdown checkpoint);
-- every throw-away container is removed with its volumes: `docker run --rm`, `docker compose run
-  --rm`, `docker rm -v`, and a detached `docker run` binds a host folder at each `VOLUME` the
-  image declares (a database copy in an anonymous volume would be left behind);
+- every throw-away container is removed with its volumes: `docker run --rm` (removes the
+  anonymous volumes too, moby/moby#34774), `docker compose run --rm` (since Compose 2.3.4,
+  docker/compose#9319), `docker rm -v`, and a detached `docker run` binds a host folder at each
+  `VOLUME` the image declares (a database copy in an anonymous volume would fill
+  `/var/lib/docker`, and outlive a shell that dies before the container stops);
 - every wait loop has an upper bound (`$SECONDS` against a deadline, or `timeout`);
 - the rollout and the rollback need no internet access from a private VM: no pulls or clones,
   `--pull never` on every `up`/`run`/`create`, AWS calls only from the workstation (or through

@@ -49,3 +49,30 @@ def test_every_problem_of_the_stops_file_is_located() -> None:
     ]
     assert info.value.message == ("checklists/required-stops.yaml has 6 problems; nothing was "
                                   "rendered")
+
+
+def test_refresh_warns_about_an_update_past_a_required_stop(tmp_path: Path) -> None:
+    from release.cli import _skipped_stops
+    from release.refresh.decide import Update
+    from release.versioning import Version
+
+    manifest_ = load_manifest(REPO / "versions.yaml").manifest
+    signoz = next(c for c in manifest_.components if c.name == "signoz")
+    (tmp_path / "checklists").mkdir()
+    (tmp_path / "checklists" / "required-stops.yaml").write_text(textwrap.dedent("""\
+        stops:
+          - component: signoz
+            version: 9.0.0
+            why: A required migration.
+            source: https://signoz.io/docs/operate/migration/
+        """))
+    updates = [Update(component="signoz", version=Version("9.1.0")),
+               Update(component="caddy", version=Version("9.9.9"))]
+    assert _skipped_stops(tmp_path, manifest_, updates) == [
+        f"signoz {signoz.version} -> 9.1.0 skips the required stop 9.0.0 "
+        "(https://signoz.io/docs/operate/migration/): deployments still on "
+        f"{signoz.version} must roll out a release with 9.0.0 first; the release notes will "
+        "say so",
+    ]
+    assert _skipped_stops(tmp_path, manifest_, [Update(component="signoz",
+                                                       version=Version("9.0.0"))]) == []
