@@ -68,6 +68,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
+from world_gitrefs import add_gitrefs
 from world_graphql import add_graphql
 
 from release.manifest.model import Manifest
@@ -968,6 +969,7 @@ class FakeWorld:
         self._add_redis_downloads()
         self._add_pgbouncer_site()
         self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world_graphql)
+        add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
 
     # What tests ask the world
 
