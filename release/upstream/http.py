@@ -51,6 +51,7 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
+import functools
 import hashlib
 import heapq
 import itertools
@@ -215,7 +216,10 @@ def parse_link_header(value: str) -> dict[str, str]:
             return links
 
 
+@functools.lru_cache(maxsize=4096)
 def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, else None; cached: every request asks several
+    times (host slots, breaker, token scope, rate-limit points, pagination)."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
