@@ -20,7 +20,8 @@ server by a URL rewrite below them (a routing transport for this tool, a patched
 
 Printed per run: wall and CPU time (the child's own rusage), peak RSS, requests and response
 bytes (counted by the server), GitHub rate-limit points (this tool's `--json` report;
-nvchecker's REST requests to the API, one point each) and the floor: for REST,
+nvchecker's REST requests to the API, one point each) and the floor: for nvchecker, its
+requests / its `max_concurrency` (20) x latency; for this tool's REST,
 max(longest chain of dependent requests, busiest host's requests / per-host limit) x latency;
 for GraphQL, the sum over its rounds of queries (first pages, then each further page) of
 ceil(queries / per-host limit) x latency, and at least the other hosts' REST floor. The
@@ -125,7 +126,11 @@ def serve_synthetic(server: UpstreamServer, count: int, counters: Counter[str]) 
             headers["Link"] = (f'<{server.url}{request.path}?per_page={PAGE}&page={page + 1}>; '
                                'rel="next"')
         body = [{"name": n, "commit": {"sha": f"{index:040d}"}} for n in names]
-        return counted(counters, Reply.of_json(body, headers=headers, etag=f'"{index}-{page}"'))
+        etag = f'"{index}-{page}"'
+        reply = Reply.of_json(body, headers=headers, etag=etag)
+        if request.headers.get("if-none-match") == etag:  # the server answers 304, no body
+            return reply
+        return counted(counters, reply)
 
     def refs(request: RecordedRequest) -> Reply:
         index = int(request.path.split("/")[3][1:])
@@ -415,7 +420,7 @@ class Bench:
                     errors += 1
         api = stats["hosts"].get("api.github.com", 0)
         return Figures(label, wall, cpu, rss, sum(stats["hosts"].values()), stats["bytes"],
-                       {"core": api} if api else {}, self.floors("rest", stats["hosts"]),
+                       {"core": api} if api else {}, self.floors("nvchecker", stats["hosts"]),
                        errors)
 
     def rounds(self, name: str, count: int) -> list[Figures]:
@@ -432,9 +437,18 @@ class Bench:
         return figures
 
 
-def rest_floor(hosts: dict[str, int], latency: float, chain: int) -> float:
+#: nvchecker's default `max_concurrency` (requests in flight overall, none per host).
+NVCHECKER_CONCURRENCY = 20
+
+
+def rest_floor(hosts: dict[str, int], latency: float, chain: int, limit: int = PER_HOST) -> float:
     busiest = max(hosts.values(), default=0)
-    return max(chain * latency, math.ceil(busiest / PER_HOST) * latency)
+    return max(chain * latency, math.ceil(busiest / limit) * latency)
+
+
+def nvchecker_floor(hosts: dict[str, int], latency: float) -> float:
+    """One request per entry, `max_concurrency` at a time over every host."""
+    return max(latency, math.ceil(sum(hosts.values()) / NVCHECKER_CONCURRENCY) * latency)
 
 
 def summary(figures: list[Figures]) -> list[str]:
@@ -467,6 +481,8 @@ def real(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[Figure
     latency: float = args.latency
 
     def floors(mode: str, hosts: dict[str, int]) -> float:
+        if mode == "nvchecker":
+            return nvchecker_floor(hosts, latency)
         if mode == "graphql":  # two rounds: first pages, then the three with a second page
             others = {h: n for h, n in hosts.items() if h != "api.github.com"}
             return max(2 * latency, rest_floor(others, latency, 1))
@@ -490,6 +506,8 @@ def synthetic(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[F
     with_more = math.ceil(count / 10)
 
     def floors(mode: str, hosts: dict[str, int]) -> float:
+        if mode == "nvchecker":
+            return nvchecker_floor(hosts, latency)
         if mode == "graphql":
             rounds = [math.ceil(count / 100), math.ceil(with_more / 100),
                       math.ceil(with_more / 100)]
