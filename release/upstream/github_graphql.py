@@ -346,7 +346,7 @@ def graphql_batch(fetcher: Fetcher, *, api_url: str, max_pages: int = DEFAULT_MA
                   components: Iterable[Component] = ()) -> GithubGraphQL | None:
     """The run's batch when `fetcher` holds a GitHub token and can POST, else None (REST)."""
     token = getattr(getattr(fetcher, "github", None), "token", None)
-    if not token or not hasattr(fetcher, "post") or not getattr(fetcher, "batch_posts", True):
+    if not token or not hasattr(fetcher, "post") or not getattr(fetcher, "live", True):
         return None
     batch = GithubGraphQL(fetcher, api_url=api_url, max_pages=max_pages)  # type: ignore[arg-type]
     batch.prepare(components)

@@ -51,6 +51,7 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
+import functools
 import hashlib
 import heapq
 import itertools
@@ -215,7 +216,10 @@ def parse_link_header(value: str) -> dict[str, str]:
             return links
 
 
+@functools.lru_cache(maxsize=4096)
 def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, else None; cached: every request asks several
+    times (host slots, breaker, token scope, rate-limit points, pagination)."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -388,12 +392,13 @@ class HttpFetcher:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
-        batch_posts: bool = True,
+        live: bool = True,
     ) -> None:
         self._client = client
-        #: Whether sources may batch reads into POSTs (GitHub GraphQL). Off while recording or
-        #: replaying: a recording keys responses by method and URL, not by request body.
-        self.batch_posts = batch_posts
+        #: False while recording or replaying: sources do not batch reads into POSTs (GitHub
+        #: GraphQL; a recording keys responses by method and URL, not by request body), and a
+        #: replayed response spends no rate-limit points.
+        self.live = live
         self.settings = settings or FetchSettings()
         self.github = github or GitHubAuth()
         self._cache = cache
@@ -816,7 +821,7 @@ class HttpFetcher:
         self, url: str, status: int, sent: Mapping[str, str], answer: Mapping[str, str]
     ) -> None:
         """One REST point per GitHub API response (GraphQL counts its own `cost`)."""
-        if not same_origin(url, self.github.api_url):
+        if not self.live or not same_origin(url, self.github.api_url):
             return
         resource = answer.get("x-ratelimit-resource") or "core"
         if resource == "graphql" or (status == 304 and "authorization" in sent):
@@ -956,4 +961,4 @@ async def open_fetcher(
     live = record_dir is None and replay_dir is None
     cache = HttpCache(cache_dir) if cache_dir is not None and live else None
     async with client:
-        yield HttpFetcher(client, settings=settings, github=github, cache=cache, batch_posts=live)
+        yield HttpFetcher(client, settings=settings, github=github, cache=cache, live=live)
