@@ -166,6 +166,10 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
         "--no-advisories", action="store_true",
         help="do not ask OSV and GitHub for the advisories of the pinned versions",
     )
+    parser.add_argument(
+        "--no-eol", action="store_true",
+        help="do not ask endoflife.date when the pinned release lines reach their end of life",
+    )
 
 
 def _today() -> dt.date:
@@ -260,7 +264,7 @@ def _run_upstream(
                     loaded.manifest, fetcher, today=today,
                     endpoints=Endpoints.from_environ(os.environ), only=args.only,
                     resolve=resolve, run_timeout=args.timeout, on_done=progress,
-                    advisories=not args.no_advisories,
+                    advisories=not args.no_advisories, end_of_life=not args.no_eol,
                 )
 
     return loaded, asyncio.run(go())

@@ -69,6 +69,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 from world_advisories import add_advisories
+from world_eol import add_eol
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
@@ -968,6 +969,7 @@ class FakeWorld:
         self._add_redis_downloads()
         self._add_pgbouncer_site()
         add_advisories(self)
+        add_eol(self)
 
     # What tests ask the world
 

@@ -69,7 +69,8 @@ DEFAULT_VALUES = {
 
 TOP_KEYS = ("schema", "release", "policy", "components")
 # The manifest-wide policy: defaults of every component's release-age gates.
-TOP_POLICY_KEYS = ("min-age", "min-age-security")
+TOP_POLICY_KEYS = ("min-age", "min-age-security", "eol-warning")
+EOL_PRODUCT = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
 DURATION_RE = re.compile(r"(?P<n>\d{1,4})(?P<unit>[dw])")
 COMPONENT_KEYS = (
     "description", "services", "version", "versioning", "upstream", "policy", "archive",
@@ -81,6 +82,7 @@ VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
 POLICY_KEYS = (
     "specifier", "lts", "prereleases", "group", "checksum", "min-age", "min-age-security",
+    "eol-product", "eol", "eol-warning",
 )
 ARCHIVE_KEYS = ("url", "sha256", "checksum")
 CHECKSUM_KEYS = ("kind", "url", "asset")
@@ -217,6 +219,7 @@ class _Validator(LocatedChecker):
         self.lines = text.splitlines()
         self.default_min_age = 0
         self.default_min_age_security = 0
+        self.default_eol_warning = 90
 
     def raw_value(self, node: CommentedMap, key: str) -> str | None:
         """The value of `key` as written in the source (for numbers YAML has reinterpreted)."""
@@ -372,6 +375,26 @@ class _Validator(LocatedChecker):
         self.check_keys(m, "policy", TOP_POLICY_KEYS, ())
         self.default_min_age = self.duration(m, "min-age", "policy", 0)
         self.default_min_age_security = self.duration(m, "min-age-security", "policy", 0)
+        self.default_eol_warning = self.duration(m, "eol-warning", "policy", 90)
+
+    def date(self, node: CommentedMap, key: str, path: str) -> dt.date | None:
+        """A `YYYY-MM-DD` date (None when absent or invalid, which is reported)."""
+        if key not in node:
+            return None
+        raw = node[key]
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        # Python's fromisoformat also takes 20261231 and 2026-W52-1; the message (and
+        # docs/manifest.md) promise YYYY-MM-DD, so only that is accepted.
+        day = _iso_date(str(raw))
+        if day is None:
+            self.problem(
+                self.key_line(node, key), self.join(path, key),
+                f"{raw!r} is not a date; write it as YYYY-MM-DD",
+            )
+        return day
 
     def duration(self, node: CommentedMap, key: str, path: str, default: int) -> int:
         """A number of days written `7d` or `2w` (`0d`: no gate); `default` when absent."""
@@ -576,7 +599,8 @@ class _Validator(LocatedChecker):
     def policy(self, node: CommentedMap, path: str) -> Policy | None:
         if "policy" not in node:
             return Policy(min_age_days=self.default_min_age,
-                          min_age_security_days=self.default_min_age_security)
+                          min_age_security_days=self.default_min_age_security,
+                          eol_warning_days=self.default_eol_warning)
         sub = f"{path}.policy"
         m = self.mapping(node["policy"], sub, self.key_line(node, "policy"))
         if m is None:
@@ -611,6 +635,12 @@ class _Validator(LocatedChecker):
             min_age_security_days=self.duration(
                 m, "min-age-security", sub, self.default_min_age_security
             ),
+            eol_product=self.matching(
+                m, "eol-product", sub, EOL_PRODUCT, "an endoflife.date product name (nodejs)",
+                required=False,
+            ),
+            eol=self.date(m, "eol", sub),
+            eol_warning_days=self.duration(m, "eol-warning", sub, self.default_eol_warning),
         )
 
     def archive(self, node: CommentedMap, path: str) -> Archive | None:
@@ -673,22 +703,7 @@ class _Validator(LocatedChecker):
             return None
         self.check_keys(m, sub, HOLD_KEYS, ())
         reason = self.string(m, "reason", sub)
-        until: dt.date | None = None
-        if "until" in m:
-            raw = m["until"]
-            if isinstance(raw, dt.datetime):
-                until = raw.date()
-            elif isinstance(raw, dt.date):
-                until = raw
-            else:
-                # Python's fromisoformat also takes 20261231 and 2026-W52-1; the message (and
-                # docs/manifest.md) promise YYYY-MM-DD, so only that is accepted.
-                until = _iso_date(str(raw))
-                if until is None:
-                    self.problem(
-                        self.key_line(m, "until"), f"{sub}.until",
-                        f"{raw!r} is not a date; write it as YYYY-MM-DD",
-                    )
+        until = self.date(m, "until", sub)
         if reason is None:
             return None
         return Hold(reason=reason, until=until)

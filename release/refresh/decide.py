@@ -22,6 +22,7 @@ from release.errors import InvalidInput
 from release.manifest.model import Component, Manifest
 from release.refresh.age import eligible_from
 from release.risk.advisories import Advisory, Finding, affecting, findings, fixes
+from release.risk.eol import EndOfLife
 from release.upstream.interface import Listing, RejectedTag, UpstreamRelease
 from release.upstream.resolve import Resolved
 from release.versioning import (
@@ -69,6 +70,7 @@ class CheckResult:
     waiting_published: str | None = None
     waiting_eligible_from: dt.date | None = None
     advisories: tuple[Finding, ...] = ()  # published advisories of the pinned version
+    eol: EndOfLife | None = None  # the end of life of the pinned line, when known
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

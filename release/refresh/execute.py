@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from release.manifest.model import Component, Manifest
 from release.refresh.decide import (
@@ -27,6 +28,8 @@ from release.refresh.decide import (
 )
 from release.refresh.lookup import SourceFactory, make_lookup
 from release.risk.advisories import Advisory
+from release.risk.eol import ENDOFLIFE_URL, EndOfLife, EolReport, find_lines
+from release.risk.eol import end_of_life as end_of_life_of
 from release.risk.lookup import OSV_API_URL, AdvisoryReport, find_advisories
 from release.upstream.errors import UpstreamError
 from release.upstream.interface import Fetcher
@@ -35,6 +38,7 @@ from release.upstream.sources import Endpoints
 
 DEFAULT_RUN_TIMEOUT = 600.0
 DEFAULT_ADVISORY_WAIT = 60.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +70,8 @@ async def run_check(
     advisories: bool = False,
     osv_url: str = OSV_API_URL,
     advisory_wait: float = DEFAULT_ADVISORY_WAIT,
+    end_of_life: bool = False,
+    endoflife_url: str = ENDOFLIFE_URL,
 ) -> Outcome:
     """Check `only` (default: every component); with `resolve`, also fetch checksums/digests.
 
@@ -85,16 +91,33 @@ async def run_check(
             github_api_url=(endpoints or Endpoints()).github_api_url,
         ))
 
-    async def advisories_of(component: Component) -> tuple[Advisory, ...]:
-        if report_task is None:
-            return ()
-        done, _ = await asyncio.wait({report_task}, timeout=advisory_wait)
+    eol_task: asyncio.Task[EolReport] | None = None
+    if end_of_life:
+        eol_task = asyncio.create_task(find_lines(components, fetcher, url=endoflife_url))
+
+    async def answered(task: asyncio.Task[T] | None, what: str) -> T | None:
+        if task is None:
+            return None
+        done, _ = await asyncio.wait({task}, timeout=advisory_wait)
         if not done:
-            note = f"advisories: not answered within {advisory_wait:g} s; versions checked without"
+            note = f"{what}: not answered within {advisory_wait:g} s; versions checked without"
             if note not in warnings:
                 warnings.append(note)
-            return ()
-        return report_task.result().by_component.get(component.name, ())
+            return None
+        return task.result()
+
+    async def advisories_of(component: Component) -> tuple[Advisory, ...]:
+        report = await answered(report_task, "advisories")
+        return report.by_component.get(component.name, ()) if report is not None else ()
+
+    async def eol_of(component: Component) -> EndOfLife | None:
+        if component.policy.eol is not None:
+            return end_of_life_of(component, None, today)
+        report = await answered(eol_task, "end of life")
+        if report is None or component.policy.eol_product is None:
+            return None
+        return end_of_life_of(component, report.products.get(component.policy.eol_product),
+                              today)
 
     resolved: dict[str, Update] = {}
 
@@ -111,6 +134,7 @@ async def run_check(
                 )
         except UpstreamError as exc:
             result = failed(component, exc.message, known)
+        result = replace(result, eol=await eol_of(component))
         if on_done is not None:
             on_done(result)
         return result
@@ -132,12 +156,14 @@ async def run_check(
         if error is not None:
             raise error  # a bug, not an upstream failure: let it surface
         results[component.name] = task.result()
-    if report_task is not None:
-        if report_task.done():
-            warnings.extend(report_task.result().warnings)
+    for side in (report_task, eol_task):
+        if side is None:
+            continue
+        if side.done():
+            warnings.extend(side.result().warnings)
         else:
-            report_task.cancel()
-            await asyncio.gather(report_task, return_exceptions=True)
+            side.cancel()
+            await asyncio.gather(side, return_exceptions=True)
     ordered = apply_groups(components, [results[c.name] for c in components])
     updates = tuple(resolved[r.component] for r in ordered if r.status is Status.UPDATE and resolve)
     return Outcome(results=tuple(ordered), updates=updates, warnings=tuple(warnings))

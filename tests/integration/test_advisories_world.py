@@ -111,7 +111,7 @@ def test_check_json_and_fail_on(tmp_path: Path, tree: Path,
 
     def run(*extra: str) -> int:
         return main(["check", "--root", str(tree), "--replay", str(recording), "--no-cache",
-                     "--today", TODAY.isoformat(), *extra])
+                     "--today", TODAY.isoformat(), "--no-eol", *extra])
 
     assert run("--json") == 0
     doc = json.loads(capsys.readouterr().out)
