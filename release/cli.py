@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pin.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     pin.add_argument("--allow-downgrade", action="store_true", help="allow moving backwards")
+    pin.add_argument("--break-set", action="store_true",
+                     help="move one member of a coherent set (policy.group with a leader) alone")
     pin.set_defaults(handler=_pin)
 
     check = commands.add_parser(
@@ -206,7 +208,7 @@ def _pin(args: argparse.Namespace) -> int:
     loaded = load_manifest(root / "versions.yaml")
     request = PinRequest(
         component=args.component, version=args.version, checksum=args.checksum,
-        allow_downgrade=args.allow_downgrade,
+        allow_downgrade=args.allow_downgrade, break_set=args.break_set,
     )
     update = decide_pin(loaded.manifest, request)
     if update is None:

@@ -70,6 +70,7 @@ import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 from world_advisories import add_advisories
 from world_eol import add_eol
+from world_sets import add_sets
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
@@ -970,6 +971,7 @@ class FakeWorld:
         self._add_pgbouncer_site()
         add_advisories(self)
         add_eol(self)
+        add_sets(self)
 
     # What tests ask the world
 

@@ -82,7 +82,7 @@ VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
 POLICY_KEYS = (
     "specifier", "lts", "prereleases", "group", "checksum", "min-age", "min-age-security",
-    "eol-product", "eol", "eol-warning",
+    "eol-product", "eol", "eol-warning", "group-pins", "follow-leader",
 )
 ARCHIVE_KEYS = ("url", "sha256", "checksum")
 CHECKSUM_KEYS = ("kind", "url", "asset")
@@ -641,6 +641,12 @@ class _Validator(LocatedChecker):
             ),
             eol=self.date(m, "eol", sub),
             eol_warning_days=self.duration(m, "eol-warning", sub, self.default_eol_warning),
+            group_pins=self.matching(
+                m, "group-pins", sub, REL_PATH, "a path inside the leader's repository",
+                required=False,
+            ),
+            follow_leader=self.boolean(m, "follow-leader", sub, default=False),
+            line=self.key_line(node, "policy"),
         )
 
     def archive(self, node: CommentedMap, path: str) -> Archive | None:
@@ -787,8 +793,62 @@ class _Validator(LocatedChecker):
                     f"a {pin.kind.value} pin needs the component to declare an 'image'",
                 )
 
+    def check_sets(self, components: list[Component]) -> None:
+        """Compatibility groups: at most one leader; every other member follows it or has a
+        specifier (without either it would move to any newer tag of its own upstream)."""
+        leaders: dict[str, Component] = {}
+        for c in components:
+            path = f"components.{c.name}.policy"
+            if c.policy.group_pins is not None:
+                if c.policy.group is None:
+                    self.problem(c.policy.line, f"{path}.group-pins",
+                                 "only the leader of a group pins its members; set 'group'")
+                elif c.policy.group in leaders:
+                    self.problem(c.policy.line, f"{path}.group-pins",
+                                 f"group {c.policy.group!r} already has the leader "
+                                 f"{leaders[c.policy.group].name!r}")
+                elif c.upstream.kind not in (UpstreamKind.GITHUB_RELEASES,
+                                             UpstreamKind.GITHUB_TAGS):
+                    self.problem(c.policy.line, f"{path}.group-pins",
+                                 "a leader's file is read from its GitHub repository; the "
+                                 "upstream kind must be github-releases or github-tags")
+                else:
+                    leaders[c.policy.group] = c
+        for c in components:
+            group = c.policy.group
+            path = f"components.{c.name}.policy"
+            if group is None:
+                if c.policy.follow_leader:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 "a component follows the leader of its group; set 'group'")
+                continue
+            leader = leaders.get(group)
+            if leader is not None and leader.name == c.name:
+                if c.policy.follow_leader:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 "the leader of a group cannot follow itself")
+                continue
+            if c.policy.follow_leader:
+                if leader is None:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 f"group {group!r} has no leader (a member with 'group-pins')")
+                elif c.image is None:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 "a follower needs an 'image': the leader's file is searched "
+                                 "for its repository")
+                continue
+            if not c.policy.specifier:
+                follow = (f"follow-leader: true (the version {leader.name!r} pins)"
+                          if leader is not None else "a leader to follow")
+                self.problem(
+                    c.policy.line or c.line, path,
+                    f"member of group {group!r} with neither a specifier nor {follow}: it "
+                    "would move to any newer tag of its own upstream",
+                )
+
     def check_cross(self, components: list[Component]) -> None:
         """Problems that span components: one place pinned by two components."""
+        self.check_sets(components)
         seen: dict[tuple[str, ...], str] = {}
         for component in components:
             for pin in component.pins:

@@ -115,6 +115,12 @@ class Policy:
     eol_product: str | None = None  # the endoflife.date product of the component (`nodejs`)
     eol: dt.date | None = None  # the end of life of the pinned line, when no product covers it
     eol_warning_days: int = 90  # warn this many days before the end of life
+    # Coherent sets: the group's leader names the file of its repository that pins the other
+    # members (`group_pins`); a member with `follow_leader` takes the version that file pins at
+    # the leader's candidate tag.
+    group_pins: str | None = None
+    follow_leader: bool = False
+    line: int = 0  # where `policy:` is written, for messages
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

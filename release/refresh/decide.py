@@ -257,6 +257,7 @@ class PinRequest:
     version: str
     checksum: str | None = None
     allow_downgrade: bool = False
+    break_set: bool = False  # allow moving one member of a coherent set alone
 
 
 def parse_checksum(raw: str) -> str:
@@ -275,6 +276,17 @@ def parse_checksum(raw: str) -> str:
 def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
     """The update a pin request makes, or None when the component is already there."""
     component = manifest.require(request.component)
+    group = component.policy.group
+    if group is not None and not request.break_set:
+        members = [c.name for c in manifest.components if c.policy.group == group]
+        leader = next((c.name for c in manifest.components
+                       if c.policy.group == group and c.policy.group_pins), None)
+        if len(members) > 1 and leader is not None:
+            raise InvalidInput(
+                f"{component.name} is in the set {group!r} ({', '.join(members)}), which moves "
+                f"as one to the versions {leader} pins: use refresh --only {' '.join(members)}, "
+                "or pass --break-set to move it alone"
+            )
     try:
         version = check_safe_value(request.version, what="version")
     except UnsafeValueError as exc:

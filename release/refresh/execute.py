@@ -27,14 +27,17 @@ from release.refresh.decide import (
     select,
 )
 from release.refresh.lookup import SourceFactory, make_lookup
+from release.refresh.sets import follow
 from release.risk.advisories import Advisory
 from release.risk.eol import ENDOFLIFE_URL, EndOfLife, EolReport, find_lines
 from release.risk.eol import end_of_life as end_of_life_of
 from release.risk.lookup import OSV_API_URL, AdvisoryReport, find_advisories
 from release.upstream.errors import UpstreamError
-from release.upstream.interface import Fetcher
+from release.upstream.interface import Fetcher, Listing
+from release.upstream.leader import RAW_URL, leader_pins
 from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES, Resolver
 from release.upstream.sources import Endpoints
+from release.versioning import Version
 
 DEFAULT_RUN_TIMEOUT = 600.0
 DEFAULT_ADVISORY_WAIT = 60.0
@@ -72,6 +75,7 @@ async def run_check(
     advisory_wait: float = DEFAULT_ADVISORY_WAIT,
     end_of_life: bool = False,
     endoflife_url: str = ENDOFLIFE_URL,
+    raw_url: str = RAW_URL,
 ) -> Outcome:
     """Check `only` (default: every component); with `resolve`, also fetch checksums/digests.
 
@@ -119,14 +123,58 @@ async def run_check(
         return end_of_life_of(component, report.products.get(component.policy.eol_product),
                               today)
 
+    leaders = {c.policy.group: c for c in manifest.components if c.policy.group_pins}
+    finished: dict[str, asyncio.Future[CheckResult]] = {
+        c.name: asyncio.get_running_loop().create_future() for c in components}
+    files: dict[tuple[str, str], asyncio.Task[dict[str, str]]] = {}
+
+    async def leader_file(leader: Component, version: Version) -> dict[str, str]:
+        key = (leader.name, version)
+        if key not in files:
+            assert leader.upstream.repo is not None
+            assert leader.policy.group_pins is not None
+            files[key] = asyncio.create_task(leader_pins(
+                fetcher, repo=leader.upstream.repo, tag=leader.versioning.tag_for(version),
+                path=leader.policy.group_pins, raw_url=raw_url,
+            ))
+        return await asyncio.shield(files[key])
+
+    async def following(component: Component, own: CheckResult, listing: Listing) -> CheckResult:
+        leader = leaders.get(component.policy.group)
+        if leader is None or not component.policy.follow_leader:
+            return own
+        version = leader.version
+        if leader.name in finished:  # checked in this run: its candidate, if it moves
+            ready = finished[leader.name]
+            await asyncio.wait({ready})
+            decided = None if ready.cancelled() else ready.result()
+            if decided is not None and decided.status is Status.UPDATE and decided.candidate:
+                version = decided.candidate
+        pins: dict[str, str] | None = None
+        error: str | None = None
+        try:
+            pins = await leader_file(leader, version)
+        except UpstreamError as exc:
+            error = exc.message
+        return follow(component, own, listing, leader=leader, leader_version=version, pins=pins,
+                      error=error, today=today)
+
     resolved: dict[str, Update] = {}
 
     async def one(component: Component) -> CheckResult:
+        try:
+            return await decided(component)
+        finally:
+            if not finished[component.name].done():
+                finished[component.name].cancel()
+
+    async def decided(component: Component) -> CheckResult:
         known: tuple[Advisory, ...] = ()
         try:
             listing = await lookup.releases(component)
             known = await advisories_of(component)
             result = choose(component, listing, today=today, advisories=known)
+            result = await following(component, result, listing)
             if resolve and result.status is Status.UPDATE and result.candidate is not None:
                 found = await lookup.candidate(component, result.candidate)
                 resolved[component.name] = resolved_update(
@@ -135,6 +183,7 @@ async def run_check(
         except UpstreamError as exc:
             result = failed(component, exc.message, known)
         result = replace(result, eol=await eol_of(component))
+        finished[component.name].set_result(result)
         if on_done is not None:
             on_done(result)
         return result
