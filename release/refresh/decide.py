@@ -182,6 +182,26 @@ def choose(
     return result
 
 
+def with_advisories(
+    component: Component, result: CheckResult, advisories: Sequence[Advisory],
+    listed: Sequence[Version],
+) -> CheckResult:
+    """`result` (decided without advisories) with the advisories of the pinned version, and its
+    candidate marked as a security release when it fixes one. Only for a component without a
+    release-age gate, whose candidate the advisories cannot change."""
+    if not advisories:
+        return result
+    pinned = component.version
+    open_ones = affecting(advisories, pinned)
+    candidate = result.candidate
+    security = candidate is not None and any(fixes(a, pinned, candidate) for a in open_ones)
+    bump = result.bump
+    if candidate is not None and bump is not None:
+        bump = move_kind(pinned, candidate, security=security)
+    return replace(result, advisories=findings(component, advisories, candidate, listed),
+                   security=security, bump=bump)
+
+
 def _gate_words(component: Component, version: Version, security: SecurityTest) -> str:
     if security(version):
         return f"min-age-security {component.policy.min_age_security_days}d"

@@ -25,6 +25,7 @@ from release.refresh.decide import (
     failed,
     resolved_update,
     select,
+    with_advisories,
 )
 from release.refresh.lookup import SourceFactory, make_lookup
 from release.refresh.sets import follow
@@ -169,10 +170,20 @@ async def run_check(
                 finished[component.name].cancel()
 
     async def decided(component: Component) -> CheckResult:
+        # Advisories can change the candidate only through a release-age gate (a security
+        # release passes it): only a gated component waits for them before deciding; the others
+        # decide (and resolve) at once and are annotated at the end, so the advisory lookups
+        # run beside the version lookups instead of before them.
+        policy = component.policy
+        gated = policy.min_age_days > 0 or policy.min_age_security_days > 0
         known: tuple[Advisory, ...] = ()
+        listed: list[Version] = []
         try:
             listing = await lookup.releases(component)
-            known = await advisories_of(component)
+            listed = [r.version for r in listing.releases
+                      if not r.prerelease or policy.prereleases]
+            if gated:
+                known = await advisories_of(component)
             result = choose(component, listing, today=today, advisories=known)
             result = await following(component, result, listing)
             if resolve and result.status is Status.UPDATE and result.candidate is not None:
@@ -182,8 +193,13 @@ async def run_check(
                 )
         except UpstreamError as exc:
             result = failed(component, exc.message, known)
-        result = replace(result, eol=await eol_of(component))
         finished[component.name].set_result(result)
+        if not gated:
+            result = with_advisories(component, result, await advisories_of(component), listed)
+            if component.name in resolved:
+                resolved[component.name] = replace(resolved[component.name],
+                                                   security=result.security)
+        result = replace(result, eol=await eol_of(component))
         if on_done is not None:
             on_done(result)
         return result
