@@ -96,6 +96,15 @@ def _allowed(component: Component, release: UpstreamRelease) -> bool:
     return SpecifierSet(policy.specifier).contains(release.version, prereleases=policy.prereleases)
 
 
+def undated_newer(component: Component, listing: Listing, limit: int) -> list[UpstreamRelease]:
+    """The newest `limit` versions within policy, newer than the pin, that carry no publish
+    date: what a release-age gate needs dated before it can decide."""
+    newer = [r for r in listing.releases
+             if r.published is None and (not r.prerelease or component.policy.prereleases)
+             and _allowed(component, r) and sort_key(r.version) > sort_key(component.version)]
+    return sorted(newer, key=lambda r: sort_key(r.version), reverse=True)[:limit]
+
+
 def _never(_version: Version) -> bool:
     return False
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from release.manifest.model import Component, Manifest
+from release.manifest.model import Component, Manifest, UpstreamKind
 from release.refresh.decide import (
     CheckResult,
     Status,
@@ -25,6 +25,7 @@ from release.refresh.decide import (
     failed,
     resolved_update,
     select,
+    undated_newer,
     with_advisories,
 )
 from release.refresh.lookup import SourceFactory, make_lookup
@@ -38,10 +39,12 @@ from release.upstream.interface import Fetcher, Listing
 from release.upstream.leader import RAW_URL, leader_pins
 from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES, Resolver
 from release.upstream.sources import Endpoints
+from release.upstream.tagdates import tag_date
 from release.versioning import Version
 
 DEFAULT_RUN_TIMEOUT = 600.0
 DEFAULT_ADVISORY_WAIT = 60.0
+DATED_TAGS = 5  # the most tags of one component dated by their commits, newest first
 T = TypeVar("T")
 
 
@@ -160,6 +163,20 @@ async def run_check(
         return follow(component, own, listing, leader=leader, leader_version=version, pins=pins,
                       error=error, today=today)
 
+    api_url = (endpoints or Endpoints()).github_api_url
+
+    async def dated(component: Component, listing: Listing) -> Listing:
+        """`listing` with the tags that could be the candidate dated by their commits."""
+        undated = undated_newer(component, listing, DATED_TAGS)
+        dates = await asyncio.gather(*(
+            tag_date(fetcher, repo=component.upstream.repo, tag=r.tag, api_url=api_url)
+            for r in undated
+        ))
+        by_tag = dict(zip((r.tag for r in undated), dates, strict=True))
+        return replace(listing, releases=tuple(
+            replace(r, published=by_tag[r.tag]) if r.tag in by_tag else r
+            for r in listing.releases))
+
     resolved: dict[str, Update] = {}
 
     async def one(component: Component) -> CheckResult:
@@ -180,6 +197,8 @@ async def run_check(
         listed: list[Version] = []
         try:
             listing = await lookup.releases(component)
+            if gated and component.upstream.kind is UpstreamKind.GITHUB_TAGS:
+                listing = await dated(component, listing)
             listed = [r.version for r in listing.releases
                       if not r.prerelease or policy.prereleases]
             if gated:
