@@ -361,7 +361,8 @@ def _refresh(args: argparse.Namespace) -> int:
     console.print(f"refresh: wrote {len(plan.changes)} file(s)")
     if args.commit:
         branch, sha = commit_on_branch(
-            root, [c.path for c in plan.changes], commit_message(loaded.manifest, outcome.updates),
+            root, [c.path for c in plan.changes], commit_message(loaded.manifest, outcome.updates,
+                                                         outcome.results),
             today=args.today or _today(),
         )
         console.print(f"refresh: committed {sha[:12]} on branch {branch}")

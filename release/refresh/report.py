@@ -241,10 +241,19 @@ def advisory_summary(results: Sequence[CheckResult], updates: Sequence[Update]) 
     return out
 
 
-def commit_message(manifest: Manifest, updates: Sequence[Update]) -> str:
+def commit_message(
+    manifest: Manifest, updates: Sequence[Update], results: Sequence[CheckResult] = ()
+) -> str:
+    """The refresh commit: one line per update, then the advisories the refresh fixes."""
     count = len(updates)
     lines = [f"refresh: update {count} component{'s' if count != 1 else ''}", ""]
     lines += [f"- {a} {b} -> {c} ({d})" for a, b, c, d in refresh_rows(manifest, updates)]
+    moved = {u.component: u.version for u in updates}
+    fixed = [f"- {r.component} {moved[r.component]} fixes {f.id} ({f.severity.value})"
+             for r in results if r.component in moved
+             for f in r.advisories if f.fixed_by_candidate]
+    if fixed:
+        lines += ["", "Security fixes:", *fixed]
     return "\n".join(lines) + "\n"
 
 
