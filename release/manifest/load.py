@@ -205,18 +205,24 @@ def load_manifest(path: Path) -> LoadedManifest:
     return LoadedManifest(path=path, text=text, manifest=parse_manifest(text, path.name))
 
 
-def parse_manifest(text: str, filename: str = "versions.yaml") -> Manifest:
-    """Parse and validate manifest text; raises `ProblemsFound` listing every problem."""
+def parse_manifest(text: str, filename: str = "versions.yaml", *, sets: bool = True) -> Manifest:
+    """Parse and validate manifest text; raises `ProblemsFound` listing every problem.
+
+    `sets=False` skips the rules of coherent sets (a member needs a specifier or a leader to
+    follow): for manifests read from history, written before those rules, which only say how
+    the next refresh may move pins.
+    """
     doc = parse_yaml(text, filename)
-    return _Validator(filename, text).manifest(doc)
+    return _Validator(filename, text, sets=sets).manifest(doc)
 
 
 class _Validator(LocatedChecker):
     """Walks the parsed document, building models and collecting located problems."""
 
-    def __init__(self, filename: str, text: str) -> None:
+    def __init__(self, filename: str, text: str, *, sets: bool = True) -> None:
         super().__init__(filename)
         self.lines = text.splitlines()
+        self.sets = sets
         self.default_min_age = 0
         self.default_min_age_security = 0
         self.default_eol_warning = 90
@@ -848,7 +854,8 @@ class _Validator(LocatedChecker):
 
     def check_cross(self, components: list[Component]) -> None:
         """Problems that span components: one place pinned by two components."""
-        self.check_sets(components)
+        if self.sets:
+            self.check_sets(components)
         seen: dict[tuple[str, ...], str] = {}
         for component in components:
             for pin in component.pins:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import git
@@ -48,6 +48,7 @@ from release.notes.diff import (
     touched,
 )
 from release.notes.markdown import Trusted, render
+from release.notes.security import SecurityFix, security_fixes
 
 MANIFEST = "versions.yaml"
 CHECKLISTS = "checklists"
@@ -136,6 +137,7 @@ class ReleaseNotes:
     bom_file: str
     repo_url: str | None
     generated_by: str
+    security_fixes: tuple[SecurityFix, ...] = ()  # advisories the release's refreshes fixed
 
     @property
     def first_release(self) -> bool:
@@ -211,6 +213,14 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
     """Work out everything the notes say, from the inputs alone (no I/O)."""
     manifests = [m for m in (inputs.old_manifest, inputs.new_manifest) if m is not None]
     changes = diff_manifests(inputs.old_manifest, inputs.new_manifest, today=inputs.date)
+    fixes = security_fixes(inputs.commits, inputs.new_manifest)
+    fixed = {f.component for f in fixes}
+    changes = tuple(
+        replace(c, kind=ChangeKind.SECURITY)
+        if c.name in fixed and c.kind in (ChangeKind.MINOR, ChangeKind.PATCH, ChangeKind.REBUILD)
+        else c
+        for c in changes
+    )
     first_release = inputs.from_label is None
     touch = touched(changes, inputs.changed_paths, image_services(manifests))
     facts = ReleaseFacts(
@@ -313,6 +323,7 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         bom_file=inputs.bom_file,
         repo_url=inputs.repo_url,
         generated_by=inputs.generated_by,
+        security_fixes=fixes,
     )
 
 
@@ -342,7 +353,9 @@ def _manifest_at(repo: git.Repo, sha: str, label: str) -> Manifest | None:
     if text is None:
         return None
     try:
-        return parse_manifest(text, f"{label}:{MANIFEST}")
+        # The set rules say how the next refresh may move pins; a manifest of history was valid
+        # when it was written.
+        return parse_manifest(text, f"{label}:{MANIFEST}", sets=False)
     except ProblemsFound as exc:
         raise ProblemsFound(
             f"{MANIFEST} at {label} is not valid: {exc.message}", list(exc.problems),
