@@ -82,7 +82,7 @@ VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
 POLICY_KEYS = (
     "specifier", "lts", "prereleases", "group", "checksum", "min-age", "min-age-security",
-    "eol-product", "eol", "eol-warning", "group-pins", "follow-leader",
+    "eol-product", "eol", "eol-warning", "group-pins", "follow-leader", "advisory-repo",
 )
 ARCHIVE_KEYS = ("url", "sha256", "checksum")
 CHECKSUM_KEYS = ("kind", "url", "asset")
@@ -652,6 +652,8 @@ class _Validator(LocatedChecker):
                 required=False,
             ),
             follow_leader=self.boolean(m, "follow-leader", sub, default=False),
+            advisory_repo=self.matching(m, "advisory-repo", sub, GITHUB_REPO,
+                                        "a GitHub owner/name", required=False),
             line=self.key_line(node, "policy"),
         )
 

@@ -118,6 +118,7 @@ class Policy:
     # Coherent sets: the group's leader names the file of its repository that pins the other
     # members (`group_pins`); a member with `follow_leader` takes the version that file pins at
     # the leader's candidate tag.
+    advisory_repo: str | None = None  # GitHub owner/name whose advisories cover a non-GitHub source
     group_pins: str | None = None
     follow_leader: bool = False
     line: int = 0  # where `policy:` is written, for messages
