@@ -167,3 +167,28 @@ def test_pin_refuses_one_member_alone(tree: Path, capsys: pytest.CaptureFixture[
             "signoz signoz-otel-collector clickhouse zookeeper, or pass --break-set to move it "
             "alone") in capsys.readouterr().err
     assert main([*args, "--break-set"]) == 0
+
+
+def test_follow_outside_the_members_policy_holds_and_older_is_kept() -> None:
+    from release.refresh.decide import CheckResult, choose
+    from release.refresh.sets import follow
+    from release.upstream.interface import Listing, UpstreamRelease
+    from release.versioning import Tag
+
+    clickhouse = MANIFEST.require("clickhouse")  # 25.5.6, policy >=25.5,<25.6
+    listing = Listing(releases=tuple(UpstreamRelease(version=Version(v), tag=Tag(v))
+                                     for v in ("25.5.6", "25.8.3", "25.5.2")))
+    own: CheckResult = choose(clickhouse, listing, today=TODAY)
+    leader = MANIFEST.require("signoz")
+
+    def at(tag: str) -> CheckResult:
+        return follow(clickhouse, own, listing, leader=leader, leader_version=Version("0.139.0"),
+                      pins={"clickhouse/clickhouse-server": tag}, error=None, today=TODAY)
+
+    assert (at("25.8.3").status, at("25.8.3").candidate, at("25.8.3").reason) == (
+        Status.HELD, "25.8.3", "group signoz: signoz 0.139.0 pins 25.8.3, outside the policy "
+        "(>=25.5,<25.6)")
+    assert (at("25.5.2").status, at("25.5.2").reason) == (
+        Status.CURRENT, "signoz 0.139.0 pins 25.5.2, older than this pin; kept")
+    assert (at("25.5.9").status, at("25.5.9").reason) == (
+        Status.ERROR, "group signoz: signoz 0.139.0 pins 25.5.9, which upstream does not list")
