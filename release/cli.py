@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     from release.trust.pin import add_pin_options
 
     add_pin_options(pin, _default_cache())
+    pin.add_argument("--break-set", action="store_true",
+                     help="move one member of a coherent set (policy.group with a leader) alone")
     pin.set_defaults(handler=_pin)
 
     check = commands.add_parser(
@@ -191,6 +193,10 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-advisories", action="store_true",
         help="do not ask OSV and GitHub for the advisories of the pinned versions",
+    )
+    parser.add_argument(
+        "--no-eol", action="store_true",
+        help="do not ask endoflife.date when the pinned release lines reach their end of life",
     )
 
 
@@ -304,7 +310,7 @@ def _run_upstream(
                     loaded.manifest, fetcher, today=today, endpoints=endpoints, only=args.only,
                     resolver=SignedResolver(endpoints=endpoints, keys_dir=root / "keys"),
                     resolve=resolve, run_timeout=args.timeout, on_done=progress,
-                    advisories=not args.no_advisories,
+                    advisories=not args.no_advisories, end_of_life=not args.no_eol,
                 )
 
     return loaded, asyncio.run(go())
@@ -422,7 +428,8 @@ def _refresh(args: argparse.Namespace) -> int:
     console.print(f"refresh: wrote {len(plan.changes)} file(s)")
     if args.commit:
         branch, sha = commit_on_branch(
-            root, [c.path for c in plan.changes], commit_message(loaded.manifest, outcome.updates),
+            root, [c.path for c in plan.changes], commit_message(loaded.manifest, outcome.updates,
+                                                         outcome.results),
             today=args.today or _today(),
         )
         console.print(f"refresh: committed {sha[:12]} on branch {branch}")

@@ -71,8 +71,10 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 from world_advisories import add_advisories
+from world_eol import add_eol
 from world_gitrefs import add_gitrefs
 from world_graphql import add_graphql
+from world_sets import add_sets
 from world_supply import histogram_quantile_assets
 from world_supply import install as install_supply
 
@@ -979,6 +981,8 @@ class FakeWorld:
         self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world_graphql)
         add_advisories(self)
         add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
+        add_eol(self)
+        add_sets(self)
 
     # What tests ask the world
 

@@ -70,6 +70,9 @@ ADVISORIES = (
 )
 
 
+ADVISORY_REPOS = {"nodejs/node": "node", "postgres/postgres": "postgresql"}
+
+
 def _tags(world: FakeWorld, repo: str) -> list[str]:
     return next((list(r.tags) for r in world.repos if r.repo == repo), [])
 
@@ -150,6 +153,10 @@ def add_advisories(world: FakeWorld) -> None:
         listed = [_github_record(a) for a in ADVISORIES if a.github and a.repo == repo.repo]
         world._add(f"{GITHUB_API}/repos/{repo.repo}/security-advisories", repo.component,
                    Role.OTHER, _constant(listed))
+    # Repositories whose advisories cover components listed elsewhere (policy.advisory-repo).
+    for name, component in ADVISORY_REPOS.items():
+        world._add(f"{GITHUB_API}/repos/{name}/security-advisories", component, Role.OTHER,
+                   _constant([]))
 
 
 def _constant(document: Any) -> Callable[[_Request, object], Reply]:

@@ -72,7 +72,8 @@ DEFAULT_VALUES = {
 
 TOP_KEYS = ("schema", "release", "policy", "components")
 # The manifest-wide policy: defaults of every component's release-age gates.
-TOP_POLICY_KEYS = ("min-age", "min-age-security")
+TOP_POLICY_KEYS = ("min-age", "min-age-security", "eol-warning")
+EOL_PRODUCT = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
 DURATION_RE = re.compile(r"(?P<n>\d{1,4})(?P<unit>[dw])")
 COMPONENT_KEYS = (
     "description", "services", "version", "versioning", "upstream", "policy", "archive",
@@ -84,6 +85,7 @@ VERSIONING_KEYS = ("tag", "pattern", "separator")
 UPSTREAM_KEYS = ("kind", "repo", "url", "image", "registry", "entry", "release-notes")
 POLICY_KEYS = (
     "specifier", "lts", "prereleases", "group", "checksum", "min-age", "min-age-security",
+    "eol-product", "eol", "eol-warning", "group-pins", "follow-leader", "advisory-repo",
 )
 ARCHIVE_KEYS = ("url", "sha256", "checksum", "signature")
 SIGNATURE_KEYS = ("url", "of", "keys")
@@ -256,20 +258,27 @@ def load_manifest(path: Path) -> LoadedManifest:
     return LoadedManifest(path=path, text=text, manifest=parse_manifest(text, path.name))
 
 
-def parse_manifest(text: str, filename: str = "versions.yaml") -> Manifest:
-    """Parse and validate manifest text; raises `ProblemsFound` listing every problem."""
+def parse_manifest(text: str, filename: str = "versions.yaml", *, sets: bool = True) -> Manifest:
+    """Parse and validate manifest text; raises `ProblemsFound` listing every problem.
+
+    `sets=False` skips the rules of coherent sets (a member needs a specifier or a leader to
+    follow): for manifests read from history, written before those rules, which only say how
+    the next refresh may move pins.
+    """
     doc = parse_yaml(text, filename)
-    return _Validator(filename, text).manifest(doc)
+    return _Validator(filename, text, sets=sets).manifest(doc)
 
 
 class _Validator(LocatedChecker):
     """Walks the parsed document, building models and collecting located problems."""
 
-    def __init__(self, filename: str, text: str) -> None:
+    def __init__(self, filename: str, text: str, *, sets: bool = True) -> None:
         super().__init__(filename)
         self.lines = text.splitlines()
+        self.sets = sets
         self.default_min_age = 0
         self.default_min_age_security = 0
+        self.default_eol_warning = 90
 
     def raw_value(self, node: CommentedMap, key: str) -> str | None:
         """The value of `key` as written in the source (for numbers YAML has reinterpreted)."""
@@ -425,6 +434,26 @@ class _Validator(LocatedChecker):
         self.check_keys(m, "policy", TOP_POLICY_KEYS, ())
         self.default_min_age = self.duration(m, "min-age", "policy", 0)
         self.default_min_age_security = self.duration(m, "min-age-security", "policy", 0)
+        self.default_eol_warning = self.duration(m, "eol-warning", "policy", 90)
+
+    def date(self, node: CommentedMap, key: str, path: str) -> dt.date | None:
+        """A `YYYY-MM-DD` date (None when absent or invalid, which is reported)."""
+        if key not in node:
+            return None
+        raw = node[key]
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        # Python's fromisoformat also takes 20261231 and 2026-W52-1; the message (and
+        # docs/manifest.md) promise YYYY-MM-DD, so only that is accepted.
+        day = _iso_date(str(raw))
+        if day is None:
+            self.problem(
+                self.key_line(node, key), self.join(path, key),
+                f"{raw!r} is not a date; write it as YYYY-MM-DD",
+            )
+        return day
 
     def duration(self, node: CommentedMap, key: str, path: str, default: int) -> int:
         """A number of days written `7d` or `2w` (`0d`: no gate); `default` when absent."""
@@ -629,7 +658,8 @@ class _Validator(LocatedChecker):
     def policy(self, node: CommentedMap, path: str) -> Policy | None:
         if "policy" not in node:
             return Policy(min_age_days=self.default_min_age,
-                          min_age_security_days=self.default_min_age_security)
+                          min_age_security_days=self.default_min_age_security,
+                          eol_warning_days=self.default_eol_warning)
         sub = f"{path}.policy"
         m = self.mapping(node["policy"], sub, self.key_line(node, "policy"))
         if m is None:
@@ -664,6 +694,20 @@ class _Validator(LocatedChecker):
             min_age_security_days=self.duration(
                 m, "min-age-security", sub, self.default_min_age_security
             ),
+            eol_product=self.matching(
+                m, "eol-product", sub, EOL_PRODUCT, "an endoflife.date product name (nodejs)",
+                required=False,
+            ),
+            eol=self.date(m, "eol", sub),
+            eol_warning_days=self.duration(m, "eol-warning", sub, self.default_eol_warning),
+            group_pins=self.matching(
+                m, "group-pins", sub, REL_PATH, "a path inside the leader's repository",
+                required=False,
+            ),
+            follow_leader=self.boolean(m, "follow-leader", sub, default=False),
+            advisory_repo=self.matching(m, "advisory-repo", sub, GITHUB_REPO,
+                                        "a GitHub owner/name", required=False),
+            line=self.key_line(node, "policy"),
         )
 
     def archive(self, node: CommentedMap, path: str) -> Archive | None:
@@ -753,22 +797,7 @@ class _Validator(LocatedChecker):
             return None
         self.check_keys(m, sub, HOLD_KEYS, ())
         reason = self.string(m, "reason", sub)
-        until: dt.date | None = None
-        if "until" in m:
-            raw = m["until"]
-            if isinstance(raw, dt.datetime):
-                until = raw.date()
-            elif isinstance(raw, dt.date):
-                until = raw
-            else:
-                # Python's fromisoformat also takes 20261231 and 2026-W52-1; the message (and
-                # docs/manifest.md) promise YYYY-MM-DD, so only that is accepted.
-                until = _iso_date(str(raw))
-                if until is None:
-                    self.problem(
-                        self.key_line(m, "until"), f"{sub}.until",
-                        f"{raw!r} is not a date; write it as YYYY-MM-DD",
-                    )
+        until = self.date(m, "until", sub)
         if reason is None:
             return None
         return Hold(reason=reason, until=until)
@@ -852,8 +881,63 @@ class _Validator(LocatedChecker):
                     f"a {pin.kind.value} pin needs the component to declare an 'image'",
                 )
 
+    def check_sets(self, components: list[Component]) -> None:
+        """Compatibility groups: at most one leader; every other member follows it or has a
+        specifier (without either it would move to any newer tag of its own upstream)."""
+        leaders: dict[str, Component] = {}
+        for c in components:
+            path = f"components.{c.name}.policy"
+            if c.policy.group_pins is not None:
+                if c.policy.group is None:
+                    self.problem(c.policy.line, f"{path}.group-pins",
+                                 "only the leader of a group pins its members; set 'group'")
+                elif c.policy.group in leaders:
+                    self.problem(c.policy.line, f"{path}.group-pins",
+                                 f"group {c.policy.group!r} already has the leader "
+                                 f"{leaders[c.policy.group].name!r}")
+                elif c.upstream.kind not in (UpstreamKind.GITHUB_RELEASES,
+                                             UpstreamKind.GITHUB_TAGS):
+                    self.problem(c.policy.line, f"{path}.group-pins",
+                                 "a leader's file is read from its GitHub repository; the "
+                                 "upstream kind must be github-releases or github-tags")
+                else:
+                    leaders[c.policy.group] = c
+        for c in components:
+            group = c.policy.group
+            path = f"components.{c.name}.policy"
+            if group is None:
+                if c.policy.follow_leader:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 "a component follows the leader of its group; set 'group'")
+                continue
+            leader = leaders.get(group)
+            if leader is not None and leader.name == c.name:
+                if c.policy.follow_leader:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 "the leader of a group cannot follow itself")
+                continue
+            if c.policy.follow_leader:
+                if leader is None:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 f"group {group!r} has no leader (a member with 'group-pins')")
+                elif c.image is None:
+                    self.problem(c.policy.line, f"{path}.follow-leader",
+                                 "a follower needs an 'image': the leader's file is searched "
+                                 "for its repository")
+                continue
+            if not c.policy.specifier:
+                follow = (f"follow-leader: true (the version {leader.name!r} pins)"
+                          if leader is not None else "a leader to follow")
+                self.problem(
+                    c.policy.line or c.line, path,
+                    f"member of group {group!r} with neither a specifier nor {follow}: it "
+                    "would move to any newer tag of its own upstream",
+                )
+
     def check_cross(self, components: list[Component]) -> None:
         """Problems that span components: one place pinned by two components."""
+        if self.sets:
+            self.check_sets(components)
         seen: dict[tuple[str, ...], str] = {}
         for component in components:
             for pin in component.pins:

@@ -99,7 +99,10 @@ class Policy:
     verification problem. `min_age_days` is the release-age gate: a version published fewer days
     ago waits (the manifest-wide `policy.min-age` when the component sets none);
     `min_age_security_days` the gate of a version that fixes an advisory of the pinned one
-    (default 0: security releases pass at once).
+    (default 0: security releases pass at once). `eol_product` names the endoflife.date product
+    whose release lines say when the pinned line reaches its end of life; `eol` gives that date
+    by hand for software no product covers; `eol_warning_days` is the window before it in which
+    check warns.
     """
 
     specifier: str = ""
@@ -109,6 +112,16 @@ class Policy:
     checksum_required: bool = True
     min_age_days: int = 0
     min_age_security_days: int = 0
+    eol_product: str | None = None  # the endoflife.date product of the component (`nodejs`)
+    eol: dt.date | None = None  # the end of life of the pinned line, when no product covers it
+    eol_warning_days: int = 90  # warn this many days before the end of life
+    # Coherent sets: the group's leader names the file of its repository that pins the other
+    # members (`group_pins`); a member with `follow_leader` takes the version that file pins at
+    # the leader's candidate tag.
+    advisory_repo: str | None = None  # GitHub owner/name whose advisories cover a non-GitHub source
+    group_pins: str | None = None
+    follow_leader: bool = False
+    line: int = 0  # where `policy:` is written, for messages
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import git
@@ -52,6 +52,7 @@ from release.notes.diff import (
     touched,
 )
 from release.notes.markdown import Trusted, render
+from release.notes.security import SecurityFix, security_fixes
 from release.notes.stops import SkippedStop, skipped
 from release.notes.upstream_notes import UpstreamAttention
 
@@ -147,6 +148,7 @@ class ReleaseNotes:
     bom_file: str
     repo_url: str | None
     generated_by: str
+    security_fixes: tuple[SecurityFix, ...] = ()  # advisories the release's refreshes fixed
 
     @property
     def first_release(self) -> bool:
@@ -271,6 +273,14 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
     """Work out everything the notes say, from the inputs alone (no I/O)."""
     manifests = [m for m in (inputs.old_manifest, inputs.new_manifest) if m is not None]
     changes = diff_manifests(inputs.old_manifest, inputs.new_manifest, today=inputs.date)
+    fixes = security_fixes(inputs.commits, inputs.new_manifest)
+    fixed = {f.component for f in fixes}
+    changes = tuple(
+        replace(c, kind=ChangeKind.SECURITY)
+        if c.name in fixed and c.kind in (ChangeKind.MINOR, ChangeKind.PATCH, ChangeKind.REBUILD)
+        else c
+        for c in changes
+    )
     first_release = inputs.from_label is None
     touch = touched(changes, inputs.changed_paths, image_services(manifests))
     facts = ReleaseFacts(
@@ -389,6 +399,7 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         bom_file=inputs.bom_file,
         repo_url=inputs.repo_url,
         generated_by=inputs.generated_by,
+        security_fixes=fixes,
     )
 
 
@@ -418,7 +429,9 @@ def _manifest_at(repo: git.Repo, sha: str, label: str) -> Manifest | None:
     if text is None:
         return None
     try:
-        return parse_manifest(text, f"{label}:{MANIFEST}")
+        # The set rules say how the next refresh may move pins; a manifest of history was valid
+        # when it was written.
+        return parse_manifest(text, f"{label}:{MANIFEST}", sets=False)
     except ProblemsFound as exc:
         raise ProblemsFound(
             f"{MANIFEST} at {label} is not valid: {exc.message}", list(exc.problems),

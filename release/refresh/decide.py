@@ -22,6 +22,7 @@ from release.errors import InvalidInput
 from release.manifest.model import Component, Manifest
 from release.refresh.age import eligible_from
 from release.risk.advisories import Advisory, Finding, affecting, findings, fixes
+from release.risk.eol import EndOfLife
 from release.upstream.interface import Listing, RejectedTag, UpstreamRelease
 from release.upstream.resolve import Resolved
 from release.versioning import (
@@ -70,6 +71,7 @@ class CheckResult:
     waiting_published: str | None = None
     waiting_eligible_from: dt.date | None = None
     advisories: tuple[Finding, ...] = ()  # published advisories of the pinned version
+    eol: EndOfLife | None = None  # the end of life of the pinned line, when known
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +109,15 @@ def admits(component: Component, version: Version) -> bool:
 def off_policy_reason(component: Component) -> str:
     return (f"the pinned {component.version} is outside its own policy "
             f"({component.policy.specifier}); pinned with --beyond-policy, or the policy changed")
+
+
+def undated_newer(component: Component, listing: Listing, limit: int) -> list[UpstreamRelease]:
+    """The newest `limit` versions within policy, newer than the pin, that carry no publish
+    date: what a release-age gate needs dated before it can decide."""
+    newer = [r for r in listing.releases
+             if r.published is None and (not r.prerelease or component.policy.prereleases)
+             and _allowed(component, r) and sort_key(r.version) > sort_key(component.version)]
+    return sorted(newer, key=lambda r: sort_key(r.version), reverse=True)[:limit]
 
 
 def _never(_version: Version) -> bool:
@@ -197,6 +208,26 @@ def choose(
     return result
 
 
+def with_advisories(
+    component: Component, result: CheckResult, advisories: Sequence[Advisory],
+    listed: Sequence[Version],
+) -> CheckResult:
+    """`result` (decided without advisories) with the advisories of the pinned version, and its
+    candidate marked as a security release when it fixes one. Only for a component without a
+    release-age gate, whose candidate the advisories cannot change."""
+    if not advisories:
+        return result
+    pinned = component.version
+    open_ones = affecting(advisories, pinned)
+    candidate = result.candidate
+    security = candidate is not None and any(fixes(a, pinned, candidate) for a in open_ones)
+    bump = result.bump
+    if candidate is not None and bump is not None:
+        bump = move_kind(pinned, candidate, security=security)
+    return replace(result, advisories=findings(component, advisories, candidate, listed),
+                   security=security, bump=bump)
+
+
 def _gate_words(component: Component, version: Version, security: SecurityTest) -> str:
     if security(version):
         return f"min-age-security {component.policy.min_age_security_days}d"
@@ -274,6 +305,7 @@ class PinRequest:
     allow_downgrade: bool = False
     beyond_policy: bool = False
     commit: str | None = None  # the tag's commit, resolved from upstream (GitHub Actions)
+    break_set: bool = False  # allow moving one member of a coherent set alone
 
 
 def parse_checksum(raw: str) -> str:
@@ -292,6 +324,17 @@ def parse_checksum(raw: str) -> str:
 def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
     """The update a pin request makes, or None when the component is already there."""
     component = manifest.require(request.component)
+    group = component.policy.group
+    if group is not None and not request.break_set:
+        members = [c.name for c in manifest.components if c.policy.group == group]
+        leader = next((c.name for c in manifest.components
+                       if c.policy.group == group and c.policy.group_pins), None)
+        if len(members) > 1 and leader is not None:
+            raise InvalidInput(
+                f"{component.name} is in the set {group!r} ({', '.join(members)}), which moves "
+                f"as one to the versions {leader} pins: use refresh --only {' '.join(members)}, "
+                "or pass --break-set to move it alone"
+            )
     try:
         version = check_safe_value(request.version, what="version")
     except UnsafeValueError as exc:

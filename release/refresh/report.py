@@ -40,6 +40,11 @@ def advisory_notes(result: CheckResult) -> list[str]:
     return [f"{f.id} ({f.severity.value}): {f.state}" for f in result.advisories]
 
 
+def eol_note(result: CheckResult) -> str | None:
+    """`end of life of the 7.4 line in 75 days (2026-11-30)`, or None when not near or past."""
+    return result.eol.note() if result.eol is not None else None
+
+
 def _detail(result: CheckResult) -> str:
     parts = []
     if result.reason:
@@ -49,6 +54,8 @@ def _detail(result: CheckResult) -> str:
     if (waiting := waiting_note(result)) is not None:
         parts.append(waiting)
     parts.extend(advisory_notes(result))
+    if (eol := eol_note(result)) is not None:
+        parts.append(eol)
     if result.rejected:
         parts.append(f"{len(result.rejected)} malformed tag(s) rejected")
     return "; ".join(parts)
@@ -138,6 +145,10 @@ def check_json(
                     "published": r.waiting_published,
                     "eligible_from": _day(r.waiting_eligible_from),
                 },
+                "eol": None if r.eol is None else {
+                    "line": r.eol.line, "date": _day(r.eol.date), "source": r.eol.source,
+                    "state": r.eol.state, "days_left": r.eol.days_left,
+                },
                 "advisories": [
                     {"id": f.id, "aliases": list(f.aliases), "severity": f.severity.value,
                      "summary": f.summary, "fixed_in": list(f.fixed_in),
@@ -170,6 +181,7 @@ def check_markdown(results: Sequence[CheckResult]) -> str:
         if not r.reason and r.notes_url:
             notes = f"[release notes]({md_cell(r.notes_url)})"
         extra = [w for w in (waiting_note(r),) if w is not None] + advisory_notes(r)
+        extra += [e for e in (eol_note(r),) if e is not None]
         for text in extra:
             notes = f"{notes}; {md_cell(text)}" if notes else md_cell(text)
         lines.append(
@@ -219,6 +231,10 @@ def refresh_markdown(
     lines = ["| component | old | new | bump |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in refresh_rows(manifest, updates)]
     lines += advisory_summary(results, updates)
+    ending = [f"- {md_cell(r.component)} {md_cell(r.pinned)}: {md_cell(note)}"
+              for r in results if (note := eol_note(r)) is not None]
+    if ending:
+        lines += ["", "Lines near or past their end of life:", "", *ending]
     return "\n".join(lines) + "\n"
 
 
@@ -243,10 +259,19 @@ def advisory_summary(results: Sequence[CheckResult], updates: Sequence[Update]) 
     return out
 
 
-def commit_message(manifest: Manifest, updates: Sequence[Update]) -> str:
+def commit_message(
+    manifest: Manifest, updates: Sequence[Update], results: Sequence[CheckResult] = ()
+) -> str:
+    """The refresh commit: one line per update, then the advisories the refresh fixes."""
     count = len(updates)
     lines = [f"refresh: update {count} component{'s' if count != 1 else ''}", ""]
     lines += [f"- {a} {b} -> {c} ({d})" for a, b, c, d in refresh_rows(manifest, updates)]
+    moved = {u.component: u.version for u in updates}
+    fixed = [f"- {r.component} {moved[r.component]} fixes {f.id} ({f.severity.value})"
+             for r in results if r.component in moved
+             for f in r.advisories if f.fixed_by_candidate]
+    if fixed:
+        lines += ["", "Security fixes:", *fixed]
     return "\n".join(lines) + "\n"
 
 

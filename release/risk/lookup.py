@@ -56,16 +56,20 @@ def osv_query(component: Component) -> dict[str, Any] | None:
     """The OSV query of the pinned version, or None when OSV cannot be asked about it."""
     if component.commit is not None:
         return {"commit": component.commit}
-    if component.upstream.kind in GITHUB_KINDS and component.upstream.repo:
-        return {"package": {"name": osv_package_name(component.upstream.repo), "ecosystem": "GIT"},
+    repo = github_repo(component)
+    if repo is not None:
+        return {"package": {"name": osv_package_name(repo), "ecosystem": "GIT"},
                 "version": component.tag}
     return None
 
 
 def github_repo(component: Component) -> str | None:
+    """The GitHub repository whose advisories are the component's: its upstream's, or
+    `policy.advisory-repo` for a component listed elsewhere (Node.js: nodejs/node), whose tags
+    are spelled as the component's tag template says."""
     if component.upstream.kind in GITHUB_KINDS or component.commit is not None:
         return component.upstream.repo
-    return None
+    return component.policy.advisory_repo
 
 
 async def find_advisories(

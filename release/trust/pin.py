@@ -68,6 +68,7 @@ def pin_request(args: argparse.Namespace, manifest: Manifest) -> PinRequest:
     request = PinRequest(
         component=args.component, version=args.version, checksum=args.checksum,
         allow_downgrade=args.allow_downgrade, beyond_policy=args.beyond_policy,
+        break_set=args.break_set,
     )
     component = manifest.require(args.component)
     decide_pin(manifest, replace(request, checksum=request.checksum or _placeholder(component)))

@@ -92,7 +92,7 @@ def osv_says(reply: Reply) -> object:
      "starting with '<html>oops</html>'"),
     (Reply(status=200, body=b'{"results": []}', headers={"Content-Type": "application/json"}),
      "advisories: OSV: https://api.osv.dev/v1/querybatch: expected 'results' with one entry "
-     "per query (19)"),
+     "per query (21)"),
 ])
 def test_osv_failing_is_a_warning_and_versions_are_still_checked(
     reply: Reply, warning: str
@@ -111,7 +111,7 @@ def test_check_json_and_fail_on(tmp_path: Path, tree: Path,
 
     def run(*extra: str) -> int:
         return main(["check", "--root", str(tree), "--replay", str(recording), "--no-cache",
-                     "--today", TODAY.isoformat(), *extra])
+                     "--today", TODAY.isoformat(), "--no-eol", *extra])
 
     assert run("--json") == 0
     doc = json.loads(capsys.readouterr().out)

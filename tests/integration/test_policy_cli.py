@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,8 @@ from fake_world import serve_world, world_fetcher
 
 from release.cli import main
 from release.manifest.load import load_manifest
+from release.manifest.model import Manifest
+from release.refresh.decide import Status
 from release.refresh.execute import Outcome, run_check
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,3 +84,24 @@ def test_nothing_eligible_waits_and_changes_nothing(
     assert (tree / "versions.yaml").read_text() == before
     err = capsys.readouterr().err
     assert "refresh: 0 updates · 1 waiting · 0 held · 0 current · 0 errors" in err
+
+
+def test_github_tags_are_dated_by_their_commits_when_gated() -> None:
+    """kamailio lists tags (no dates): behind a gate, 6.1.5 is dated by its commit and waits."""
+    kamailio = MANIFEST.require("kamailio")
+    gated = replace(kamailio, policy=replace(kamailio.policy, min_age_days=14))
+
+    async def main(server_url: str, manifest: Manifest) -> Outcome:
+        async with world_fetcher(server_url) as fetcher:
+            return await run_check(manifest, fetcher, today=WORLD_TODAY)
+
+    with serve_world() as (server, world):
+        outcome = asyncio.run(main(server.url, replace(MANIFEST, components=(gated,))))
+        asked = [e.path for e in world.exchanges(component="kamailio")
+                 if "/commits/" in e.path]
+    result = outcome.results[0]
+    assert (result.status, result.waiting, result.waiting_published,
+            result.waiting_eligible_from, result.reason) == (
+        Status.WAITING, "6.1.5", "2026-09-09T11:02:17Z", dt.date(2026, 9, 23),
+        "6.1.5 waits for its release age (min-age 14d) until 2026-09-23")
+    assert asked == ["/repos/kamailio/kamailio/commits/6.1.5"]

@@ -123,3 +123,36 @@ def test_fixed_only_beyond_policy_and_by_the_candidate() -> None:
         (("23.5.0",), False, "fixed only beyond policy in 23.5.0"),
         (("22.11.0", "23.5.0"), True, "fixed by the candidate"),
     ]
+
+
+def test_the_refresh_commit_and_pull_request_list_the_fixes() -> None:
+    from release.refresh.decide import CheckResult, Status, Update
+    from release.refresh.report import commit_message, refresh_markdown, severe_findings
+    from release.risk.advisories import Finding
+
+    def finding(ident: str, severity: Severity, state: str, *, fixed: bool | None) -> Finding:
+        return Finding(id=ident, severity=severity, summary="", aliases=(), fixed_in=(),
+                       fixed_by_candidate=fixed, state=state, source="github")
+
+    results = [
+        CheckResult(component="coturn", pinned=Version("4.17.1"), status=Status.UPDATE,
+                    candidate=Version("4.18.0"), advisories=(
+                        finding("GHSA-wwww-0000-0001", Severity.HIGH, "fixed by the candidate",
+                                fixed=True),)),
+        CheckResult(component="asterisk", pinned=Version("22.10.1"), status=Status.CURRENT,
+                    advisories=(finding("GHSA-wwww-0000-0003", Severity.MODERATE, "no fix yet",
+                                        fixed=None),)),
+    ]
+    updates = [Update(component="coturn", version=Version("4.18.0"), security=True)]
+    assert commit_message(MANIFEST, updates, results) == (
+        "refresh: update 1 component\n\n- coturn 4.17.1 -> 4.18.0 (security)\n\n"
+        "Security fixes:\n- coturn 4.18.0 fixes GHSA-wwww-0000-0001 (high)\n")
+    assert refresh_markdown(MANIFEST, updates, results) == (
+        "| component | old | new | bump |\n|---|---|---|---|\n"
+        "| coturn | 4.17.1 | 4.18.0 | security |\n\n"
+        "Advisories this refresh fixes:\n\n"
+        "- coturn 4.17.1: GHSA-wwww-0000-0001 (high), fixed in 4.18.0\n\n"
+        "Advisories that stay open:\n\n"
+        "- asterisk 22.10.1: GHSA-wwww-0000-0003 (moderate): no fix yet\n")
+    assert severe_findings(results, "high") == [
+        "coturn 4.17.1: GHSA-wwww-0000-0001 (high): fixed by the candidate"]
