@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.refresh.decide import CheckResult
     from release.refresh.execute import Outcome
 
-from release.errors import ProblemsFound, ReleaseError
+from release.errors import InvalidInput, ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -388,6 +388,11 @@ def _add_build_commands(commands: Subcommands) -> None:
     )
     build.add_argument("--no-ecr", action="store_true",
                        help="with --registry: do not create ECR repositories (plain registry)")
+    build.add_argument(
+        "--ecr-repositories", action="store_true",
+        help="only make the ECR repositories of the images (immutable tags, scan on push) and "
+        "exit: before a BuildKit push (release.yml)",
+    )
     build.add_argument("--namespace", default="delphi",
                        help="repository path before the image name (default: %(default)s)")
     build.add_argument("--log-dir", metavar="DIR", type=Path,
@@ -398,6 +403,18 @@ def _add_build_commands(commands: Subcommands) -> None:
                        help="org.opencontainers.image.source (default: the GitHub repository, "
                        "else the origin remote)")
     build.set_defaults(handler=_build)
+
+    sbom = commands.add_parser(
+        "sbom", help="write the CycloneDX SBOM of a release from its bill of materials",
+        description="Write the CycloneDX 1.6 SBOM of what versions.yaml pins and the images of "
+        "a bill of materials, validated against the CycloneDX schema.",
+    )
+    _common(sbom)
+    sbom.add_argument("--bom", metavar="FILE", type=Path, required=True,
+                      help="the bill of materials (releases/<version>.json)")
+    sbom.add_argument("--output", metavar="FILE", type=Path, required=True,
+                      help="where to write the SBOM (releases/<version>.cdx.json)")
+    sbom.set_defaults(handler=_sbom)
 
     bom = commands.add_parser("bom", help="bills of materials of releases (releases/*.json)")
     actions = bom.add_subparsers(dest="bom_command", metavar="ACTION", parser_class=_Parser)
@@ -427,6 +444,14 @@ def _build(args: argparse.Namespace) -> int:
                      not_built=not_built)
     if args.plan or args.github_matrix or args.bake is not None:
         return _build_plan(args, plan.select(args.only))
+    if args.ecr_repositories:
+        from release.images import ecr
+
+        client = ecr.make_client(os.environ)
+        for state in ecr.ensure_repositories(
+                client, [i.repository for i in plan.select(args.only).images]):
+            print(f"build: {state.describe()}", file=sys.stderr)
+        return 0
     return _build_run(args, loaded.manifest, plan)
 
 
@@ -493,6 +518,31 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     if args.json:
         print(outcome_json(report))
     return 1 if report.outcome.failed else 0
+
+
+def _sbom(args: argparse.Namespace) -> int:
+    import json
+
+    from release.fsutil import FileChange, write_files
+    from release.images.provenance import read_provenance
+    from release.images.sbom import make_sbom
+    from release.manifest.load import load_manifest, read_text
+
+    root: Path = args.root
+    try:
+        bom = json.loads(read_text(args.bom))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{args.bom}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(bom, dict):
+        raise InvalidInput(f"{args.bom}: a bill of materials is a JSON object")
+    manifest = load_manifest(root / "versions.yaml").manifest
+    text = make_sbom(manifest, bom, created=read_provenance(root, os.environ).created)
+    output: Path = args.output.resolve()
+    old = output.read_text(encoding="utf-8") if output.is_file() else ""
+    write_files(output.parent, [FileChange(path=output.name, old=old, new=text)])
+    print(f"sbom: wrote {args.output} (CycloneDX 1.6, {len(manifest.components)} components, "
+          f"{len(bom.get('images', []))} images)", file=sys.stderr)
+    return 0
 
 
 def _bom_diff(args: argparse.Namespace) -> int:
