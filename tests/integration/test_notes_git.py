@@ -33,7 +33,7 @@ BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github
 ID = re.compile(r"^\*Services: [^*]*\* · `([a-z0-9-]+)`$", re.MULTILINE)
 
 # The items every release that replaces anything gets.
-ALWAYS = ["preflight-health", "backup-config", "drain-pause-scaler", "verify-health",
+ALWAYS = ["preflight-health", "preflight-verify-images", "backup-config", "drain-pause-scaler", "verify-health",
           "resume-scaler", "rollback-by-image"]
 
 
@@ -128,7 +128,7 @@ def test_postgres_minor_selects_backup_and_restart_not_pg_upgrade(repo: Repo) ->
     repo.commit("refresh: postgresql 17.11 -> 17.12", "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
+        "preflight-health", "preflight-database", "preflight-pgbouncer", "preflight-verify-images", "backup-config",
         "backup-database", "drain-pause-scaler", "rollout-postgres-restart",
         "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
         "resume-scaler", "rollback-by-image",
@@ -150,7 +150,7 @@ def test_postgres_major_selects_pg_upgrade_and_the_downtime_note(repo: Repo) -> 
     repo.commit("feat(postgres)!: PostgreSQL 18", "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
+        "preflight-health", "preflight-database", "preflight-pgbouncer", "preflight-verify-images", "backup-config",
         "backup-database", "drain-window", "drain-pause-scaler", "rollout-postgres-major",
         "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
         "resume-scaler", "rollback-by-image", "rollback-postgres-major",
@@ -174,7 +174,7 @@ def test_node_only_change_selects_no_database_step(repo: Repo) -> None:
     repo.commit("refresh: node 24.19.0 -> 24.20.0", "versions.yaml", author=BOT)
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "backup-config", "drain-pause-scaler", "rollout-api",
+        "preflight-health", "preflight-verify-images", "backup-config", "drain-pause-scaler", "rollout-api",
         "rollout-web", "verify-health", "verify-calls", "verify-web", "verify-runtimes",
         "resume-scaler", "rollback-by-image",
     ]
@@ -190,7 +190,7 @@ def test_asterisk_change_drains_voice_one_instance_at_a_time(repo: Repo) -> None
     repo.release("2026.11.0")
     repo.commit("refresh: asterisk 22.10.1 -> 22.10.2", "versions.yaml")
     text = notes(repo.root)
-    assert selected(text) == [*ALWAYS[:3], "rollout-voice", "verify-health", "verify-calls",
+    assert selected(text) == [*ALWAYS[:4], "rollout-voice", "verify-health", "verify-calls",
                               "resume-scaler", "rollback-by-image"]
     voice = text.split("#### 4.1 ")[1].split("####")[0]
     assert voice.startswith("Replace Voice (Asterisk and TelPhi), draining one instance at a time")
@@ -219,7 +219,7 @@ def test_a_changed_image_file_selects_its_service(repo: Repo) -> None:
     repo.commit("fix(squid): allow the regional ECR endpoints", "images/squid/squid.conf")
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-squid", "backup-config", "drain-pause-scaler",
+        "preflight-health", "preflight-squid", "preflight-verify-images", "backup-config", "drain-pause-scaler",
         "rollout-squid", "verify-health", "verify-calls", "resume-scaler", "rollback-by-image",
     ]
 
