@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.images.plan import BuildPlan
@@ -416,6 +416,18 @@ def _add_build_commands(commands: Subcommands) -> None:
                       help="where to write the SBOM (releases/<version>.cdx.json)")
     sbom.set_defaults(handler=_sbom)
 
+    scan = commands.add_parser(
+        "scan", help="gate a release on ECR's scan findings of its images",
+        description="Wait for ECR's scan of every image digest of a bill of materials and exit "
+        "1 when any has a finding at or above --fail-on (a table goes to the job summary).",
+    )
+    _common(scan)
+    scan.add_argument("--bom", metavar="FILE", type=Path, required=True,
+                      help="the bill of materials (releases/<version>.json)")
+    scan.add_argument("--fail-on", metavar="SEVERITY", default="HIGH",
+                      help="INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL (default: %(default)s)")
+    scan.set_defaults(handler=_scan)
+
     bom = commands.add_parser("bom", help="bills of materials of releases (releases/*.json)")
     actions = bom.add_subparsers(dest="bom_command", metavar="ACTION", parser_class=_Parser)
     actions.required = True
@@ -521,20 +533,13 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
 
 
 def _sbom(args: argparse.Namespace) -> int:
-    import json
-
     from release.fsutil import FileChange, write_files
     from release.images.provenance import read_provenance
     from release.images.sbom import make_sbom
-    from release.manifest.load import load_manifest, read_text
+    from release.manifest.load import load_manifest
 
     root: Path = args.root
-    try:
-        bom = json.loads(read_text(args.bom))
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{args.bom}:{exc.lineno}: not JSON: {exc.msg}") from None
-    if not isinstance(bom, dict):
-        raise InvalidInput(f"{args.bom}: a bill of materials is a JSON object")
+    bom = _read_bom_json(args.bom)
     manifest = load_manifest(root / "versions.yaml").manifest
     text = make_sbom(manifest, bom, created=read_provenance(root, os.environ).created)
     output: Path = args.output.resolve()
@@ -543,6 +548,41 @@ def _sbom(args: argparse.Namespace) -> int:
     print(f"sbom: wrote {args.output} (CycloneDX 1.6, {len(manifest.components)} components, "
           f"{len(bom.get('images', []))} images)", file=sys.stderr)
     return 0
+
+
+def _read_bom_json(path: Path) -> dict[str, Any]:
+    import json
+
+    from release.manifest.load import read_text
+
+    try:
+        bom = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(bom, dict):
+        raise InvalidInput(f"{path}: a bill of materials is a JSON object")
+    return bom
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from release.images import ecr
+    from release.images.scan import check_severity, report_markdown, scan_gate
+
+    fail_on = check_severity(args.fail_on)
+    bom = _read_bom_json(args.bom)
+    scans = scan_gate(ecr.make_client(os.environ), bom)
+    report = report_markdown(scans, fail_on)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(report)
+    failed = [s for s in scans if s.at_or_above(fail_on)]
+    for s in scans:
+        counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(s.counts.items())) or "none"
+        print(f"scan: {s.reference}: {counts}", file=sys.stderr)
+    print(f"scan: {len(failed)} of {len(scans)} images with findings at {fail_on} or above",
+          file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _bom_diff(args: argparse.Namespace) -> int:

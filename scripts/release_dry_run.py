@@ -72,7 +72,7 @@ REQUIRED_STEPS: dict[str, tuple[str, ...]] = {
 SKIPPED_IDS = {"install": "this environment already has `release` installed"}
 DOCKER_JOBS = ("build", "bom")  # jobs that build or read images
 DOCKER_STEPS = (("publish", "publish"),)  # steps that need what those jobs produce
-VARIABLES = ("AWS_RELEASE_ROLE_ARN", "AWS_REGION", "RELEASE_REGISTRY")
+VARIABLES = ("AWS_RELEASE_ROLE_ARN", "AWS_REGION", "RELEASE_REGISTRY", "ECR_SCAN_FAIL_ON")
 GITHUB_CONTEXT = ("ref", "ref_name", "sha", "run_id", "repository", "token", "workflow_ref")
 EMULATED_ACTIONS = (
     "actions/checkout", "actions/setup-python", "aws-actions/configure-aws-credentials",
@@ -843,7 +843,7 @@ def dry_run(args: argparse.Namespace) -> int:
             if ecr:
                 base_env["AWS_ENDPOINT_URL_ECR"] = ecr
             variables = {"AWS_RELEASE_ROLE_ARN": FAKE_ROLE, "AWS_REGION": REGION,
-                         "RELEASE_REGISTRY": registry or ""}
+                         "RELEASE_REGISTRY": registry or "", "ECR_SCAN_FAIL_ON": "HIGH"}
             print(f"release dry run of {tag} in {workspace}; registry {registry}, ECR {ecr}",
                   file=sys.stderr)
             run = Run(workflow=workflow, workspace=workspace, work=work, tag=tag,

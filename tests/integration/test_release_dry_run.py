@@ -204,12 +204,12 @@ def test_the_whole_release_runs_in_order(docker_engine: DockerEngine, tmp_path: 
         assert ran == [
             "plan/ci", "plan/plan",
             *(f"build/build [image={name}]" for name in TEST_IMAGES),
-            "bom/bom", "bom/sbom", "bom/sign", "publish/notes", "publish/publish",
+            "bom/bom", "bom/scan", "bom/sbom", "bom/sign", "publish/notes", "publish/publish",
         ]
         # What cannot run here says so, instead of pretending.
         assert status_of(rows, "build/4 [image=alpha]").startswith(
             "not run: no BuildKit (docker buildx) or QEMU here")
-        assert status_of(rows, "bom/7").startswith("not run: no cosign and no OIDC identity")
+        assert status_of(rows, "bom/8").startswith("not run: no cosign and no OIDC identity")
         assert "dry run: classic builder" in done.stdout
 
         bom = json.loads((out / "delphi-2026.11.0-bom.json").read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from release.cli import main
         (
             ["chek"],
             "error: python -m release: argument COMMAND: invalid choice: 'chek' (choose from "
-            "'verify', 'pin', 'check', 'refresh', 'build', 'sbom', 'bom', 'notes', 'docs'); did you mean "
+            "'verify', 'pin', 'check', 'refresh', 'build', 'sbom', 'scan', 'bom', 'notes', 'docs'); did you mean "
             "'check'?",
         ),
         (

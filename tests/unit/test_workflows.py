@@ -255,7 +255,8 @@ def test_the_release_runs_plan_build_bom_notes_publish() -> None:
         "build": [["build", "--only", "--push", "--jobs", "--registry"],
                   ["build", "--only", "--jobs"], ["build", "--only", "--ecr-repositories"],
                   ["build", "--plan", "--only", "--registry", "--bake"]],
-        "bom": [["build", "--push", "--registry"], ["sbom", "--bom", "--output"]],
+        "bom": [["build", "--push", "--registry"], ["scan", "--bom", "--fail-on"],
+                ["sbom", "--bom", "--output"]],
         "publish": [["notes", "--version", "--to", "--output"]],
     }
 
