@@ -414,6 +414,8 @@ def _add_build_commands(commands: Subcommands) -> None:
                       help="the bill of materials (releases/<version>.json)")
     sbom.add_argument("--output", metavar="FILE", type=Path, required=True,
                       help="where to write the SBOM (releases/<version>.cdx.json)")
+    sbom.add_argument("--image", metavar="IMAGE",
+                      help="the SBOM of this image only: it and the components it pins")
     sbom.set_defaults(handler=_sbom)
 
     scan = commands.add_parser(
@@ -541,12 +543,23 @@ def _sbom(args: argparse.Namespace) -> int:
     root: Path = args.root
     bom = _read_bom_json(args.bom)
     manifest = load_manifest(root / "versions.yaml").manifest
-    text = make_sbom(manifest, bom, created=read_provenance(root, os.environ).created)
+    provenance = read_provenance(root, os.environ)
+    components = None
+    if args.image is not None:
+        from release.images.plan import make_plan, read_sources
+
+        sources, not_built = read_sources(root)
+        plan = make_plan(manifest, sources, provenance, not_built=not_built).select([args.image])
+        components = [c.name for c in plan.image(args.image).components]
+    text = make_sbom(manifest, bom, created=provenance.created, image=args.image,
+                     components=components)
     output: Path = args.output.resolve()
     old = output.read_text(encoding="utf-8") if output.is_file() else ""
     write_files(output.parent, [FileChange(path=output.name, old=old, new=text)])
-    print(f"sbom: wrote {args.output} (CycloneDX 1.6, {len(manifest.components)} components, "
-          f"{len(bom.get('images', []))} images)", file=sys.stderr)
+    counted = len(components) if components is not None else len(manifest.components)
+    print(f"sbom: wrote {args.output} (CycloneDX 1.6, {counted} components"
+          + (f", image {args.image})" if args.image else f", {len(bom.get('images', []))} images)"),
+          file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cyclonedx.model import (
@@ -110,21 +110,30 @@ def _image(image: Mapping[str, Any], registry: str | None) -> CdxComponent:
     )
 
 
-def make_sbom(manifest: Manifest, bom: Mapping[str, Any], *, created: str) -> str:
-    """The validated CycloneDX 1.6 JSON of the release `bom` (a bill of materials document)."""
-    document = CdxBom(serial_number=uuid.uuid5(
-        SBOM_NAMESPACE, f"{bom.get('release')}@{bom.get('commit')}"))
+def make_sbom(
+    manifest: Manifest, bom: Mapping[str, Any], *, created: str,
+    image: str | None = None, components: Sequence[str] | None = None,
+) -> str:
+    """The validated CycloneDX 1.6 JSON of the release `bom` (a bill of materials document).
+
+    With `image`, the SBOM of that one image: only it, and only `components` (what it pins).
+    """
+    subject = f"{bom.get('release')}@{bom.get('commit')}" + (f"/{image}" if image else "")
+    document = CdxBom(serial_number=uuid.uuid5(SBOM_NAMESPACE, subject))
     document.metadata.timestamp = dt.datetime.strptime(
         created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     document.metadata.component = CdxComponent(
-        type=ComponentType.APPLICATION, name="delphi", version=str(bom.get("release")),
-        bom_ref="delphi",
+        type=ComponentType.APPLICATION, name=f"delphi/{image}" if image else "delphi",
+        version=str(bom.get("release")), bom_ref="delphi",
         properties=[Property(name=PROPERTY.format(name="commit"), value=str(bom.get("commit")))],
     )
+    wanted = set(components) if components is not None else None
     for component in manifest.components:
-        document.components.add(_pinned(component))
-    for image in bom.get("images", []):
-        document.components.add(_image(image, bom.get("registry")))
+        if wanted is None or component.name in wanted:
+            document.components.add(_pinned(component))
+    for entry in bom.get("images", []):
+        if image is None or entry.get("name") == image:
+            document.components.add(_image(entry, bom.get("registry")))
     document.register_dependency(document.metadata.component, list(document.components))
     text: str = JsonV1Dot6(document).output_as_string(indent=2)
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)

@@ -69,3 +69,23 @@ def test_the_cli_writes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     bom.write_text("[1, 2", encoding="utf-8")
     assert main(["sbom", "--root", str(REPO), "--bom", str(bom), "--output", str(out)]) == 2
     assert f"{bom}:1: not JSON" in capsys.readouterr().err
+
+
+def test_the_sbom_of_one_image_holds_what_it_pins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bom = tmp_path / "bom.json"
+    bom.write_text(json.dumps({**BOM, "images": [*BOM["images"], {
+        "name": "redis", "repository": "delphi/redis", "digest": DIGEST, "status": "published",
+        "input_hash": "sha256:" + "ef" * 32, "content_tag": "input-" + "ef" * 16}]}),
+        encoding="utf-8")
+    out = tmp_path / "asterisk.cdx.json"
+    assert main(["sbom", "--root", str(REPO), "--bom", str(bom), "--image", "asterisk",
+                 "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    assert sorted(components(text)) == [
+        "component:asterisk", "component:debian", "component:debian-snapshot",
+        "component:pjproject", "image:asterisk"]
+    assert capsys.readouterr().err.strip() == (
+        f"sbom: wrote {out} (CycloneDX 1.6, 4 components, image asterisk)")

@@ -256,7 +256,7 @@ def test_the_release_runs_plan_build_bom_notes_publish() -> None:
                   ["build", "--only", "--jobs"], ["build", "--only", "--ecr-repositories"],
                   ["build", "--plan", "--only", "--registry", "--bake"]],
         "bom": [["build", "--push", "--registry"], ["scan", "--bom", "--fail-on"],
-                ["sbom", "--bom", "--output"]],
+                ["sbom", "--bom", "--output"], ["sbom", "--bom", "--image", "--output"]],
         "publish": [["notes", "--version", "--to", "--output"]],
     }
 
@@ -447,5 +447,6 @@ def test_the_release_builds_with_buildkit_and_signs_with_cosign() -> None:
     assert '"containerimage.digest"' in build
     sign = next(s for s in release["bom"]["steps"] if s.get("id") == "sign")["run"]
     assert 'cosign sign --yes "$ref"' in sign
-    assert 'cosign attest --yes --type cyclonedx --predicate "releases/$VERSION.cdx.json"' in sign
+    assert 'cosign attest --yes --type cyclonedx --predicate "$RUNNER_TEMP/$name.cdx.json"' in sign
+    assert 'python -m release sbom --bom "$bom" --image "$name"' in sign
     assert '.signature = "not signed (dry run)"' in sign
