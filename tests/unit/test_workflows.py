@@ -251,9 +251,11 @@ def test_the_release_runs_plan_build_bom_notes_publish() -> None:
     }
     assert commands == {
         "plan": [["build", "--plan", "--json"], ["build", "--plan", "--github-matrix"]],
-        # The dry run's classic build; then the probe, the ECR repositories, the bake file.
+        # The dry run's classic build; then the ECR repositories, the content tag (a re-run
+        # skips a pushed image), the probe, the bake file.
         "build": [["build", "--only", "--push", "--jobs", "--registry"],
-                  ["build", "--only", "--jobs"], ["build", "--only", "--ecr-repositories"],
+                  ["build", "--only", "--ecr-repositories"], ["build", "--plan", "--only", "--json"],
+                  ["build", "--only", "--jobs"],
                   ["build", "--plan", "--only", "--registry", "--bake"]],
         "bom": [["build", "--push", "--registry"], ["scan", "--bom", "--fail-on"],
                 ["sbom", "--bom", "--output"], ["sbom", "--bom", "--image", "--output"]],
