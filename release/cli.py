@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.images.bom import Bom
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.refresh.decide import CheckResult, Update
     from release.refresh.execute import Outcome
 
-from release.errors import ProblemsFound, ReleaseError
+from release.errors import InvalidInput, ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -490,6 +490,11 @@ def _add_build_commands(commands: Subcommands) -> None:
     )
     build.add_argument("--no-ecr", action="store_true",
                        help="with --registry: do not create ECR repositories (plain registry)")
+    build.add_argument(
+        "--ecr-repositories", action="store_true",
+        help="only make the ECR repositories of the images (immutable tags, scan on push) and "
+        "exit: before a BuildKit push (release.yml)",
+    )
     build.add_argument("--namespace", default="delphi",
                        help="repository path before the image name (default: %(default)s)")
     build.add_argument("--log-dir", metavar="DIR", type=Path,
@@ -503,6 +508,32 @@ def _add_build_commands(commands: Subcommands) -> None:
                        help="org.opencontainers.image.source (default: the GitHub repository, "
                        "else the origin remote)")
     build.set_defaults(handler=_build)
+
+    sbom = commands.add_parser(
+        "sbom", help="write the CycloneDX SBOM of a release from its bill of materials",
+        description="Write the CycloneDX 1.6 SBOM of what versions.yaml pins and the images of "
+        "a bill of materials, validated against the CycloneDX schema.",
+    )
+    _common(sbom)
+    sbom.add_argument("--bom", metavar="FILE", type=Path, required=True,
+                      help="the bill of materials (releases/<version>.json)")
+    sbom.add_argument("--output", metavar="FILE", type=Path, required=True,
+                      help="where to write the SBOM (releases/<version>.cdx.json)")
+    sbom.add_argument("--image", metavar="IMAGE",
+                      help="the SBOM of this image only: it and the components it pins")
+    sbom.set_defaults(handler=_sbom)
+
+    scan = commands.add_parser(
+        "scan", help="gate a release on ECR's scan findings of its images",
+        description="Wait for ECR's scan of every image digest of a bill of materials and exit "
+        "1 when any has a finding at or above --fail-on (a table goes to the job summary).",
+    )
+    _common(scan)
+    scan.add_argument("--bom", metavar="FILE", type=Path, required=True,
+                      help="the bill of materials (releases/<version>.json)")
+    scan.add_argument("--fail-on", metavar="SEVERITY", default="HIGH",
+                      help="INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL (default: %(default)s)")
+    scan.set_defaults(handler=_scan)
 
     bom = commands.add_parser("bom", help="bills of materials of releases (releases/*.json)")
     actions = bom.add_subparsers(dest="bom_command", metavar="ACTION", parser_class=_Parser)
@@ -539,6 +570,14 @@ def _build(args: argparse.Namespace) -> int:
                      not_built=not_built)
     if args.plan or args.github_matrix or args.bake is not None:
         return _build_plan(args, plan.select(args.only))
+    if args.ecr_repositories:
+        from release.images import ecr
+
+        client = ecr.make_client(os.environ)
+        for state in ecr.ensure_repositories(
+                client, [i.repository for i in plan.select(args.only).images]):
+            print(f"build: {state.describe()}", file=sys.stderr)
+        return 0
     return _build_run(args, loaded.manifest, plan)
 
 
@@ -631,6 +670,70 @@ def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
     write_files(root, [FileChange(path=bom_relpath(ref), old="", new=body.decode("utf-8"))])
     print(f"bom: {bom_relpath(ref)} fetched from {repository} release v{ref}", file=sys.stderr)
     return bom
+
+
+def _sbom(args: argparse.Namespace) -> int:
+    from release.fsutil import FileChange, write_files
+    from release.images.provenance import read_provenance
+    from release.images.sbom import make_sbom
+    from release.manifest.load import load_manifest
+
+    root: Path = args.root
+    bom = _read_bom_json(args.bom)
+    manifest = load_manifest(root / "versions.yaml").manifest
+    provenance = read_provenance(root, os.environ)
+    components = None
+    if args.image is not None:
+        from release.images.plan import make_plan, read_sources
+
+        sources, not_built = read_sources(root)
+        plan = make_plan(manifest, sources, provenance, not_built=not_built).select([args.image])
+        components = [c.name for c in plan.image(args.image).components]
+    text = make_sbom(manifest, bom, created=provenance.created, image=args.image,
+                     components=components)
+    output: Path = args.output.resolve()
+    old = output.read_text(encoding="utf-8") if output.is_file() else ""
+    write_files(output.parent, [FileChange(path=output.name, old=old, new=text)])
+    counted = len(components) if components is not None else len(manifest.components)
+    print(f"sbom: wrote {args.output} (CycloneDX 1.6, {counted} components"
+          + (f", image {args.image})" if args.image else f", {len(bom.get('images', []))} images)"),
+          file=sys.stderr)
+    return 0
+
+
+def _read_bom_json(path: Path) -> dict[str, Any]:
+    import json
+
+    from release.manifest.load import read_text
+
+    try:
+        bom = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(bom, dict):
+        raise InvalidInput(f"{path}: a bill of materials is a JSON object")
+    return bom
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from release.images import ecr
+    from release.images.scan import check_severity, report_markdown, scan_gate
+
+    fail_on = check_severity(args.fail_on)
+    bom = _read_bom_json(args.bom)
+    scans = scan_gate(ecr.make_client(os.environ), bom)
+    report = report_markdown(scans, fail_on)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(report)
+    failed = [s for s in scans if s.at_or_above(fail_on)]
+    for s in scans:
+        counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(s.counts.items())) or "none"
+        print(f"scan: {s.reference}: {counts}", file=sys.stderr)
+    print(f"scan: {len(failed)} of {len(scans)} images with findings at {fail_on} or above",
+          file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _bom_diff(args: argparse.Namespace) -> int:

@@ -78,12 +78,21 @@ SKIPPED_IDS = {
 }
 DOCKER_JOBS = ("build", "bom")  # jobs that build or read images
 DOCKER_STEPS = (("publish", "publish"),)  # steps that need what those jobs produce
-VARIABLES = ("AWS_RELEASE_ROLE_ARN", "AWS_REGION", "RELEASE_REGISTRY")
-GITHUB_CONTEXT = ("ref", "ref_name", "sha", "run_id", "repository", "token")
+VARIABLES = ("AWS_RELEASE_ROLE_ARN", "AWS_REGION", "RELEASE_REGISTRY", "ECR_SCAN_FAIL_ON")
+GITHUB_CONTEXT = ("ref", "ref_name", "sha", "run_id", "repository", "token", "workflow_ref")
 EMULATED_ACTIONS = (
     "actions/checkout", "actions/setup-python", "aws-actions/configure-aws-credentials",
-    "actions/upload-artifact", "actions/download-artifact",
+    "actions/upload-artifact", "actions/download-artifact", "docker/setup-buildx-action",
+    "sigstore/cosign-installer",
 )
+# What these machines cannot do: the actions that would set it up are recorded as not run, and
+# the steps that use it see DELPHI_RELEASE_DRY_RUN=1 and say what they did instead.
+NOT_HERE = {
+    "docker/setup-buildx-action": "not run: no BuildKit (docker buildx) or QEMU here; the build "
+    "step uses the engine's classic builder, one architecture, no attestations",
+    "sigstore/cosign-installer": "not run: no cosign and no OIDC identity here; the sign step "
+    "records `not signed (dry run)`",
+}
 REGION = "us-east-1"
 FAKE_ROLE = "arn:aws:iam::123456789012:role/delphi-release-dry-run"
 MOTO_CREDENTIALS = {
@@ -446,10 +455,14 @@ def docker_engine() -> str | None:
 
 GH_STAND_IN = """\
 #!{python}
-# gh stand-in of the release dry run: records its arguments; `gh release view` finds nothing.
+# gh stand-in of the release dry run: records its arguments; `gh release view` finds nothing;
+# `gh api` (the CI check of the tagged commit) answers "success", as GitHub would for a commit
+# whose CI passed (the dry run runs on a workspace, not on a pushed commit).
 import json, os, sys
 with open(os.environ["DRY_RUN_GH_LOG"], "a", encoding="utf-8") as log:
     log.write(json.dumps(dict(argv=sys.argv[1:], cwd=os.getcwd())) + "\\n")
+if sys.argv[1:2] == ["api"]:
+    print("success")
 sys.exit(1 if sys.argv[1:3] == ["release", "view"] else 0)
 """
 
@@ -496,7 +509,9 @@ class Run:
                 steps: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
         return {
             "github": {"ref": f"refs/tags/{self.tag}", "ref_name": self.tag, "sha": self.sha,
-                       "run_id": "0", "repository": "local/dry-run", "token": "dry-run-token"},
+                       "run_id": "0", "repository": "local/dry-run", "token": "dry-run-token",
+                       "workflow_ref": f"local/dry-run/.github/workflows/release.yml@refs/tags/"
+                       f"{self.tag}"},
             "runner": {"temp": str(runner.temp) if runner else "", "os": "Linux"},
             "vars": dict(self.variables),
             "matrix": dict(matrix),
@@ -605,6 +620,8 @@ class Run:
             region = inputs.get("aws-region") or REGION
             env.update({**MOTO_CREDENTIALS, "AWS_REGION": region, "AWS_DEFAULT_REGION": region})
             return f"emulated: moto credentials, role {inputs.get('role-to-assume')!r} not assumed"
+        if action in NOT_HERE:
+            return NOT_HERE[action]
         if action == "actions/upload-artifact":
             return self.upload(step, runner, inputs)
         if action == "actions/download-artifact":
@@ -827,11 +844,12 @@ def dry_run(args: argparse.Namespace) -> int:
             # no real AWS account can be reached, and an outer GITHUB_OUTPUT is never written.
             base_env = {k: v for k, v in os.environ.items()
                         if not k.startswith(("AWS_", "GITHUB_", "RUNNER_"))}
-            base_env |= {"PATH": path, "DRY_RUN_GH_LOG": str(work / "gh-calls.jsonl")}
+            base_env |= {"PATH": path, "DRY_RUN_GH_LOG": str(work / "gh-calls.jsonl"),
+                         "DELPHI_RELEASE_DRY_RUN": "1"}
             if ecr:
                 base_env["AWS_ENDPOINT_URL_ECR"] = ecr
             variables = {"AWS_RELEASE_ROLE_ARN": FAKE_ROLE, "AWS_REGION": REGION,
-                         "RELEASE_REGISTRY": registry or ""}
+                         "RELEASE_REGISTRY": registry or "", "ECR_SCAN_FAIL_ON": "HIGH"}
             print(f"release dry run of {tag} in {workspace}; registry {registry}, ECR {ecr}",
                   file=sys.stderr)
             run = Run(workflow=workflow, workspace=workspace, work=work, tag=tag,

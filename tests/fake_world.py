@@ -948,7 +948,8 @@ class FakeWorld:
                   "actions-checkout", "actions-setup-python", "actions-cache",
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
-                  "histogram-quantile")
+                  "histogram-quantile", "docker-setup-buildx-action",
+                  "sigstore-cosign-installer")
 
     def __init__(self, overrides: Mapping[str, Override] | None = None) -> None:
         self.overrides: Mapping[str, Override] = MappingProxyType(dict(overrides or {}))

@@ -9,6 +9,8 @@
   the amd64 and arm64 archives and a goreleaser `histogram-quantile_<version>_checksums.txt`
   (which WRONG_FILE on SigNoz's CHECKSUM role makes name other files).
 - debian-snapshot reads Debian's Docker Hub listing, which the world already serves.
+- docker/setup-buildx-action v4.3.0 and sigstore/cosign-installer v4.1.2 (the release's
+  BuildKit and cosign): current, their pinned tags at their real commits.
 
 `install(world)` is called once from `FakeWorld.__init__`, after the world's own repositories.
 """
@@ -26,6 +28,17 @@ PJPROJECT_RELEASES = (("2.18", "2026-09-01"), ("2.17", "2026-05-14"), ("2.16", "
 HISTOGRAM_QUANTILE_RELEASES = (("0.0.2", "2026-09-08"), ("0.0.1", "2026-06-10"))
 HQ_TAG = "histogram-quantile/v{version}"
 HQ_ARCHES = ("linux_amd64", "linux_arm64")
+# (component, repo, repo id, releases newest first, the pinned tag's real commit)
+RELEASE_ACTIONS = (
+    ("docker-setup-buildx-action", "docker/setup-buildx-action", 1307,
+     (("v4.3.0", "2026-08-17"), ("v4.2.0", "2026-07-02"), ("v4.1.0", "2026-05-22"),
+      ("v4.0.0", "2026-03-05"), ("v3.12.0", "2025-12-16")),
+     "37fe631027851001ddb9b187196cc803df7f5f0e"),
+    ("sigstore-cosign-installer", "sigstore/cosign-installer", 1308,
+     (("v4.1.2", "2026-05-06"), ("v4.1.1", "2026-03-25"), ("v4.1.0", "2026-03-09"),
+      ("v4.0.0", "2025-10-13"), ("v3.10.1", "2025-10-16")),
+     "6f9f17788090df1f26f669e9d70d6ae9567deba6"),
+)
 THIRD_PARTY = "https://raw.githubusercontent.com/asterisk/third-party/master/pjproject"
 
 
@@ -53,6 +66,20 @@ def install(world: FakeWorld) -> None:
         world._static(f"{url}.md5", "pjproject", Role.OTHER,
                       _file(f"{md5}  {name}\n".encode(), "text/plain; charset=utf-8"))
         world._sha256[("pjproject", version)] = sha256(data)
+
+    for component, repo, repo_id, plan, commit in RELEASE_ACTIONS:
+        actions = GhRepo(
+            component=component, repo=repo, repo_id=repo_id, source="releases",
+            tags=tuple(tag for tag, _ in plan),
+            releases=tuple(GhRelease(tag=tag, day=day, title=tag, branch="main")
+                           for tag, day in plan),
+            latest=plan[0][0])
+        world._add_github(actions)
+        world.repos = (*world.repos, actions)
+        world._commits[(repo, plan[0][0])] = commit
+        sha_reply = _file(commit.encode(), "application/vnd.github.sha; charset=utf-8")
+        world._static(f"https://api.github.com/repos/{repo}/commits/{plan[0][0]}", component,
+                      Role.COMMIT, sha_reply)
 
     for version, _day in HISTOGRAM_QUANTILE_RELEASES:
         tag = HQ_TAG.format(version=version)

@@ -1,9 +1,11 @@
 """The Docker engine through the docker SDK: build, version probe, tag, push.
 
 The client is injected (the CLI makes it from `DOCKER_HOST`; tests pass one for their own
-daemon). Builds go through the engine's build API (the classic builder, whose output names each
-step as `Step N/M : INSTRUCTION`), from the context tar `release.images.context` made, so the
-engine sees exactly the hashed files. docker and requests exceptions are translated here into
+daemon). Each built image is then made reproducible (`release.images.reproduce`: every timestamp
+clamped to the plan's `created`, so one commit gives one image ID). Builds go through the
+engine's build API (the classic builder, whose output names each step as
+`Step N/M : INSTRUCTION`), from the context tar `release.images.context` made, so the engine
+sees exactly the hashed files. docker and requests exceptions are translated here into
 `EngineError` (the engine refused or broke off) and `EngineUnavailable` (no engine at all).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import tarfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ import docker.errors
 import requests
 
 from release.errors import ReleaseError
+from release.images.reproduce import clamp_image
 
 STEP_RE = re.compile(r"Step (\d+)/(\d+) : (.*)")
 TAIL_LINES = 8
@@ -141,6 +145,15 @@ class Engine:
         if image_id is None:
             raise BuildError("the engine reported no image ID", step=step, tail=tail)
         return image_id
+
+    def reproducible(self, image_id: str, epoch: int) -> str:
+        """The image with every timestamp clamped to `epoch` (see `reproduce`); its new ID."""
+        try:
+            return clamp_image(self.client, image_id, epoch)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineError(f"cannot rewrite the timestamps of {image_id[:19]}: {exc}") from None
+        except (ValueError, KeyError, tarfile.TarError) as exc:
+            raise EngineError(f"cannot read the saved image {image_id[:19]}: {exc}") from None
 
     def probe(
         self, image_id: str, argv: Sequence[str], *, timeout: float = PROBE_TIMEOUT

@@ -11,6 +11,7 @@ from typing import Any
 from rich.table import Table
 
 from release.images.plan import BuildPlan, ImagePlan
+from release.images.reproduce import epoch_of
 
 BAKE_GROUP = "default"
 
@@ -100,21 +101,34 @@ def _bake_escape(value: str) -> str:
     return value.replace("${", "$${").replace("%{", "%%{")
 
 
+# BuildKit's attestations, attached to each pushed image index: an SPDX SBOM of what the
+# image holds, and SLSA provenance with every build parameter (mode=max).
+BAKE_ATTEST = ["type=sbom", "type=provenance,mode=max"]
+
+
 def bake_document(plan: BuildPlan, *, registry: str | None = None) -> dict[str, Any]:
     """A `docker buildx bake` file in the JSON shape `bake --print` gives.
 
     Contexts are relative to the repository root (run bake from there); `dockerfile` is relative
-    to its context, as bake resolves it.
+    to its context, as bake resolves it. Each target builds for its image's platforms with
+    BuildKit's SBOM and provenance attestations; `SOURCE_DATE_EPOCH` is the plan's `created`
+    and the output rewrites every timestamp to it (`rewrite-timestamp=true`), so a rebuild of
+    one commit gives the same layers. `--push` pushes the tags (bake's `output` stays an image).
     """
+    epoch = str(epoch_of(plan.provenance.created))
     return {
         "group": {BAKE_GROUP: {"targets": [i.name for i in plan.images]}},
         "target": {
             i.name: {
                 "context": i.context,
                 "dockerfile": i.dockerfile,
-                "args": {k: _bake_escape(v) for k, v in i.args.items()},
+                "args": {**{k: _bake_escape(v) for k, v in i.args.items()},
+                         "SOURCE_DATE_EPOCH": epoch},
                 "tags": [i.ref(t, registry) for t in i.tags],
                 "labels": {k: _bake_escape(v) for k, v in i.labels.items()},
+                "platforms": list(i.platforms),
+                "attest": list(BAKE_ATTEST),
+                "output": ["type=image,rewrite-timestamp=true"],
             }
             for i in plan.images
         },

@@ -37,6 +37,10 @@ from release.yamlcheck import closest
 IMAGES_DIR = "images"
 DOCKERFILE = "Dockerfile"
 PROBE_FILE = "probe"
+PLATFORMS_FILE = "platforms"
+# What the release builds every image for (AWS Graviton VMs are arm64), unless the image's
+# `platforms` file names fewer (an upstream that ships one architecture only).
+DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
 DEFAULT_NAMESPACE = "delphi"
 HASH_SCHEME = "delphi-image-inputs/1"
 CONTENT_TAG_PREFIX = "input-"
@@ -64,6 +68,7 @@ class ImageSource:
     name: str
     files: tuple[ContextFile, ...]
     probe: str | None = None
+    platforms: str | None = None
 
     @property
     def context(self) -> str:
@@ -102,6 +107,7 @@ class ImagePlan:
     components: tuple[PinnedComponent, ...]
     probe: tuple[str, ...] = ()
     expected: tuple[PinnedComponent, ...] = ()
+    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     files: tuple[ContextFile, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -157,7 +163,11 @@ def read_sources(root: Path) -> tuple[tuple[ImageSource, ...], tuple[tuple[str, 
             continue
         probe_path = folder / PROBE_FILE
         probe = probe_path.read_text(encoding="utf-8") if probe_path.is_file() else None
-        sources.append(ImageSource(name=folder.name, files=read_context(folder), probe=probe))
+        platforms_path = folder / PLATFORMS_FILE
+        platforms = (platforms_path.read_text(encoding="utf-8") if platforms_path.is_file()
+                     else None)
+        sources.append(ImageSource(name=folder.name, files=read_context(folder), probe=probe,
+                                   platforms=platforms))
     return tuple(sources), tuple(not_built)
 
 
@@ -204,6 +214,14 @@ def parse_probe_prints(text: str | None) -> tuple[str, ...] | None:
         if m is not None:
             return tuple(n for n in re.split(r"[\s,]+", m.group("names")) if n)
     return None
+
+
+def parse_platforms(text: str | None) -> tuple[str, ...]:
+    """The platforms of a `platforms` file (one per line, `#` comments); the default without."""
+    if text is None:
+        return DEFAULT_PLATFORMS
+    found = tuple(line.split("#", 1)[0].strip() for line in text.splitlines())
+    return tuple(p for p in found if p) or DEFAULT_PLATFORMS
 
 
 def parse_probe(text: str | None) -> tuple[str, ...]:
@@ -338,6 +356,7 @@ def plan_image(
         components=ordered,
         probe=parse_probe(source.probe),
         expected=tuple(expected[n] for n in sorted(expected)),
+        platforms=parse_platforms(source.platforms),
         files=source.files,
     )
 

@@ -22,8 +22,11 @@ from typing import TextIO
 from release.errors import ReleaseError
 from release.images.context import context_tar
 from release.images.engine import BuildError, Engine, EngineError, Step
-from release.images.plan import BuildPlan, ImagePlan
+from release.images.plan import OCI, BuildPlan, ImagePlan
 from release.images.registry import Registry, RegistryError
+from release.images.reproduce import epoch_of
+
+CREATED_LABEL = f"{OCI}created"
 
 
 class Action(StrEnum):
@@ -358,6 +361,15 @@ class _Worker:
             except EngineError as exc:
                 return self.outcome(Status.FAILED, stage="build", log=str(log_path),
                                     error=exc.message)
+            created = image.labels.get(CREATED_LABEL)
+            if created is not None:
+                try:
+                    built_id = image_id
+                    image_id = engine.reproducible(image_id, epoch_of(created))
+                except EngineError as exc:
+                    return self.outcome(Status.FAILED, built=True, image_id=image_id,
+                                        stage="build", log=str(log_path), error=exc.message)
+                log.write(f"# timestamps clamped to {created}: {built_id} -> {image_id}\n")
             failed = self.probe(engine, image_id, log)
             if failed is not None:
                 return self.outcome(Status.FAILED, built=True, image_id=image_id,

@@ -75,6 +75,8 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
     "actions-upload-artifact": (Status.CURRENT, None, None),
     "actions-download-artifact": (Status.CURRENT, None, None),
     "aws-configure-aws-credentials": (Status.CURRENT, None, None),
+    "docker-setup-buildx-action": (Status.CURRENT, None, None),
+    "sigstore-cosign-installer": (Status.CURRENT, None, None),
 }
 # The images whose digest a resolved update carries: component -> (repository, tag template).
 IMAGES = {"debian": ("library/debian", "trixie-{v}-slim"), "node": ("library/node", "{v}-trixie-slim")}

@@ -7,8 +7,10 @@ every test gets its own `docker-registry` on 127.0.0.1 and a reset moto ECR. The
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -415,3 +417,38 @@ def test_the_registry_being_down_is_a_clear_error_and_the_bom_records_nothing_fa
     assert [(i["status"], i["digest"], i["tags"], i["registry"]) for i in bom["images"]] == [
         ("failed", None, [], None)
     ] * 3
+
+
+def test_one_commit_built_twice_gives_one_image_id(
+    tmp_path: Path, base_image: BaseImage, env: MotoEcr, *, docker_engine: DockerEngine,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Reproducible by default: no SOURCE_DATE_EPOCH, the build cache gone between the builds."""
+    # Salted: no step can come from the cache of another test's build.
+    tree = write_tree(tmp_path / "repo", base_image, salt="reproducible")
+    code, doc, err = build(capsys, tree, "--only", "alpha")
+    assert code == 0, err
+    assert doc is not None
+    first = next(i for i in doc["images"] if i["name"] == "alpha")["image_id"]
+    committed = int(git(tree, "log", "-1", "--format=%ct").strip())
+    log = (tree / "build" / "logs" / "alpha.log").read_text()
+    clamped = re.search(r"# timestamps clamped to \S+: (\S+) -> (\S+)\n", log)
+    assert clamped is not None
+    built, reproducible = clamped.groups()
+    assert reproducible == first != built
+    with docker_engine.connected() as client:
+        attrs = client.images.get(first).attrs
+        # Removing an image removes its untagged parents too: nothing is left to cache from.
+        client.images.remove(first, force=True)
+        client.images.remove(built, force=True)
+    created = dt.datetime.fromtimestamp(committed, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert attrs["Created"].startswith(created.removesuffix("Z"))
+    assert attrs["Config"]["Labels"]["org.opencontainers.image.created"] == created
+
+    code, doc, err = build(capsys, tree, "--only", "alpha")
+    assert code == 0, err
+    assert doc is not None
+    second = next(i for i in doc["images"] if i["name"] == "alpha")["image_id"]
+    log = (tree / "build" / "logs" / "alpha.log").read_text()
+    assert "Using cache" not in log  # the RUN step really ran again, at another time
+    assert second == first

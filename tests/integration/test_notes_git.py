@@ -33,7 +33,8 @@ BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github
 ID = re.compile(r"^\*Services: [^*]*\* · `([a-z0-9-]+)`$", re.MULTILINE)
 
 # The items every release that replaces anything gets.
-ALWAYS = ["preflight-health", "backup-config", "drain-pause-scaler", "verify-health",
+ALWAYS = ["preflight-health", "preflight-verify-images", "backup-config", "drain-pause-scaler",
+          "verify-health",
           "resume-scaler", "rollback-start", "rollback-finish"]
 
 
@@ -128,7 +129,7 @@ def test_postgres_minor_selects_backup_and_restart_not_pg_upgrade(repo: Repo) ->
     repo.commit("refresh: postgresql 17.11 -> 17.12", "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
+        "preflight-health", "preflight-database", "preflight-pgbouncer", "preflight-verify-images", "backup-config",
         "backup-database", "drain-pause-scaler", "rollout-postgres-restart",
         "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
         "resume-scaler", "rollback-start", "rollback-postgres-restart", "rollback-pgbouncer",
@@ -154,7 +155,7 @@ def test_postgres_major_selects_pg_upgrade_and_the_downtime_note(repo: Repo) -> 
     repo.commit("feat(postgres)!: PostgreSQL 18", "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
+        "preflight-health", "preflight-database", "preflight-pgbouncer", "preflight-verify-images", "backup-config",
         "backup-database", "drain-window", "drain-pause-scaler", "drain-stop-calls",
         "rollout-postgres-major", "rollout-pgbouncer", "rollout-resume-calls", "verify-health",
         "verify-calls", "verify-database", "resume-scaler", "rollback-start",
@@ -179,7 +180,7 @@ def test_node_only_change_selects_no_database_step(repo: Repo) -> None:
     repo.commit("refresh: node 24.19.0 -> 24.20.0", "versions.yaml", author=BOT)
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-caddy-config", "backup-config", "drain-pause-scaler",
+        "preflight-health", "preflight-caddy-config", "preflight-verify-images", "backup-config", "drain-pause-scaler",
         "rollout-api", "rollout-web", "verify-health", "verify-calls", "verify-web",
         "verify-node-runtime", "resume-scaler", "rollback-start", "rollback-web", "rollback-api",
         "rollback-finish",
@@ -199,7 +200,7 @@ def test_asterisk_change_drains_voice_one_instance_at_a_time(repo: Repo) -> None
     repo.commit("refresh: asterisk 22.10.1 -> 22.10.2", "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-voice-config", *ALWAYS[1:3], "rollout-voice",
+        "preflight-health", "preflight-voice-config", *ALWAYS[1:4], "rollout-voice",
         "verify-health", "verify-calls", "resume-scaler", "rollback-start", "rollback-voice",
         "rollback-finish",
     ]
@@ -244,7 +245,7 @@ def test_a_changed_image_file_selects_its_service(repo: Repo) -> None:
                 "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "preflight-squid", "backup-config", "drain-pause-scaler",
+        "preflight-health", "preflight-squid", "preflight-verify-images", "backup-config", "drain-pause-scaler",
         "rollout-squid", "verify-health", "verify-calls", "resume-scaler", "rollback-start",
         "rollback-squid", "rollback-finish",
     ]

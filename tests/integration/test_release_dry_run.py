@@ -107,6 +107,7 @@ def test_without_docker_the_plan_and_the_notes_run(tree: Path, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert "PARTIAL (plan and notes only): --no-docker was given" in done.stderr
     rows = step_rows(out)
+    assert status_of(rows, "plan/ci") == "ran"
     assert status_of(rows, "plan/plan") == "ran"
     assert status_of(rows, "plan/verify-online") == (
         "skipped: it asks the real upstreams; run `nox -s verify -- --online` where there is a "
@@ -116,13 +117,20 @@ def test_without_docker_the_plan_and_the_notes_run(tree: Path, tmp_path: Path) -
     assert status_of(rows, "build") == "skipped: --no-docker was given"
     assert status_of(rows, "bom") == "skipped: --no-docker was given"
     assert status_of(rows, "publish/4") == "skipped: no artifact 'bom' (its job was skipped)"
+    assert status_of(rows, "publish/5") == "skipped: no artifact 'sbom' (its job was skipped)"
     assert status_of(rows, "publish/notes") == "ran"
     assert status_of(rows, "publish/publish") == (
         "skipped: --no-docker was given: no bill of materials")
     notes = (out / "notes.md").read_text(encoding="utf-8")
     assert "# Delphi 2026.11.0" in notes
     assert re.search(r"alpha-tool.*1\.2\.3.*1\.2\.4", notes)
-    assert (out / "gh-calls.jsonl").read_text(encoding="utf-8") == ""
+    # The only gh call: the CI check of the tagged commit (the stand-in answers "success").
+    calls = [json.loads(line)["argv"] for line in
+             (out / "gh-calls.jsonl").read_text(encoding="utf-8").splitlines()]
+    sha = git(tree, "rev-parse", "HEAD").strip()
+    assert calls == [["api", f"repos/local/dry-run/actions/workflows/ci.yml/runs?head_sha={sha}"
+                      "&status=completed&per_page=1", "--jq",
+                      '.workflow_runs[0].conclusion // "no run"']]
     assert not list(out.glob("*bom*.json"))
 
 
@@ -148,9 +156,9 @@ def test_a_tag_that_is_not_the_release_fails_the_plan_step(tree: Path, tmp_path:
             "      - name: Plan the build\n",
             "      - uses: example/other-action@" + "0" * 40 + " # v1.0.0\n"
             "      - name: Plan the build\n"),
-         "jobs.plan.steps[4]: the dry run does not emulate `example/other-action`"),
+         "jobs.plan.steps[5]: the dry run does not emulate `example/other-action`"),
         (lambda t: t.replace("IMAGE: ${{ matrix.image }}", "IMAGE: ${{ matrix.image || 'x' }}"),
-         "jobs.build.steps[4].IMAGE: the dry run does not evaluate "
+         "jobs.build.steps[5].IMAGE: the dry run does not evaluate "
          "`${{ matrix.image || 'x' }}`"),
     ],
     ids=["renamed-step", "unknown-action", "unknown-expression"],
@@ -198,10 +206,15 @@ def test_the_whole_release_runs_in_order(docker_engine: DockerEngine, tmp_path: 
         rows = step_rows(out)
         ran = [label for label, status in rows if status == "ran"]
         assert ran == [
-            "plan/plan",
+            "plan/ci", "plan/plan",
             *(f"build/build [image={name}]" for name in TEST_IMAGES),
-            "bom/bom", "publish/notes", "publish/publish",
+            "bom/bom", "bom/scan", "bom/sbom", "bom/sign", "publish/notes", "publish/publish",
         ]
+        # What cannot run here says so, instead of pretending.
+        assert status_of(rows, "build/4 [image=alpha]").startswith(
+            "not run: no BuildKit (docker buildx) or QEMU here")
+        assert status_of(rows, "bom/8").startswith("not run: no cosign and no OIDC identity")
+        assert "dry run: classic builder" in done.stdout
 
         bom = json.loads((out / "delphi-2026.11.0-bom.json").read_text(encoding="utf-8"))
         assert bom["complete"] is True
@@ -211,17 +224,28 @@ def test_the_whole_release_runs_in_order(docker_engine: DockerEngine, tmp_path: 
         for name in TEST_IMAGES:
             assert digests[name] == registry.digest(f"delphi/{name}", "2026.11.0")
 
+        # Signatures are not invented: the dry run's bill of materials says there are none.
+        assert {i["signature"] for i in bom["images"]} == {"not signed (dry run)"}
+        assert {i["sbom_attestation"] for i in bom["images"]} == {"not attested (dry run)"}
+        sbom = json.loads((out / "delphi-2026.11.0-sbom.cdx.json").read_text(encoding="utf-8"))
+        assert (sbom["bomFormat"], sbom["specVersion"]) == ("CycloneDX", "1.6")
+        images = {c["bom-ref"]: c for c in sbom["components"] if c["bom-ref"].startswith("image:")}
+        assert sorted(images) == [f"image:{name}" for name in TEST_IMAGES]
+
         notes = (out / "notes.md").read_text(encoding="utf-8")
         assert all(digest in notes for digest in digests.values())
 
         calls = [json.loads(line)["argv"] for line in
                  (out / "gh-calls.jsonl").read_text(encoding="utf-8").splitlines()]
-        assert calls[0] == ["release", "view", "v2026.11.0"]
-        create = calls[1]
+        assert calls[0][0] == "api"  # the CI check of the tagged commit
+        assert calls[1] == ["release", "view", "v2026.11.0"]
+        create = calls[2]
         assert create[:4] == ["release", "create", "v2026.11.0", "--verify-tag"]
         assert create[create.index("--title") + 1] == "Delphi 2026.11.0"
-        assert create[-1].endswith(
+        assert create[-2].endswith(
             "/delphi-2026.11.0-bom.json#Bill of materials (releases/2026.11.0.json)")
+        assert create[-1].endswith(
+            "/delphi-2026.11.0-sbom.cdx.json#SBOM, CycloneDX 1.6 (releases/2026.11.0.cdx.json)")
 
         ecr_client = boto3.client(
             "ecr", endpoint_url=ecr.url, region_name="us-east-1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -106,7 +107,7 @@ def test_the_bake_file() -> None:
             name: {
                 "context": f"images/{name}",
                 "dockerfile": "Dockerfile",
-                "args": {"TOOL_VERSION": "1.2.3"},
+                "args": {"TOOL_VERSION": "1.2.3", "SOURCE_DATE_EPOCH": "1795651200"},
                 "tags": [f"registry.example:5000/delphi/{name}:2026.11.0",
                          f"registry.example:5000/delphi/{name}:input-" + "5b" * 16],
                 "labels": {
@@ -114,6 +115,9 @@ def test_the_bake_file() -> None:
                     "org.opencontainers.image.revision": "c" * 40,
                     "io.delphi.component.tool.version": "1.2.3",
                 },
+                "platforms": ["linux/amd64", "linux/arm64"],
+                "attest": ["type=sbom", "type=provenance,mode=max"],
+                "output": ["type=image,rewrite-timestamp=true"],
             }
             for name in ("redis", "node-app")
         },
@@ -186,9 +190,13 @@ def test_the_cli_exports_the_real_plan(
     assert doc["target"]["kamailio"]["tags"][0] == (
         f"r.example/delphi/kamailio:{document['release']}"
     )
-    assert doc["target"]["kamailio"]["args"] == next(
-        i["args"] for i in document["images"] if i["name"] == "kamailio"
-    )
+    epoch = int(dt.datetime.strptime(document["created"], "%Y-%m-%dT%H:%M:%S%z").timestamp())
+    assert doc["target"]["kamailio"]["args"] == {
+        **next(i["args"] for i in document["images"] if i["name"] == "kamailio"),
+        "SOURCE_DATE_EPOCH": str(epoch),
+    }
+    assert doc["target"]["kamailio"]["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert doc["target"]["caddy"]["platforms"] == ["linux/amd64"]  # images/caddy/platforms
 
 
 def test_the_plan_document_names_every_input() -> None:

@@ -241,7 +241,8 @@ def test_the_delphi_checklist_names_no_ci_tooling() -> None:
     ci = [c.name for c in manifest.components if is_ci_tooling(c)]
     assert ci == ["actions-checkout", "actions-setup-python", "actions-cache",
                   "actions-upload-artifact", "actions-download-artifact",
-                  "aws-configure-aws-credentials"]
+                  "aws-configure-aws-credentials", "docker-setup-buildx-action",
+                  "sigstore-cosign-installer"]
     load_checklist(REPO / "checklists", components=manifest.names(),
                    images=[p.name for p in (REPO / "images").iterdir() if p.is_dir()],
                    ci_tooling=ci)

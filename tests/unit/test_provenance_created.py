@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import git
+import pytest
 
+from release.cli import main
 from release.images.provenance import read_provenance
 
 COMMIT_DATE = "1787134272 +0000"  # 2026-08-19T10:11:12Z, git's internal date format
@@ -40,3 +43,26 @@ def test_source_date_epoch_wins_over_the_commit_time(tmp_path: Path) -> None:
 def test_outside_git_created_is_now(tmp_path: Path) -> None:
     now = dt.datetime(2026, 9, 16, 8, 30, tzinfo=dt.UTC)
     assert read_provenance(tmp_path, {}, now=now).created == "2026-09-16T08:30:00Z"
+
+
+def test_the_plan_of_one_commit_is_the_same_every_time(
+    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build --plan --json` (and the bake file) twice, hours apart: byte for byte the same."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    repo = git.Repo.init(tree)
+    repo.git.add(A=True)
+    actor = git.Actor("Test", "test@example.invalid")
+    repo.index.commit("tree", author=actor, committer=actor, author_date=COMMIT_DATE,
+                      commit_date=COMMIT_DATE)
+    outputs = []
+    for run in range(2):
+        capsys.readouterr()
+        bake = tree / f"bake-{run}.json"
+        assert main(["build", "--plan", "--json", "--root", str(tree), "--bake", str(bake)]) == 0
+        outputs.append((capsys.readouterr().out, bake.read_text(encoding="utf-8")))
+    assert outputs[0] == outputs[1]
+    document = json.loads(outputs[0][0])
+    assert document["created"] == "2026-08-19T10:11:12Z"
+    assert {i["labels"]["org.opencontainers.image.created"] for i in document["images"]} == {
+        "2026-08-19T10:11:12Z"}

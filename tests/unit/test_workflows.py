@@ -45,7 +45,7 @@ PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("refresh.yml", "pull-request"): {
         "contents": "write", "pull-requests": "write", "actions": "write",
     },
-    ("release.yml", "plan"): {"contents": "read"},
+    ("release.yml", "plan"): {"contents": "read", "actions": "read"},
     ("release.yml", "build"): {"contents": "read", "id-token": "write"},
     ("release.yml", "bom"): {"contents": "read", "id-token": "write"},
     ("release.yml", "publish"): {"contents": "write"},
@@ -252,8 +252,12 @@ def test_the_release_runs_plan_build_bom_notes_publish() -> None:
     assert commands == {
         "plan": [["verify", "--online", "--strict"], ["build", "--plan", "--json"],
                  ["build", "--plan", "--github-matrix"]],
-        "build": [["build", "--only", "--push", "--jobs", "--registry"]],
-        "bom": [["build", "--push", "--registry"]],
+        "build": [["build", "--only", "--push", "--jobs", "--registry"],
+                  ["build", "--only", "--ecr-repositories"], ["build", "--plan", "--only", "--json"],
+                  ["build", "--only", "--jobs"],
+                  ["build", "--plan", "--only", "--registry", "--bake"]],
+        "bom": [["build", "--push", "--registry"], ["scan", "--bom", "--fail-on"],
+                ["sbom", "--bom", "--output"], ["sbom", "--bom", "--image", "--output"]],
         "publish": [["notes", "--version", "--to", "--output"]],
     }
 
@@ -315,7 +319,8 @@ def test_an_action_has_one_pin_everywhere() -> None:
     assert set(pins) == {
         "actions/checkout", "actions/setup-python", "actions/cache",
         "actions/upload-artifact", "actions/download-artifact",
-        "aws-actions/configure-aws-credentials",
+        "aws-actions/configure-aws-credentials", "docker/setup-buildx-action",
+        "sigstore/cosign-installer",
     }
 
 
@@ -413,3 +418,36 @@ def test_actionlint_knows_every_repository_variable() -> None:
     used = {m for n in NAMES
             for m in re.findall(r"vars\.(\w+)", (WORKFLOWS / n).read_text(encoding="utf-8"))}
     assert used == set(config["config-variables"])
+
+
+def test_the_release_is_trusted_to_be_the_reviewed_one() -> None:
+    """Protected environment, CI passed on the tagged commit, hash-pinned tool dependencies."""
+    release = jobs("release.yml")
+    assert {j: release[j].get("environment") for j in release} == {
+        "plan": None, "build": "release", "bom": "release", "publish": "release"}
+    ci = next(s for s in release["plan"]["steps"] if s.get("id") == "ci")
+    assert "actions/workflows/ci.yml/runs?head_sha=$SHA&status=completed" in ci["run"]
+    assert 'if [[ "$conclusion" != "success" ]]; then' in ci["run"]
+    for job in release.values():
+        install = next(s for s in job["steps"] if s.get("id") == "install")
+        assert install["run"].split("\n")[:3] == [
+            "python -m pip install --disable-pip-version-check --require-hashes \\",
+            "  -r requirements/release.txt",
+            "python -m pip install --disable-pip-version-check --no-deps .",
+        ]
+    lines = (ROOT / "requirements" / "release.txt").read_text(encoding="utf-8").splitlines()
+    pinned = [line for line in lines if line and not line.startswith((" ", "#"))]
+    assert pinned
+    assert all(re.fullmatch(r"[a-z0-9-]+==\S+ \\", line) for line in pinned)
+
+
+def test_the_release_builds_with_buildkit_and_signs_with_cosign() -> None:
+    release = jobs("release.yml")
+    build = next(s for s in release["build"]["steps"] if s.get("id") == "build")["run"]
+    assert 'docker buildx bake --file "$RUNNER_TEMP/bake.json" --push' in build
+    assert '"containerimage.digest"' in build
+    sign = next(s for s in release["bom"]["steps"] if s.get("id") == "sign")["run"]
+    assert 'cosign sign --yes "$ref"' in sign
+    assert 'cosign attest --yes --type cyclonedx --predicate "$RUNNER_TEMP/$name.cdx.json"' in sign
+    assert 'python -m release sbom --bom "$bom" --image "$name"' in sign
+    assert '.signature = "not signed (dry run)"' in sign

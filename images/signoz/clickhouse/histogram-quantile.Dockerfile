@@ -44,4 +44,8 @@ RUN curl -fsSL --retry 3 -o histogram-quantile.tar.gz \
 
 FROM scratch
 
+LABEL org.opencontainers.image.title="delphi-histogram-quantile" \
+      org.opencontainers.image.description="SigNoz's histogramQuantile ClickHouse helper, for user_scripts/" \
+      org.opencontainers.image.vendor="Delphi"
+
 COPY --from=fetch /out/histogramQuantile /histogramQuantile
