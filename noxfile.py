@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import nox
@@ -14,22 +15,47 @@ nox.options.sessions = ["lint", "typecheck", "tests", "verify"]
 ROOT = Path(__file__).parent
 
 
+def install(session: nox.Session, extras: str = "") -> None:
+    """`pip install -e .[extras]` into the session, only when it is new or pyproject changed.
+
+    The install is editable, so code changes need none; what does is a change of the package's
+    metadata (dependencies, extras, version: all in pyproject.toml). A stamp in the session's
+    environment names the sha256 of pyproject.toml and the extras it was installed with; a
+    warm session finds it and starts the command at once (`nox -r` or a deleted .nox/ still
+    reinstalls, since the stamp goes with the environment).
+    """
+    spec = f".[{extras}]" if extras else "."
+    location = getattr(session.virtualenv, "location", None)
+    if not location:  # no environment of its own (--no-venv): always install
+        session.install("-e", spec)
+        return
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + spec.encode()).hexdigest()
+    stamp = Path(location) / f".delphi-release-installed-{digest[:16]}"
+    if stamp.exists():
+        return
+    session.install("-e", spec)
+    for old in Path(location).glob(".delphi-release-installed-*"):
+        old.unlink()
+    stamp.touch()
+
+
 def release(session: nox.Session, *args: str) -> None:
-    """Run `python -m release ARGS` in the session (after installing the package there)."""
-    session.run("python", "-m", "release", *args)
+    """Run `python -m release ARGS` in the session, its stderr kept apart from its stdout."""
+    session.run("python", "-m", "release", *args, stderr=None)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (unit and integration tests against real local servers)."""
-    session.install("-e", ".[test]")
+    install(session, "test")
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint the Python code (ruff), the Dockerfiles (hadolint) and the workflows (actionlint)."""
-    session.install("-e", ".[lint]")
+    """Lint the Python code (ruff), the Dockerfiles (hadolint), the workflows (actionlint) and
+    the checklist's commands (shellcheck)."""
+    install(session, "lint")
     session.run("ruff", "check", *session.posargs, ".")
     dockerfiles = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("images/*/Dockerfile"))
     if dockerfiles:
@@ -38,19 +64,21 @@ def lint(session: nox.Session) -> None:
     workflows = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(".github/workflows/*.yml"))
     if workflows:
         session.run("actionlint", *workflows)
+    # Every command block of checklists/*.yaml, one bash script per item, through shellcheck.
+    session.run("python", "-m", "release.notes.checklist_shell")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Type-check the package, tests and noxfile with mypy --strict."""
-    session.install("-e", ".[test,typecheck]")
+    install(session, "test,typecheck")
     session.run("mypy", *session.posargs)
 
 
 @nox.session
 def verify(session: nox.Session) -> None:
     """Check every pin against versions.yaml, and that the generated docs are not stale."""
-    session.install("-e", ".")
+    install(session)
     release(session, "verify", *session.posargs)
     release(session, "docs", "--check")
     release(session, "notes", "--sample", "--check")
@@ -59,49 +87,56 @@ def verify(session: nox.Session) -> None:
 @nox.session
 def check(session: nox.Session) -> None:
     """Compare every pin with upstream within its policy: nox -s check -- [--json] [--only X]."""
-    session.install("-e", ".")
+    install(session)
     release(session, "check", *session.posargs)
 
 
 @nox.session
 def refresh(session: nox.Session) -> None:
     """Move every pin to its candidate: nox -s refresh -- [--dry-run] [--commit] [--replay D]."""
-    session.install("-e", ".")
+    install(session)
     release(session, "refresh", *session.posargs)
 
 
 @nox.session
 def pin(session: nox.Session) -> None:
     """Set one component by hand: nox -s pin -- COMPONENT VERSION [--checksum sha256:HEX]."""
-    session.install("-e", ".")
+    install(session)
     release(session, "pin", *session.posargs)
 
 
 @nox.session
 def build(session: nox.Session) -> None:
     """Build the images (push to ECR with --push): nox -s build -- [--plan] [--only X] [--push]."""
-    session.install("-e", ".")
+    install(session)
     release(session, "build", *session.posargs)
 
 
 @nox.session
 def bom(session: nox.Session) -> None:
     """Compare two releases' bills of materials: nox -s bom -- diff 2026.11.0 2026.12.0."""
-    session.install("-e", ".")
+    install(session)
     release(session, "bom", *session.posargs)
+
+
+@nox.session
+def version(session: nox.Session) -> None:
+    """The release version and the next one: nox -s version -- [--set next|YYYY.MM.N]."""
+    install(session)
+    release(session, "version", *session.posargs)
 
 
 @nox.session
 def notes(session: nox.Session) -> None:
     """Render the release notes: nox -s notes -- [--from REF] [--to REF] [--output FILE]."""
-    session.install("-e", ".")
+    install(session)
     release(session, "notes", *session.posargs)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate docs/third-party-versions.md and docs/examples/release-notes.md: [-- --check]."""
-    session.install("-e", ".")
+    install(session)
     release(session, "docs", *session.posargs)
     release(session, "notes", "--sample", *session.posargs)
 
@@ -109,12 +144,12 @@ def docs(session: nox.Session) -> None:
 @nox.session(name="release-dry-run")
 def release_dry_run(session: nox.Session) -> None:
     """Run release.yml's steps here (local registry, moto): nox -s release-dry-run -- [--help]."""
-    session.install("-e", ".[test]")
+    install(session, "test")
     session.run("python", "scripts/release_dry_run.py", *session.posargs)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmark check against a local server with injected latency (cold and warm cache)."""
-    session.install("-e", ".")
+    install(session)
     session.run("python", "benchmarks/check_bench.py", *session.posargs)

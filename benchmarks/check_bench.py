@@ -1,75 +1,78 @@
-"""Benchmark of `check`: wall time, requests, bytes and peak memory, cold and warm cache.
+"""Benchmark of `check` side by side with nvchecker, on the same local upstreams.
 
-Runs the real upstream code (sources, shared fetcher, cache) against a real HTTP server on
-127.0.0.1 that adds a fixed latency to every request, for:
+Both tools run as whole commands (start-up, config or manifest, every request) against one real
+HTTP server on 127.0.0.1 that adds a fixed latency to every request, in alternating rounds:
 
-* `real`: the real versions.yaml against the fake upstream world of the tests;
-* `synthetic`: a generated manifest of N components (default 1,000), all GitHub tag listings
-  on one API host, every tenth with three pages (a chain of three dependent requests).
+* `real`: the components of the real versions.yaml that nvchecker can be configured for too
+  (every GitHub releases or tags listing, and the Node.js index), against the fake upstream
+  world of the tests;
+* `synthetic`: N generated components (default 1,000), all GitHub tag listings on one API
+  host, every tenth with three pages of 100 tags.
 
-The floor of a run is the larger of (longest chain of dependent requests x latency) and
-(requests to the busiest host / per-host limit x latency). The target is a wall time within
-1.5x of that floor, and a warm run (same cache directory) that transfers no response bodies.
+`python -m release check` runs three ways: REST without a token (`rest`), GraphQL with one
+(`graphql`), and REST again with the HTTP cache the first REST run left (`rest warm`: every
+response a 304, no bodies). nvchecker (installed from PyPI into its own virtual environment
+under the benchmark's cache folder, `--nvchecker-version`) reads `git/refs/tags` for tags
+(`use_max_tag`), the first page of `/releases` for releases (`use_max_release`) and the Node
+index with a `regex` source, with the same token. Both tools' HTTP layers are pointed at the
+server by a URL rewrite below them (a routing transport for this tool, a patched
+`BaseSession.request` for nvchecker), so each sends the requests it would send to the real hosts.
 
-    python benchmarks/check_bench.py [--latency 0.1] [--components 1000] [--per-host 4]
+Printed per run: wall and CPU time (the child's own rusage), peak RSS, requests and response
+bytes (counted by the server), GitHub rate-limit points (this tool's `--json` report;
+nvchecker's REST requests to the API, one point each) and the floor: for nvchecker, its
+requests / its `max_concurrency` (20) x latency; for this tool's REST,
+max(longest chain of dependent requests, busiest host's requests / per-host limit) x latency;
+for GraphQL, the sum over its rounds of queries (first pages, then each further page) of
+ceil(queries / per-host limit) x latency, and at least the other hosts' REST floor. The
+summary gives the medians and the ratios to nvchecker.
+
+    python benchmarks/check_bench.py [--latency 0.1] [--components 1000] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import datetime as dt
 import json
 import math
-import resource
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 
-from release.manifest.load import parse_manifest
-from release.manifest.model import Manifest
-from release.refresh.execute import run_check
-from release.upstream.cache import HttpCache
-from release.upstream.http import FetchSettings, GitHubAuth, HttpFetcher
-from release.upstream.sources import Endpoints
-
-TODAY = dt.date(2026, 11, 26)
 PAGE = 100
+PER_HOST = 4
+TOKEN = "ghp_benchTOKENvalue0123456789abcdefABCD"  # noqa: S105 - a fake one
+TODAY = "2026-09-16"
+CACHE = ROOT / ".cache" / "bench"
 
 
-@dataclass(frozen=True, slots=True)
-class RunFigures:
-    label: str
-    wall: float
-    requests: int
-    bytes_received: int
-    revalidated: int
-    errors: int
-    floor: float
-    max_rss_mib: float
+# --- the upstream server (a child process: its own GIL) --------------------------------------
 
-    def line(self) -> str:
-        ratio = self.wall / self.floor if self.floor else float("nan")
-        return (
-            f"{self.label:<22} wall {self.wall:7.2f} s  floor {self.floor:6.2f} s  "
-            f"ratio {ratio:4.2f}  requests {self.requests:5d}  bytes {self.bytes_received:9d}  "
-            f"304s {self.revalidated:5d}  errors {self.errors}  "
-            f"peak RSS {self.max_rss_mib:6.1f} MiB"
-        )
+
+def pages_of(index: int) -> int:
+    return 3 if index % 10 == 0 else 1
+
+
+def synthetic_tags(index: int) -> list[str]:
+    """Every tag of synthetic repository `index`, in REST order (page 1 first)."""
+    total = pages_of(index)
+    return [f"v1.{(total - page) * PAGE + k}.0" for page in range(1, total + 1)
+            for k in range(PAGE)]
 
 
 def synthetic_manifest(count: int) -> str:
@@ -88,96 +91,103 @@ def synthetic_manifest(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pages_of(index: int) -> int:
-    return 3 if index % 10 == 0 else 1
+class SyntheticWorld:
+    """The synthetic repositories in the shape tests/world_graphql.py answers GraphQL from."""
+
+    def __init__(self, count: int) -> None:
+        from fake_world import GhRepo
+
+        self.repos = tuple(
+            GhRepo(component=f"c{i:04d}", repo=f"bench/c{i:04d}", repo_id=i, source="tags",
+                   tags=tuple(synthetic_tags(i)))
+            for i in range(count)
+        )
+
+    def _extra(self, _component: str) -> tuple[str, ...]:
+        return ()
+
+    @staticmethod
+    def _tag_json(repo: Any, tag: str) -> dict[str, Any]:
+        return {"name": tag, "commit": {"sha": f"{repo.repo_id:040d}"}}
 
 
-def serve_synthetic(server: UpstreamServer, count: int) -> None:
-    def handler(request: RecordedRequest) -> Reply:
-        parts = request.path.split("/")  # /repos/bench/c0001/tags
-        index = int(parts[3][1:])
-        query = parse_qs(urlsplit(request.target).query)
-        page = int(query.get("page", ["1"])[0])
-        total = pages_of(index)
-        first = (total - page) * PAGE
-        tags = [{"name": f"v1.{first + k}.0", "commit": {"sha": f"{index:040d}"}}
-                for k in range(PAGE)]
-        headers = {}
-        if page < total:
+def serve_synthetic(server: UpstreamServer, count: int, counters: Counter[str]) -> None:
+    from world_graphql import GraphQLState, answer
+
+    world = SyntheticWorld(count)
+    state = GraphQLState()
+
+    def tags(request: RecordedRequest) -> Reply:
+        index = int(request.path.split("/")[3][1:])  # /repos/bench/c0001/tags
+        page = int(parse_qs(urlsplit(request.target).query).get("page", ["1"])[0])
+        names = synthetic_tags(index)[(page - 1) * PAGE: page * PAGE]
+        headers = {"x-ratelimit-resource": "core"}
+        if page < pages_of(index):
             headers["Link"] = (f'<{server.url}{request.path}?per_page={PAGE}&page={page + 1}>; '
                                'rel="next"')
-        return Reply.of_json(tags, headers=headers, etag=f'"{index}-{page}"')
+        body = [{"name": n, "commit": {"sha": f"{index:040d}"}} for n in names]
+        etag = f'"{index}-{page}"'
+        reply = Reply.of_json(body, headers=headers, etag=etag)
+        if request.headers.get("if-none-match") == etag:  # the server answers 304, no body
+            return reply
+        return counted(counters, reply)
+
+    def refs(request: RecordedRequest) -> Reply:
+        index = int(request.path.split("/")[3][1:])
+        body = [{"ref": f"refs/tags/{n}", "object": {"sha": f"{index:040d}", "type": "commit"}}
+                for n in synthetic_tags(index)]
+        return counted(counters, Reply.of_json(body, headers={"x-ratelimit-resource": "core"}))
+
+    def graphql(request: RecordedRequest) -> Reply:
+        document = answer(world, state, request.body)  # type: ignore[arg-type]
+        reply = Reply.of_json(document, headers={"x-ratelimit-resource": "graphql"})
+        return counted(counters, reply)
 
     for i in range(count):
-        server.route_handler("GET", f"/repos/bench/c{i:04d}/tags", handler)
+        server.route_handler("GET", f"/repos/bench/c{i:04d}/tags", tags)
+        server.route_handler("GET", f"/repos/bench/c{i:04d}/git/refs/tags", refs)
+    server.route_handler("POST", "/graphql", graphql)
 
 
-async def one_run(
-    label: str, manifest: Manifest, endpoints: Endpoints, settings: FetchSettings,
-    cache_dir: Path, routing_to: str | None, server_url: str,
-    floor: Callable[[dict[str, int]], float], *, verbose: bool = False,
-) -> RunFigures:
-    httpx.get(f"{server_url}/__reset")
-    transport: httpx.AsyncBaseTransport | None = None
-    if routing_to is not None:
-        from fake_world import HostRoutingTransport
-
-        transport = HostRoutingTransport(httpx.AsyncHTTPTransport(), routing_to)
-    client = httpx.AsyncClient(transport=transport, timeout=settings.timeout(), trust_env=False)
-    async with client:
-        # One untimed request first: it pays the one-time lazy imports of the async stack
-        # (anyio's backend, httpcore's connection classes), which are not part of checking.
-        async with httpx.AsyncClient(trust_env=False) as warmup:
-            await warmup.get(f"{server_url}/__stats")
-        fetcher = HttpFetcher(client, settings=settings, github=GitHubAuth(
-            api_url=endpoints.github_api_url), cache=HttpCache(cache_dir))
-        start = time.perf_counter()
-        outcome = await run_check(manifest, fetcher, today=TODAY, endpoints=endpoints)
-        wall = time.perf_counter() - start
-    per_host: dict[str, int] = httpx.get(f"{server_url}/__stats").json()
-    if verbose:
-        print(f"{label}: requests per host {per_host}", file=sys.stderr)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return RunFigures(
-        label=label, wall=wall, requests=fetcher.stats.requests,
-        bytes_received=fetcher.stats.bytes_received, revalidated=fetcher.stats.revalidated,
-        errors=len(outcome.errors), floor=floor(per_host), max_rss_mib=rss,
-    )
-
-
-def floor_of(per_host: dict[str, int], latency: float, limit: int, chain: int) -> float:
-    """max(longest dependent chain, busiest host's requests / per-host limit) x latency."""
-    busiest = max(per_host.values(), default=0)
-    return max(chain * latency, math.ceil(busiest / limit) * latency)
-
-
-def add_stats_routes(server: UpstreamServer, host_of: Callable[[str], str]) -> None:
-    """`/__stats` (requests per upstream host since the last reset) and `/__reset`."""
-
-    def stats(_: RecordedRequest) -> Reply:
-        counts = Counter(host_of(r.path) for r in server.requests
-                         if not r.path.startswith("/__"))
-        return Reply.of_json(dict(counts))
-
-    def reset(_: RecordedRequest) -> Reply:
-        server.requests.clear()
-        return Reply.of_json({})
-
-    server.route_handler("GET", "/__stats", stats)
-    server.route_handler("GET", "/__reset", reset)
+def counted(counters: Counter[str], reply: Reply) -> Reply:
+    counters["bytes"] += len(reply.body)
+    return reply
 
 
 def serve(kind: str, count: int, latency: float) -> int:
-    """Child process: play the upstreams until stdin closes (own process, own GIL)."""
+    """Child process: play the upstreams until stdin closes."""
+    counters: Counter[str] = Counter()
     with UpstreamServer() as server:
+        host_of: Callable[[str], str] = lambda _path: "api.github.com"  # noqa: E731
         if kind == "synthetic":
-            serve_synthetic(server, count)
-            add_stats_routes(server, lambda _: "api")
+            serve_synthetic(server, count, counters)
         else:
             from fake_world import FakeWorld
 
-            FakeWorld().install(server)
-            add_stats_routes(server, lambda path: path.split("/")[1])
+            world = FakeWorld()
+            handle = world._handle
+
+            def counting(request: RecordedRequest) -> Reply:
+                return counted(counters, handle(request))
+
+            world._handle = counting  # type: ignore[method-assign,assignment]
+            world.install(server)
+            host_of = lambda path: path.split("/")[1]  # noqa: E731 - the host prefix
+
+        def stats(_: RecordedRequest) -> Reply:
+            hosts = Counter(host_of(r.path) for r in server.requests
+                            if not r.path.startswith("/__"))
+            posts = sum(1 for r in server.requests if r.method == "POST")
+            return Reply.of_json({"hosts": dict(hosts), "bytes": counters["bytes"],
+                                  "posts": posts})
+
+        def reset(_: RecordedRequest) -> Reply:
+            server.requests.clear()
+            counters.clear()
+            return Reply.of_json({})
+
+        server.route_handler("GET", "/__stats", stats)
+        server.route_handler("GET", "/__reset", reset)
         server.latency = latency
         print(server.url, flush=True)
         sys.stdin.read()
@@ -200,59 +210,342 @@ def child_server(kind: str, count: int, latency: float) -> Iterator[str]:
     finally:
         if process.stdin is not None:
             process.stdin.close()
-        process.wait(timeout=30)
+        process.wait(timeout=60)
 
 
-def synthetic(args: argparse.Namespace) -> list[RunFigures]:
-    manifest = parse_manifest(synthetic_manifest(args.components), "synthetic.yaml")
-    settings = FetchSettings(per_host_limit=args.per_host, global_limit=max(16, args.per_host))
-    figures: list[RunFigures] = []
-    with child_server("synthetic", args.components, args.latency) as url, \
-            tempfile.TemporaryDirectory() as cache:
-        endpoints = Endpoints(github_api_url=url)
-        figures.extend(
-            asyncio.run(one_run(
-                f"{label} ({args.components})", manifest, endpoints, settings, Path(cache),
-                None, url, lambda hosts: floor_of(hosts, args.latency, args.per_host, 3),
-            ))
-            for label in ("synthetic cold", "synthetic warm")
-        )
-    return figures
+def control(url: str, what: str) -> dict[str, Any]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/__{what}") as response:  # noqa: S310 - our own server
+        result: dict[str, Any] = json.loads(response.read())
+        return result
 
 
-def real(args: argparse.Namespace) -> list[RunFigures]:
-    if not (ROOT / "tests" / "fake_world.py").exists():
-        print("real: tests/fake_world.py not available; skipped", file=sys.stderr)
-        return []
+# --- the two commands ------------------------------------------------------------------------
+
+
+def run_ours(base: str, prefix_host: bool, argv: list[str]) -> int:
+    """Child process: `python -m release ARGV`, every request routed to the server at `base`."""
+    import httpx
+
+    original = httpx.AsyncHTTPTransport.handle_async_request
+
+    async def routed(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        path = url.raw_path.decode("ascii")
+        request.url = httpx.URL(f"{base}/{url.host}{path}" if prefix_host else f"{base}{path}")
+        return await original(self, request)
+
+    httpx.AsyncHTTPTransport.handle_async_request = routed  # type: ignore[method-assign]
+    from release.cli import main
+
+    return main(argv)
+
+
+NVCHECKER_DRIVER = """\
+import sys
+from urllib.parse import urlsplit
+from nvchecker.httpclient import base
+
+BASE, PREFIX = sys.argv[1], sys.argv[2] == "1"
+original = base.BaseSession.request
+
+async def request(self, url, **kwargs):
+    parts = urlsplit(url)
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    url = f"{BASE}/{parts.netloc}{path}" if PREFIX else f"{BASE}{path}"
+    return await original(self, url, **kwargs)
+
+base.BaseSession.request = request
+sys.argv = ["nvchecker", *sys.argv[3:]]
+from nvchecker.__main__ import main
+main()
+"""
+
+
+def nvchecker_python(version: str) -> Path:
+    """nvchecker==VERSION in its own virtual environment (made once, from PyPI)."""
+    venv = CACHE / f"nvchecker-{version}"
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    if not stamp.exists():
+        print(f"installing nvchecker {version} into {venv}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", f"nvchecker=={version}"], check=True)
+        stamp.touch()
+    (venv / "driver.py").write_text(NVCHECKER_DRIVER)
+    return python
+
+
+def toml_string(value: str) -> str:
+    return json.dumps(value)
+
+
+def nvchecker_config(folder: Path, entries: dict[str, dict[str, Any]]) -> Path:
+    keys = folder / "keys.toml"
+    keys.write_text(f"[keys]\ngithub = {toml_string(TOKEN)}\n")
+    for name in ("old.json", "new.json"):
+        (folder / name).write_text('{"version": 2, "data": {}}\n')
+    lines = ["[__config__]", f"oldver = {toml_string(str(folder / 'old.json'))}",
+             f"newver = {toml_string(str(folder / 'new.json'))}",
+             f"keyfile = {toml_string(str(keys))}", ""]
+    for name, entry in entries.items():
+        lines.append(f"[{toml_string(name)}]")
+        for key, value in entry.items():
+            rendered = json.dumps(value) if not isinstance(value, str) else toml_string(value)
+            lines.append(f"{key} = {rendered}")
+        lines.append("")
+    config = folder / "nvchecker.toml"
+    config.write_text("\n".join(lines))
+    return config
+
+
+def real_entries() -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The components nvchecker can check too, and its configuration for each."""
     from release.manifest.load import load_manifest
+    from release.manifest.model import UpstreamKind
 
-    manifest = load_manifest(ROOT / "versions.yaml").manifest
-    settings = FetchSettings(per_host_limit=args.per_host, global_limit=max(16, args.per_host))
-    figures: list[RunFigures] = []
-    with child_server("real", 0, args.latency) as url, tempfile.TemporaryDirectory() as cache:
-        figures.extend(
-            asyncio.run(one_run(
-                label, manifest, Endpoints(), settings, Path(cache), url, url,
-                lambda hosts: floor_of(hosts, args.latency, args.per_host, 4), verbose=True,
-            ))
-            for label in ("real cold", "real warm")
-        )
-    return figures
+    names: list[str] = []
+    entries: dict[str, dict[str, Any]] = {}
+    for component in load_manifest(ROOT / "versions.yaml").manifest.components:
+        kind = component.upstream.kind
+        prefix, _, suffix = component.versioning.tag.partition("{version}")
+        regex = f"^{prefix}{component.versioning.pattern}{suffix}$"
+        if kind in (UpstreamKind.GITHUB_RELEASES, UpstreamKind.GITHUB_TAGS):
+            entry: dict[str, Any] = {"source": "github", "github": component.upstream.repo,
+                                     "include_regex": regex}
+            entry["use_max_tag" if kind is UpstreamKind.GITHUB_TAGS else "use_max_release"] = True
+            if prefix:
+                entry["prefix"] = prefix
+        elif kind is UpstreamKind.NODE_DIST:
+            entry = {"source": "regex", "url": component.upstream.url,
+                     "regex": r'"version":"v(\d+\.\d+\.\d+)"'}
+        else:
+            continue
+        names.append(component.name)
+        entries[component.name] = entry
+    return names, entries
+
+
+def synthetic_entries(count: int) -> dict[str, dict[str, Any]]:
+    return {f"c{i:04d}": {"source": "github", "github": f"bench/c{i:04d}", "use_max_tag": True,
+                          "prefix": "v"} for i in range(count)}
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    label: str
+    wall: float
+    cpu: float
+    rss_mib: float
+    requests: int
+    bytes: int
+    points: dict[str, int]
+    floor: float
+    errors: int
+
+    def line(self) -> str:
+        ratio = self.wall / self.floor if self.floor else math.nan
+        points = ", ".join(f"{k} {v}" for k, v in sorted(self.points.items())) or "0"
+        return (f"{self.label:<26} wall {self.wall:6.2f} s  cpu {self.cpu:5.2f} s  "
+                f"floor {self.floor:5.2f} s (x{ratio:4.2f})  requests {self.requests:5d}  "
+                f"bytes {self.bytes:9d}  gh points {points:<18} RSS {self.rss_mib:6.1f} MiB  "
+                f"errors {self.errors}")
+
+
+def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float,
+                                                                          str, str]:
+    """Run `command`; its wall time, CPU time, peak RSS (MiB), stdout and stderr."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
+        _, _status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = 0
+        out.seek(0)
+        err.seek(0)
+        return (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read(),
+                err.read())
+
+
+class Bench:
+    def __init__(self, url: str, *, prefix_host: bool, latency: float, root: Path,
+                 only: Sequence[str], nvchecker: Path, config: Path,
+                 floors: Callable[[str, dict[str, int]], float]) -> None:
+        self.url = url
+        self.prefix_host = prefix_host
+        self.latency = latency
+        self.root = root
+        self.only = list(only)
+        self.nvchecker = nvchecker
+        self.config = config
+        self.floors = floors
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("GITHUB_TOKEN", "GITHUB_API_URL", "PYTHONDONTWRITEBYTECODE")}
+        self.env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
+
+    def ours(self, label: str, mode: str, cache: Path) -> Figures:
+        env = dict(self.env)
+        if mode == "graphql":
+            env["GITHUB_TOKEN"] = TOKEN
+        if not self.prefix_host:
+            env["GITHUB_API_URL"] = self.url
+        argv = ["check", "--root", str(self.root), "--json", "--today", TODAY,
+                "--cache-dir", str(cache)]
+        if self.only:
+            argv += ["--only", *self.only]
+        control(self.url, "reset")
+        wall, cpu, rss, out, _err = timed(
+            [sys.executable, __file__, "--run-ours", self.url,
+             "1" if self.prefix_host else "0", "--", *argv], env, ROOT)
+        stats = control(self.url, "stats")
+        document = json.loads(out)
+        errors = sum(1 for c in document["components"] if c["status"] == "error")
+        points = {k: v for k, v in document["github_rate_limit_spent"].items() if v}
+        return Figures(label, wall, cpu, rss, sum(stats["hosts"].values()), stats["bytes"],
+                       points, self.floors(mode, stats["hosts"]), errors)
+
+    def theirs(self, label: str) -> Figures:
+        control(self.url, "reset")
+        wall, cpu, rss, _out, err = timed(
+            [str(self.nvchecker), str(self.nvchecker.parent.parent / "driver.py"), self.url,
+             "1" if self.prefix_host else "0", "-c", str(self.config), "--logger", "json"],
+            self.env, ROOT)
+        stats = control(self.url, "stats")
+        errors = 0
+        for line in err.splitlines():
+            with contextlib.suppress(ValueError):
+                if json.loads(line).get("level") in ("error", "exception"):
+                    errors += 1
+        api = stats["hosts"].get("api.github.com", 0)
+        return Figures(label, wall, cpu, rss, sum(stats["hosts"].values()), stats["bytes"],
+                       {"core": api} if api else {}, self.floors("nvchecker", stats["hosts"]),
+                       errors)
+
+    def rounds(self, name: str, count: int) -> list[Figures]:
+        figures: list[Figures] = []
+        for _round in range(count):
+            with tempfile.TemporaryDirectory() as cache_dir:
+                cache = Path(cache_dir)
+                figures.append(self.ours(f"{name} rest cold", "rest", cache))
+                figures.append(self.ours(f"{name} rest warm", "rest", cache))
+                figures.append(self.ours(f"{name} graphql", "graphql", cache / "g"))
+                figures.append(self.theirs(f"{name} nvchecker"))
+            for f in figures[-4:]:
+                print(f.line(), flush=True)
+        return figures
+
+
+#: nvchecker's default `max_concurrency` (requests in flight overall, none per host).
+NVCHECKER_CONCURRENCY = 20
+
+
+def rest_floor(hosts: dict[str, int], latency: float, chain: int, limit: int = PER_HOST) -> float:
+    busiest = max(hosts.values(), default=0)
+    return max(chain * latency, math.ceil(busiest / limit) * latency)
+
+
+def nvchecker_floor(hosts: dict[str, int], latency: float) -> float:
+    """One request per entry, `max_concurrency` at a time over every host."""
+    return max(latency, math.ceil(sum(hosts.values()) / NVCHECKER_CONCURRENCY) * latency)
+
+
+def summary(figures: list[Figures]) -> list[str]:
+    by: dict[str, list[Figures]] = {}
+    for f in figures:
+        by.setdefault(f.label, []).append(f)
+    lines = []
+    medians: dict[str, tuple[float, float]] = {}
+    for label, runs in by.items():
+        wall = statistics.median(f.wall for f in runs)
+        cpu = statistics.median(f.cpu for f in runs)
+        medians[label] = (wall, cpu)
+        lines.append(f"median {label:<26} wall {wall:6.2f} s  cpu {cpu:5.2f} s  "
+                     f"floor {runs[0].floor:5.2f} s  wall/floor {wall / runs[0].floor:4.2f}  "
+                     f"RSS {max(f.rss_mib for f in runs):6.1f} MiB")
+    for label, (wall, cpu) in medians.items():
+        scenario = label.split(" ")[0]
+        theirs = medians.get(f"{scenario} nvchecker")
+        if theirs is None or label.endswith("nvchecker"):
+            continue
+        lines.append(f"ratio  {label:<26} wall {wall / theirs[0]:4.2f}x  cpu "
+                     f"{cpu / theirs[1]:4.2f}x  of nvchecker")
+    return lines
+
+
+def real(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[Figures]:
+    names, entries = real_entries()
+    (folder / "real").mkdir()
+    config = nvchecker_config(folder / "real", entries)
+    latency: float = args.latency
+
+    def floors(mode: str, hosts: dict[str, int]) -> float:
+        if mode == "nvchecker":
+            return nvchecker_floor(hosts, latency)
+        if mode == "graphql":  # two rounds: first pages, then the three with a second page
+            others = {h: n for h, n in hosts.items() if h != "api.github.com"}
+            return max(2 * latency, rest_floor(others, latency, 1))
+        return rest_floor(hosts, latency, 2)
+
+    with child_server("real", 0, latency) as url:
+        bench = Bench(url, prefix_host=True, latency=latency, root=ROOT, only=names,
+                      nvchecker=nvchecker, config=config, floors=floors)
+        return bench.rounds("real", args.rounds)
+
+
+def synthetic(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[Figures]:
+    count: int = args.components
+    root = folder / "synthetic"
+    (root / "images" / "bench").mkdir(parents=True)
+    (root / "versions.yaml").write_text(synthetic_manifest(count))
+    dockerfile = "".join(f"ARG C{i:04d}_VERSION=1.0.0\n" for i in range(count))
+    (root / "images" / "bench" / "Dockerfile").write_text("FROM scratch\n" + dockerfile)
+    config = nvchecker_config(root, synthetic_entries(count))
+    latency: float = args.latency
+    with_more = math.ceil(count / 10)
+
+    def floors(mode: str, hosts: dict[str, int]) -> float:
+        if mode == "nvchecker":
+            return nvchecker_floor(hosts, latency)
+        if mode == "graphql":
+            rounds = [math.ceil(count / 100), math.ceil(with_more / 100),
+                      math.ceil(with_more / 100)]
+            return sum(math.ceil(q / PER_HOST) for q in rounds) * latency
+        return rest_floor(hosts, latency, 3)
+
+    with child_server("synthetic", count, latency) as url:
+        bench = Bench(url, prefix_host=False, latency=latency, root=root, only=(),
+                      nvchecker=nvchecker, config=config, floors=floors)
+        return bench.rounds(f"synthetic-{count}", args.rounds)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added per request")
     parser.add_argument("--components", type=int, default=1000)
-    parser.add_argument("--per-host", type=int, default=4, help="per-host concurrency limit")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per scenario")
+    parser.add_argument("--only", choices=("real", "synthetic"), help="one scenario only")
+    parser.add_argument("--nvchecker-version", default="2.22")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--serve", choices=("synthetic", "real"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--run-ours", nargs=2, metavar=("URL", "PREFIX"), help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
     if args.serve:
         return serve(args.serve, args.components, args.latency)
-    figures = real(args) + synthetic(args)
-    for f in figures:
-        print(f.line())
+    if args.run_ours:
+        return run_ours(args.run_ours[0], args.run_ours[1] == "1",
+                        [a for a in rest if a != "--"])
+    nvchecker = nvchecker_python(args.nvchecker_version)
+    figures: list[Figures] = []
+    with tempfile.TemporaryDirectory() as folder:
+        if args.only in (None, "real"):
+            figures += real(args, nvchecker, Path(folder))
+        if args.only in (None, "synthetic"):
+            figures += synthetic(args, nvchecker, Path(folder))
+    print()
+    for line in summary(figures):
+        print(line)
     if args.json:
         args.json.write_text(json.dumps([f.__dict__ for f in figures], indent=2) + "\n")
     return 0

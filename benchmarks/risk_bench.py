@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 import tempfile
 import time
@@ -23,13 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from check_bench import TODAY, child_server
+from check_bench import child_server
 
 from release.manifest.load import load_manifest
 from release.refresh.execute import run_check
 from release.upstream.cache import HttpCache
 from release.upstream.http import FetchSettings, HttpFetcher
 
+TODAY = dt.date(2026, 9, 16)  # the fake world's day
 Figures = tuple[float, int, dict[str, int]]
 
 
@@ -50,7 +52,7 @@ async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool) -> 
         wall = time.perf_counter() - start
     if outcome.warnings or outcome.errors:
         raise RuntimeError(f"unexpected warnings/errors: {outcome.warnings} {outcome.errors}")
-    per_host: dict[str, int] = httpx.get(f"{url}/__stats").json()
+    per_host: dict[str, int] = httpx.get(f"{url}/__stats").json()["hosts"]
     return wall, fetcher.stats.requests, per_host
 
 

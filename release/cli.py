@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import math
 import os
@@ -15,14 +16,18 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
+    from release.images.bom import Bom
     from release.images.plan import BuildPlan
     from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
-    from release.refresh.decide import CheckResult
+    from release.notes.notes import NotesInputs
+    from release.notes.upstream_notes import UpstreamAttention
+    from release.refresh.decide import CheckResult, Update
     from release.refresh.execute import Outcome
 
 from release.errors import ProblemsFound, ReleaseError
@@ -75,6 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    verify.add_argument(
+        "--online", action="store_true",
+        help="also re-derive every pinned checksum, digest and commit from upstream",
+    )
+    verify.add_argument("--strict", action="store_true",
+                        help="with --online: an unverifiable value fails the run too")
+    verify.add_argument(
+        "--confirm", action="store_true",
+        help="with --online: drop the unconfirmed: mark of every value it verified "
+        "(writes versions.yaml)",
+    )
+    _upstream_options(verify)
     verify.set_defaults(handler=_verify)
 
     pin = commands.add_parser("pin", help="set one component's version by hand")
@@ -89,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     pin.add_argument("--allow-downgrade", action="store_true", help="allow moving backwards")
     pin.add_argument("--break-set", action="store_true",
                      help="move one member of a coherent set (policy.group with a leader) alone")
+    from release.trust.pin import add_pin_options
+
+    add_pin_options(pin, _default_cache())
     pin.set_defaults(handler=_pin)
 
     check = commands.add_parser(
@@ -113,10 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--commit", action="store_true",
         help="commit the change on a new branch refresh/YYYY-MM-DD (refuses a dirty tree)",
     )
+    refresh.add_argument(
+        "--accept-changed", metavar="NAME", nargs="+", action="extend",
+        help="apply a changed archive checksum or moved Action commit of these components, "
+        "at their pinned version (a reviewed decision; refresh never does it by itself)",
+    )
     refresh.set_defaults(handler=_refresh)
 
     _add_build_commands(commands)
     _add_notes_commands(commands)
+    _add_version_command(commands)
     return parser
 
 
@@ -185,12 +211,22 @@ def _default_cache() -> Path:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.verify import render_json, render_text, verify_tree
 
+    if not args.online:
+        given = [flag for flag, value in (("--strict", args.strict), ("--only", args.only),
+                 ("--confirm", args.confirm),
+                 ("--record", args.record), ("--replay", args.replay)) if value]
+        if given:
+            raise UsageError(f"verify: {', '.join(given)} needs --online")
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     report = verify_tree(root, loaded.manifest)
+    if args.online:
+        from release.trust.command import verify_online_command
+
+        return verify_online_command(args, loaded.manifest, report)
     if args.json:
         print(render_json(report))
     else:
@@ -200,24 +236,27 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _pin(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
-    from release.manifest.load import load_manifest
-    from release.refresh.decide import PinRequest, decide_pin
-    from release.refresh.plan import plan_updates, unified_diff
+    from release.manifest.tree import load_tree
+    from release.refresh.decide import decide_pin
+    from release.refresh.plan import plan_updates
+    from release.textdiff import unified_diff
+    from release.trust.pin import pin_request
 
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
-    request = PinRequest(
-        component=args.component, version=args.version, checksum=args.checksum,
-        allow_downgrade=args.allow_downgrade, break_set=args.break_set,
-    )
-    update = decide_pin(loaded.manifest, request)
+    loaded = load_tree(root)
+    update = decide_pin(loaded.manifest, pin_request(args, loaded.manifest))
     if update is None:
         print(f"{args.component} is already pinned to {args.version}; nothing to do",
               file=sys.stderr)
         return 0
     plan = plan_updates(root, loaded, [update])
+    if args.checksum is None:  # every value pin sets came from upstream: no longer unconfirmed
+        from release.trust.marks import confirm_in_changes, drops_for
+
+        plan = replace(plan, changes=confirm_in_changes(
+            plan.changes, loaded.path.name, drops_for([update])))
     if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes))
+        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written",
               file=sys.stderr)
         return 0
@@ -235,17 +274,19 @@ def _run_upstream(
     args: argparse.Namespace, *, resolve: bool
 ) -> tuple[LoadedManifest, Outcome]:
     """Load the manifest and check it against upstream; returns (loaded manifest, outcome)."""
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
     from release.refresh.decide import select
     from release.refresh.execute import run_check
     from release.refresh.report import stderr_console
+    from release.trust.signed import SignedResolver
     from release.upstream.http import GitHubAuth, open_fetcher
     from release.upstream.sources import Endpoints
 
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     total = len(select(loaded.manifest, args.only))
-    console = stderr_console()
+    # The progress line is for a terminal; in a log or a pipe it would only cost start-up.
+    console = stderr_console() if sys.stderr.isatty() else None
     today = args.today or _today()
     cache = None if args.no_cache else args.cache_dir
 
@@ -254,22 +295,31 @@ def _run_upstream(
             github=GitHubAuth.from_env(os.environ), cache_dir=cache,
             record_dir=args.record, replay_dir=args.replay,
         ) as fetcher:
-            with console.status(f"checking {total} components...") as status:
+            status = console.status(f"checking {total} components...") if console else None
+            with status or contextlib.nullcontext():
                 done: list[str] = []
 
                 def progress(result: CheckResult) -> None:
                     done.append(result.component)
-                    status.update(f"checked {len(done)}/{total}: {result.component} "
-                                  f"({result.status.value})")
+                    if status is not None:
+                        status.update(f"checked {len(done)}/{total}: {result.component} "
+                                      f"({result.status.value})")
 
+                endpoints = Endpoints.from_environ(os.environ)
                 return await run_check(
-                    loaded.manifest, fetcher, today=today,
-                    endpoints=Endpoints.from_environ(os.environ), only=args.only,
+                    loaded.manifest, fetcher, today=today, endpoints=endpoints, only=args.only,
+                    resolver=SignedResolver(endpoints=endpoints, keys_dir=root / "keys"),
                     resolve=resolve, run_timeout=args.timeout, on_done=progress,
                     advisories=not args.no_advisories, end_of_life=not args.no_eol,
                 )
 
     return loaded, asyncio.run(go())
+
+
+def _color_stdout() -> bool:
+    from release.textdiff import color_wanted
+
+    return color_wanted(sys.stdout.isatty())
 
 
 def _step_summary(markdown: str) -> None:
@@ -296,8 +346,12 @@ def _check(args: argparse.Namespace) -> int:
     )
 
     loaded, outcome = _run_upstream(args, resolve=False)
+    from release.trust.refresh import check_digests
+
+    outcome = check_digests(args, loaded.manifest, outcome)  # rebuilt images: `digest` updates
     if args.json:
-        print(check_json(outcome.results, loaded.manifest, outcome.warnings))
+        print(check_json(outcome.results, loaded.manifest, rate_limit=outcome.rate_limit,
+                         warnings=outcome.warnings))
     else:
         stderr_console().print(check_table(outcome.results))
     for warning in outcome.warnings:
@@ -313,7 +367,7 @@ def _check(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     from release.fsutil import write_files
     from release.refresh.commit import commit_on_branch, ensure_clean
-    from release.refresh.plan import plan_updates, unified_diff
+    from release.refresh.plan import plan_updates
     from release.refresh.report import (
         check_markdown,
         check_table,
@@ -323,18 +377,24 @@ def _refresh(args: argparse.Namespace) -> int:
         stderr_console,
         summary_line,
     )
+    from release.textdiff import unified_diff
 
     root: Path = args.root
     if args.commit and not args.dry_run:
         ensure_clean(root)
     loaded, outcome = _run_upstream(args, resolve=True)
+    from release.trust.refresh import report_lines, with_pinned_changes
+
+    outcome, pinned = with_pinned_changes(args, loaded.manifest, outcome)
     console = stderr_console()
     console.print(check_table(outcome.results))
     for warning in outcome.warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
+    for line in report_lines(pinned):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     _step_summary(check_markdown(outcome.results))
-    status = 1 if outcome.errors else 0
+    status = 1 if outcome.errors or pinned.alarms else 0
     if outcome.results and len(outcome.errors) == len(outcome.results):
         console.print(
             f"refresh: nothing could be checked: all {len(outcome.results)} upstreams failed "
@@ -351,9 +411,16 @@ def _refresh(args: argparse.Namespace) -> int:
         console.print("refresh: every pin is at its candidate; nothing to change")
         return status
     plan = plan_updates(root, loaded, outcome.updates)
+    from release.trust.marks import confirm_in_changes, drops_for
+
+    # Every value refresh writes came from upstream: it is no longer unconfirmed.
+    plan = replace(plan, changes=confirm_in_changes(
+        plan.changes, loaded.path.name, drops_for(outcome.updates)))
     console.print(refresh_table(loaded.manifest, outcome.updates))
+    for line in _skipped_stops(root, loaded.manifest, outcome.updates):
+        console.print(f"refresh: warning: {line}", markup=False, highlight=False)
     if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes))
+        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
         console.print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written")
         return status
     write_files(root, plan.changes)
@@ -367,6 +434,17 @@ def _refresh(args: argparse.Namespace) -> int:
         )
         console.print(f"refresh: committed {sha[:12]} on branch {branch}")
     return status
+
+
+def _skipped_stops(root: Path, manifest: Manifest, updates: Sequence[Update]) -> list[str]:
+    """Warnings for the planned updates that skip a required stop (checklists/)."""
+    from release.notes.stops import load_stops, skipped_moves, warning
+
+    stops = load_stops(root / "checklists", manifest.names())
+    current = {c.name: str(c.version) for c in manifest.components}
+    moves = [(u.component, current[u.component], str(u.version)) for u in updates
+             if u.component in current]
+    return [warning(skip) for skip in skipped_moves(stops, moves)]
 
 
 def _positive_int(value: str) -> int:
@@ -418,6 +496,9 @@ def _add_build_commands(commands: Subcommands) -> None:
                        help="per-image build logs (default: ROOT/build/logs)")
     build.add_argument("--allow-dirty", action="store_true",
                        help="push even when versions.yaml or images/ differ from the commit")
+    build.add_argument("--allow-unconfirmed", action="store_true",
+                       help="push even when an image's pins include values marked unconfirmed "
+                       "(recorded in the bill of materials)")
     build.add_argument("--source", metavar="URL",
                        help="org.opencontainers.image.source (default: the GitHub repository, "
                        "else the origin remote)")
@@ -431,20 +512,27 @@ def _add_build_commands(commands: Subcommands) -> None:
     diff.add_argument("before", help="a release version (releases/<version>.json) or a file")
     diff.add_argument("after", help="a release version (releases/<version>.json) or a file")
     diff.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    diff.add_argument(
+        "--repo", metavar="OWNER/NAME",
+        help="the GitHub repository whose releases carry the bills of materials not in "
+        "releases/ (default: GITHUB_REPOSITORY, else the origin remote)",
+    )
+    diff.add_argument("--no-fetch", action="store_true",
+                      help="use only releases/*.json of this tree; fetch nothing")
     diff.set_defaults(handler=_bom_diff)
 
 
 def _build(args: argparse.Namespace) -> int:
     from release.images.plan import make_plan, read_sources
     from release.images.provenance import read_provenance
-    from release.manifest.load import load_manifest
+    from release.manifest.tree import load_tree
 
     if args.github_matrix and args.json:
         raise UsageError("--github-matrix and --json both print on stdout; choose one")
     if args.no_ecr and args.registry is None:
         raise UsageError("--no-ecr needs --registry HOST (where else would images go?)")
     root: Path = args.root
-    loaded = load_manifest(root / "versions.yaml")
+    loaded = load_tree(root)
     sources, not_built = read_sources(root)
     provenance = read_provenance(root, os.environ, source=args.source)
     plan = make_plan(loaded.manifest, sources, provenance, namespace=args.namespace,
@@ -495,7 +583,7 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     options = BuildOptions(
         root=root, log_dir=args.log_dir or root / "build" / "logs", only=tuple(args.only or ()),
         push=args.push, jobs=args.jobs, registry=args.registry, ecr=not args.no_ecr,
-        allow_dirty=args.allow_dirty,
+        allow_dirty=args.allow_dirty, allow_unconfirmed=args.allow_unconfirmed,
     )
     ecr_client = ecr.make_client(os.environ) if args.push and not args.no_ecr else None
     console = stderr_console()
@@ -519,14 +607,39 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     return 1 if report.outcome.failed else 0
 
 
+def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
+    """A bill of materials by file or release version; a release that is not in releases/ is
+    fetched from its GitHub release (unless --no-fetch) and kept there."""
+    from release.fsutil import FileChange, write_files
+    from release.images.bom import bom_relpath, load_bom, resolve_bom
+    from release.images.bom_fetch import fetch_release_bom, is_version, repository_of
+    from release.notes.gitlog import origin_url
+    from release.upstream.http import GitHubAuth, open_fetcher
+
+    local = root / bom_relpath(ref)
+    if args.no_fetch or not is_version(ref) or local.is_file():
+        return load_bom(resolve_bom(root, ref))
+    repository = repository_of(os.environ, args.repo, origin_url(root))
+    auth = GitHubAuth.from_env(os.environ)
+
+    async def fetch() -> tuple[bytes, Bom]:
+        async with open_fetcher(github=auth) as fetcher:
+            return await fetch_release_bom(fetcher, api_url=auth.api_url.rstrip("/"),
+                                           repository=repository, version=ref)
+
+    body, bom = asyncio.run(fetch())
+    write_files(root, [FileChange(path=bom_relpath(ref), old="", new=body.decode("utf-8"))])
+    print(f"bom: {bom_relpath(ref)} fetched from {repository} release v{ref}", file=sys.stderr)
+    return bom
+
+
 def _bom_diff(args: argparse.Namespace) -> int:
     import json
 
-    from release.images.bom import diff_boms, diff_document, load_bom, render_diff, resolve_bom
+    from release.images.bom import diff_boms, diff_document, render_diff
 
     root: Path = args.root
-    before = load_bom(resolve_bom(root, args.before))
-    after = load_bom(resolve_bom(root, args.after))
+    before, after = (_release_bom(root, ref, args) for ref in (args.before, args.after))
     diff = diff_boms(before, after)
     if args.json:
         print(json.dumps(diff_document(diff), indent=2))
@@ -560,6 +673,9 @@ def _add_notes_commands(commands: Subcommands) -> None:
     notes.add_argument("--sample", action="store_true",
                        help="render the sample docs/examples/release-notes.md from "
                        "docs/examples/sample-release.yaml and the current tree")
+    notes.add_argument("--upstream-notes", action="store_true",
+                       help="read upstream's GitHub release notes between the old and new "
+                       "version of each component and quote what needs attention (network)")
     notes.add_argument("--check", action="store_true",
                        help="with --sample or --output: fail (exit 1) when the file is stale")
     notes.set_defaults(handler=_notes)
@@ -593,6 +709,10 @@ def _notes(args: argparse.Namespace) -> int:
             root, version=args.version, from_ref=args.from_ref, to_ref=args.to_ref,
             date=args.date, repo_url=args.repo_url, env=os.environ,
         )
+    if args.upstream_notes:
+        if args.sample:
+            raise UsageError("--sample renders offline; drop --upstream-notes")
+        inputs = _with_upstream_notes(inputs)
     text = render_notes(decide(inputs))
     if args.sample or args.output is not None:
         target = root / SAMPLE_OUTPUT if args.sample else Path(args.output)
@@ -606,6 +726,26 @@ def _notes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_upstream_notes(inputs: NotesInputs) -> NotesInputs:
+    """`inputs` with what upstream's release notes in each component's range ask for."""
+    import dataclasses
+
+    from release.notes.diff import diff_manifests
+    from release.notes.upstream_notes import fetch_attention
+    from release.upstream.http import GitHubAuth, open_fetcher
+    from release.upstream.sources import Endpoints
+
+    changes = diff_manifests(inputs.old_manifest, inputs.new_manifest, today=inputs.date)
+    endpoints = Endpoints.from_environ(os.environ)
+
+    async def go() -> tuple[UpstreamAttention, ...]:
+        async with open_fetcher(github=GitHubAuth.from_env(os.environ)) as fetcher:
+            return await fetch_attention(changes, inputs.new_manifest, fetcher,
+                                         api_url=endpoints.github_api_url)
+
+    return dataclasses.replace(inputs, upstream_attention=asyncio.run(go()))
+
+
 def _docs(args: argparse.Namespace) -> int:
     from release.manifest.load import load_manifest
     from release.notes.docs import PAGE, render_page, write_or_check
@@ -614,6 +754,74 @@ def _docs(args: argparse.Namespace) -> int:
     page = render_page(load_manifest(root / "versions.yaml").manifest)
     changed = write_or_check(root, PAGE, page, check=args.check, regenerate="nox -s docs")
     print(f"docs: {PAGE} {'written' if changed else 'up to date'}", file=sys.stderr)
+    return 0
+
+
+def _add_version_command(commands: Subcommands) -> None:
+    version = commands.add_parser(
+        "version", help="the release version: what versions.yaml says, the newest release tag, "
+        "and the next release's version (YYYY.MM.N)",
+    )
+    _common(version)
+    version.add_argument(
+        "--set", metavar="VERSION", dest="set_to",
+        help="move versions.yaml's release to VERSION, or to the proposed one with 'next'",
+    )
+    version.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    version.add_argument(
+        "--today", metavar="YYYY-MM-DD", type=_date, default=None,
+        help="propose the version as of this date (default: today, UTC)",
+    )
+    version.set_defaults(handler=_version)
+
+
+def _version(args: argparse.Namespace) -> int:
+    """Show where the release version stands; with --set, move it. stdout: the version the next
+    release tag carries (so `v$(python -m release version)` is the tag to push)."""
+    from release.calver import parse_or_fail, release_state
+    from release.fsutil import FileChange, write_files
+    from release.manifest.tree import MANIFEST, load_tree
+    from release.manifest.write import set_scalars
+    from release.notes.gitlog import tag_names
+    from release.textdiff import unified_diff
+
+    root: Path = args.root
+    loaded = load_tree(root, pins=False)
+    tags = tag_names(root)
+    if tags is None:
+        print(f"warning: {root.resolve()} is not a git repository: release tags are unknown",
+              file=sys.stderr)
+    state = release_state(loaded.manifest.release, tags or (), args.today or _today())
+    if args.set_to is None:
+        print(f"version: {state.describe()}", file=sys.stderr)
+        print(state.proposed if state.released else state.current)
+        return 0
+    if args.set_to == "next":
+        if not state.released:
+            print(f"version: {state.describe()}; nothing was changed", file=sys.stderr)
+            print(state.current)
+            return 0
+        target = state.proposed
+    else:
+        target = parse_or_fail(args.set_to, "--set")
+        if state.latest_tag is not None and target <= state.latest_tag:
+            raise UsageError(f"--set {target}: not after the newest release tag "
+                             f"{state.latest_tag.tag} (the next is {state.proposed})")
+    if target == state.current:
+        print(f"version: release is already {target}; nothing was changed", file=sys.stderr)
+        print(target)
+        return 0
+    text = set_scalars(loaded.text, {"release": str(target)}, filename=MANIFEST)
+    change = FileChange(path=MANIFEST, old=loaded.text, new=text)
+    if args.dry_run:
+        sys.stdout.write(unified_diff([change], color=_color_stdout()))
+        print(f"dry run: release {state.current} -> {target}; nothing was written",
+              file=sys.stderr)
+        return 0
+    write_files(root, [change])
+    print(f"version: release {state.current} -> {target} in {MANIFEST}; once merged, tag the "
+          f"release commit {target.tag}", file=sys.stderr)
+    print(target)
     return 0
 
 
@@ -654,13 +862,23 @@ def find_root(start: Path) -> Path:
     return Path()
 
 
+def _cwd() -> Path:
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise UsageError(
+            "the current directory no longer exists (deleted or moved away): cd into the "
+            "repository again, or pass --root"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     codes: list[int] = []
     with _reported(codes):
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if "root" in vars(args) and args.root is None:
-            args.root = find_root(Path.cwd())
+            args.root = find_root(_cwd())
         if extra:
             # argparse names only the top-level program; say which subcommand got the flag.
             raise UsageError(

@@ -2,16 +2,21 @@
 
 Every file the tool writes goes through `write_files`: all new contents are written to temporary
 files next to their targets (and flushed to disk) before the first `os.replace`, so a crash
-leaves each file either old or new, never torn. Files are replaced in the order given; callers
-put `versions.yaml` last, so an interrupted run is completed by the next one.
+leaves each file either old or new, never torn. Before the first replace, every target is
+checked to be replaceable (not a directory, not immutable or append-only, not on a read-only file
+system); if a replace still fails, the files already replaced get their old contents back. Files
+are replaced in the order given; callers put `versions.yaml` last, so a run killed half-way is
+completed by the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import os
 import re
+import struct
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,11 +40,17 @@ def read_text_exact(path: Path) -> str:
 
 
 def write_files(root: Path, changes: Sequence[FileChange]) -> None:
-    """Write every change atomically; nothing is replaced unless every temp file was written.
+    """Write every change atomically; nothing is replaced unless every temp file was written
+    and every target can be replaced.
 
     Missing parent directories are created. Any OS error (a read-only tree, no space, a path
-    through a file) is a `ReleaseError` naming the file; no target has been touched then.
+    through a file, an immutable target) is a `ReleaseError` naming the file; no target has been
+    touched then.
     """
+    for change in changes:
+        why = _unreplaceable(root / change.path)
+        if why is not None:
+            raise ReleaseError(f"cannot replace {change.path}: {why}; nothing was changed")
     staged: list[tuple[Path, Path]] = []
     try:
         for change in changes:
@@ -60,22 +71,78 @@ def write_files(root: Path, changes: Sequence[FileChange]) -> None:
                 tmp_path.unlink()
         raise ReleaseError(f"cannot write {exc.filename or 'a file'}: {exc.strerror}; "
                            "nothing was changed") from None
+    existed = [target.exists() for _, target in staged]
+    replaced: list[tuple[Path, str, str | None]] = []
     for index, (tmp_path, target) in enumerate(staged):
+        change = changes[index]
         try:
             tmp_path.replace(target)
         except OSError as exc:
-            done = [str(t.relative_to(root)) for _, t in staged[:index]]
             for leftover, _ in staged[index:]:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
+            not_restored = _restore(replaced)
             raise ReleaseError(
-                f"cannot replace {target}: {exc.strerror}; "
-                + (f"already replaced: {', '.join(done)}; " if done else "nothing was changed; ")
-                + "every file is either old or new, and running the command again completes it"
+                f"cannot replace {change.path}: {exc.strerror}; "
+                + (f"could not restore {', '.join(not_restored)} (now new, the rest old); "
+                   "running the command again completes it" if not_restored
+                   else "nothing was changed")
             ) from None
+        replaced.append((target, change.path, change.old if existed[index] else None))
     _fsync_dirs({target.parent for _, target in staged})
     for _, target in staged:
         _remove_leftovers(target)
+
+
+_FS_IOC_GETFLAGS = 0x80086601  # linux/fs.h: _IOR('f', 1, long)
+_FS_IMMUTABLE_FL = 0x10
+_FS_APPEND_FL = 0x20
+
+
+def _unreplaceable(target: Path) -> str | None:
+    """Why `os.replace` onto `target` would fail, where that can be known beforehand."""
+    if target.is_dir():
+        return "it is a directory"
+    if not target.is_file():
+        return None
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None  # unreadable: the staging step reports it with its reason
+    try:
+        raw = fcntl.ioctl(fd, _FS_IOC_GETFLAGS, struct.pack("l", 0))
+        flags: int = struct.unpack("l", raw)[0]
+    except OSError:
+        return None  # a file system without inode flags (tmpfs, overlay on some kernels)
+    finally:
+        os.close(fd)
+    if flags & _FS_IMMUTABLE_FL:
+        return "it is immutable (chattr +i); `chattr -i` it first"
+    if flags & _FS_APPEND_FL:
+        return "it is append-only (chattr +a); `chattr -a` it first"
+    return None
+
+
+def _restore(replaced: Sequence[tuple[Path, str, str | None]]) -> list[str]:
+    """Put back the old text of files already replaced (remove those that were new); returns
+    the paths that could not be restored."""
+    failed = []
+    for target, path, old in reversed(replaced):
+        try:
+            if old is None:
+                target.unlink()
+                continue
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(old.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            mode = target.stat().st_mode & 0o7777
+            Path(tmp).chmod(mode)
+            Path(tmp).replace(target)
+        except OSError:
+            failed.append(path)
+    return failed
 
 
 def _remove_leftovers(target: Path) -> None:

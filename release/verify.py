@@ -23,7 +23,9 @@ from release.manifest.load import make_yaml
 from release.manifest.model import Component, Manifest, Pin, PinKind
 from release.pins import locate_all, scan_dockerfile
 from release.pins.actions import action_uses
+from release.pins.downloads import downloads
 from release.pins.interface import split_image_ref
+from release.refresh.decide import admits
 
 MANIFEST = "versions.yaml"
 VERSION_LIKE_NAME = re.compile(r".*_(VERSION|SHA256|SHA512|DIGEST|TAG)")
@@ -39,6 +41,7 @@ class FindingKind(StrEnum):
     MISSING_DIGEST = "missing-digest"
     UNMANAGED = "unmanaged"
     UNPINNED_BASE = "unpinned-base"
+    UNCLAIMED_DOWNLOAD = "unclaimed-download"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,11 +74,26 @@ class Unconfirmed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OffPolicy:
+    """A pinned version its own policy does not admit (pinned with `--beyond-policy`)."""
+
+    component: str
+    version: str
+    specifier: str
+    line: int
+
+    def __str__(self) -> str:
+        return (f"{MANIFEST}:{self.line}: warning: {self.component}: off-policy: the pinned "
+                f"{self.version} is outside its own policy ({self.specifier})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
     problems: tuple[Finding, ...]
     pins_checked: int
     files_scanned: int
     unconfirmed: tuple[Unconfirmed, ...] = ()
+    off_policy: tuple[OffPolicy, ...] = ()
 
 
 class _Files:
@@ -115,6 +133,11 @@ def verify_tree(root: Path, manifest: Manifest) -> VerifyReport:
         pins_checked=checked,
         files_scanned=len({f for f, t in files.texts.items() if t is not None} | scanned),
         unconfirmed=tuple(unconfirmed_values(manifest)),
+        off_policy=tuple(
+            OffPolicy(component=c.name, version=c.version, specifier=c.policy.specifier,
+                      line=c.line)
+            for c in manifest.components if not admits(c, c.version)
+        ),
     )
 
 
@@ -194,8 +217,17 @@ def _claimed(pins: list[Pin], kinds: tuple[PinKind, ...], selector: str, stage: 
     return False
 
 
+def archive_urls(manifest: Manifest) -> list[str]:
+    """The archive URL of every component at its pinned version: what a build may download."""
+    return [
+        c.archive.url.replace("{version}", c.version).replace("{tag}", c.tag)
+        for c in manifest.components if c.archive is not None
+    ]
+
+
 def _scan_images(root: Path, manifest: Manifest, files: _Files, out: list[Finding]) -> set[str]:
     claims = _claims(manifest)
+    urls = archive_urls(manifest)
     images = root / "images"
     scanned: set[str] = set()
     if not images.is_dir():
@@ -209,6 +241,7 @@ def _scan_images(root: Path, manifest: Manifest, files: _Files, out: list[Findin
             if text is not None:
                 scanned.add(relative)
                 out.extend(_scan_dockerfile(relative, text, claims.get(relative, [])))
+                out.extend(_scan_downloads(relative, text, urls, _pinned(manifest, relative)))
         elif COMPOSE_FILE.fullmatch(path.name):
             text = files.get(relative)
             if text is not None:
@@ -276,6 +309,37 @@ def _scan_dockerfile(relative: str, text: str, pins: list[Pin]) -> Iterable[Find
             )
 
 
+def _pinned(manifest: Manifest, relative: str) -> dict[str, str]:
+    """The values versions.yaml gives the ARG/ENV pins of one Dockerfile, by name."""
+    pinned: dict[str, str] = {}
+    for component in manifest.components:
+        for pin in component.pins:
+            if pin.file == relative and pin.kind in (PinKind.DOCKERFILE_ARG,
+                                                     PinKind.DOCKERFILE_ENV) and pin.name:
+                try:
+                    pinned[pin.name] = component.render(pin)
+                except KeyError:
+                    continue  # reported by _check_values
+    return pinned
+
+
+def _scan_downloads(
+    relative: str, text: str, urls: list[str], pinned: dict[str, str]
+) -> Iterable[Finding]:
+    try:
+        found = downloads(text, file=relative, pinned=pinned)
+    except PinError:
+        return  # the Dockerfile cannot be parsed: its pins report that already
+    for download in found:
+        if not download.claimed_by(urls):
+            yield Finding(
+                kind=FindingKind.UNCLAIMED_DOWNLOAD, file=relative, line=download.line,
+                found=download.url,
+                message=f"downloads {download.url} but no component in versions.yaml claims it "
+                "(pin it as a component's archive.url, with its sha256)",
+            )
+
+
 def _check_reference(
     relative: str, line: int, what: str, repository: str, *, tag: str | None,
     digest: str | None, claimed: bool,
@@ -325,7 +389,7 @@ def render_text(report: VerifyReport) -> str:
 
     When nothing is wrong, the verdict comes first and the warnings follow it.
     """
-    warnings = [str(u) for u in report.unconfirmed]
+    warnings = [str(o) for o in report.off_policy] + [str(u) for u in report.unconfirmed]
     if report.unconfirmed:
         count = len(report.unconfirmed)
         warnings.append(
@@ -354,6 +418,7 @@ def render_json(report: VerifyReport) -> str:
             "files_scanned": report.files_scanned,
             "problems": [asdict(f) for f in report.problems],
             "unconfirmed": [asdict(u) for u in report.unconfirmed],
+            "off_policy": [asdict(o) for o in report.off_policy],
         },
         indent=2,
     )

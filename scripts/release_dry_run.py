@@ -14,6 +14,8 @@ itself provides is emulated, and nothing else:
   travel between jobs;
 - `actions/setup-python`: this interpreter (its directory comes first on PATH); steps with the id
   `install` are skipped, as this environment already has `release` installed;
+- the step `verify-online` (every pinned value against the real upstreams) is skipped: a dry
+  run asks no upstream;
 - `aws-actions/configure-aws-credentials`: moto's credentials, and `AWS_ENDPOINT_URL_ECR` on
   moto's server (started here unless `--ecr-endpoint` is given);
 - `vars.RELEASE_REGISTRY`: a local `docker-registry` (started here unless `--registry` is given),
@@ -64,12 +66,16 @@ DEFAULT_OUTPUT = ROOT / "build" / "release-dry-run"
 # The step ids the dry run relies on, per job, in workflow order. A renamed or reordered step
 # is an error here rather than a dry run that silently checks something else.
 REQUIRED_STEPS: dict[str, tuple[str, ...]] = {
-    "plan": ("install", "plan"),
+    "plan": ("install", "verify-online", "plan"),
     "build": ("install", "build"),
     "bom": ("install", "bom"),
     "publish": ("install", "notes", "publish"),
 }
-SKIPPED_IDS = {"install": "this environment already has `release` installed"}
+SKIPPED_IDS = {
+    "install": "this environment already has `release` installed",
+    "verify-online": "it asks the real upstreams; run `nox -s verify -- --online` where there "
+    "is a network",
+}
 DOCKER_JOBS = ("build", "bom")  # jobs that build or read images
 DOCKER_STEPS = (("publish", "publish"),)  # steps that need what those jobs produce
 VARIABLES = ("AWS_RELEASE_ROLE_ARN", "AWS_REGION", "RELEASE_REGISTRY")

@@ -24,9 +24,11 @@ the real URLs unchanged:
 
 What is newer than `versions.yaml` (as of `TODAY`): within policy, debian 20260901, node 24.21.0,
 kamailio 6.1.5, rtpengine 13.5.1.26, janus 1.4.2, coturn 4.18.0, caddy 2.11.5, asterisk 22.11.0,
-postgresql 17.12, redis 7.4.11, pgbouncer 1.25.3, squid 7.7, actions/checkout 6.0.2 and
-actions/setup-python 6.2.0; beyond policy, node 26.x, rtpengine mr26.x, asterisk 23.x,
-postgresql 18.x, redis 8.x, clickhouse 26.x and actions/cache 6.0.0. python, the SigNoz set
+postgresql 17.12, redis 7.4.11, pgbouncer 1.25.3, squid 7.7, actions/checkout 6.0.2,
+actions/setup-python 6.2.0, debian-snapshot 20260901 and histogram-quantile 0.0.2; beyond
+policy, node 26.x, rtpengine mr26.x, asterisk 23.x, postgresql 18.x, redis 8.x, clickhouse 26.x,
+pjproject 2.18 and actions/cache 6.0.0 (pjproject and histogram-quantile: `world_supply.py`).
+python, the SigNoz set
 (signoz, its collector, clickhouse, zookeeper) and the other actions (upload-artifact with a
 draft 6.0.1, download-artifact, configure-aws-credentials with a 5.2.0 flagged pre-release) are
 current. Every tag answers `GET /repos/{repo}/commits/{tag}` (the bare SHA for
@@ -70,7 +72,11 @@ import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 from world_advisories import add_advisories
 from world_eol import add_eol
+from world_gitrefs import add_gitrefs
+from world_graphql import add_graphql
 from world_sets import add_sets
+from world_supply import histogram_quantile_assets
+from world_supply import install as install_supply
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
@@ -565,11 +571,12 @@ def _signoz() -> GhRepo:
             ("v0.135.0", "2026-06-30", False)]
     plan += [(f"v0.135.0-cloud.{n}", _days_before("2026-06-28", 3 * (5 - n)), True)
              for n in range(5, 0, -1)]
+    plan.insert(3, ("histogram-quantile/v0.0.2", "2026-09-08", False))  # see world_supply
     plan += [("histogram-quantile/v0.0.1", "2026-06-10", False)]
     plan += [(f"v0.{m}.0", _days_before("2026-06-15", 14 * (134 - m)), False)
              for m in range(134, 128, -1)]
     releases = tuple(GhRelease(tag=tag, day=day, prerelease=pre, branch="main", title=tag,
-                               assets=("histogram-quantile_linux_amd64.tar.gz",)
+                               assets=histogram_quantile_assets(tag.rpartition("/v")[2])
                                if tag.startswith("histogram") else ())
                      for tag, day, pre in plan)
     return GhRepo(component="signoz", repo="SigNoz/signoz", repo_id=9901, source="releases",
@@ -940,7 +947,8 @@ class FakeWorld:
                   "signoz-otel-collector", "clickhouse", "zookeeper", "squid",
                   "actions-checkout", "actions-setup-python", "actions-cache",
                   "actions-upload-artifact", "actions-download-artifact",
-                  "aws-configure-aws-credentials")
+                  "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
+                  "histogram-quantile")
 
     def __init__(self, overrides: Mapping[str, Override] | None = None) -> None:
         self.overrides: Mapping[str, Override] = MappingProxyType(dict(overrides or {}))
@@ -969,9 +977,12 @@ class FakeWorld:
         self._add_asterisk_downloads()
         self._add_redis_downloads()
         self._add_pgbouncer_site()
+        install_supply(self)  # first: it adds repositories the two below serve too
+        self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world_graphql)
         add_advisories(self)
         add_eol(self)
         add_sets(self)
+        add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
 
     # What tests ask the world
 

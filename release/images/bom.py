@@ -39,6 +39,8 @@ class BomComponent:
     source: Mapping[str, str]
     checksum: str | None = None  # sha256:<hex> of the source archive
     image: str | None = None  # repository:tag@digest for a pinned image
+    # The values marked `unconfirmed:` in versions.yaml (never checked against upstream).
+    unconfirmed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +67,7 @@ class Bom:
     components: tuple[BomComponent, ...] = field(default=())
     images: tuple[BomImage, ...] = field(default=())
     schema: int = BOM_SCHEMA
+    allow_unconfirmed: bool = False  # pushed with --allow-unconfirmed
 
 
 def bom_relpath(release: str) -> str:
@@ -88,7 +91,8 @@ def _component(component: Component) -> BomComponent:
         digest = f"@{component.image.digest}" if component.image.digest else ""
         image = f"{component.image.repository}:{tag}{digest}"
     return BomComponent(name=component.name, version=component.version,
-                        source=_source(component), checksum=checksum, image=image)
+                        source=_source(component), checksum=checksum, image=image,
+                        unconfirmed=component.unconfirmed)
 
 
 def _state(result: ImageOutcome | None, release: str) -> str:
@@ -100,7 +104,8 @@ def _state(result: ImageOutcome | None, release: str) -> str:
     return NOT_PUSHED
 
 
-def make_bom(manifest: Manifest, plan: BuildPlan, outcome: RunOutcome) -> Bom:
+def make_bom(manifest: Manifest, plan: BuildPlan, outcome: RunOutcome, *,
+             allow_unconfirmed: bool = False) -> Bom:
     """The bill of materials of a run: pure over the manifest, the plan and what happened."""
     by_name = {o.name: o for o in outcome.outcomes}
     images: list[BomImage] = []
@@ -120,6 +125,7 @@ def make_bom(manifest: Manifest, plan: BuildPlan, outcome: RunOutcome) -> Bom:
         release=plan.release, commit=plan.provenance.revision, dirty=plan.provenance.dirty,
         registry=outcome.registry, complete=complete,
         components=tuple(_component(c) for c in manifest.components), images=tuple(images),
+        allow_unconfirmed=allow_unconfirmed,
     )
 
 
@@ -131,9 +137,10 @@ def bom_document(bom: Bom) -> dict[str, Any]:
         "dirty": bom.dirty,
         "registry": bom.registry,
         "complete": bom.complete,
+        "allow_unconfirmed": bom.allow_unconfirmed,
         "components": [
             {"name": c.name, "version": c.version, "source": dict(c.source),
-             "checksum": c.checksum, "image": c.image}
+             "checksum": c.checksum, "image": c.image, "unconfirmed": list(c.unconfirmed)}
             for c in bom.components
         ],
         "images": [
@@ -215,6 +222,7 @@ def parse_bom(text: str, file: str) -> Bom:
             or "", source={str(k): str(v) for k, v in source.items()},
             checksum=r.get(item, "checksum", path, str, optional=True),
             image=r.get(item, "image", path, str, optional=True),
+            unconfirmed=r.strings(item, "unconfirmed", path) if "unconfirmed" in item else (),
         ))
     images: list[BomImage] = []
     for n, item in enumerate(r.get(doc, "images", "", list) or []):
@@ -240,6 +248,7 @@ def parse_bom(text: str, file: str) -> Bom:
         registry=r.get(doc, "registry", "", str, optional=True),
         complete=bool(r.get(doc, "complete", "", bool)),
         components=tuple(components), images=tuple(images),
+        allow_unconfirmed=bool(r.get(doc, "allow_unconfirmed", "", bool, optional=True)),
     )
     if r.problems:
         raise ProblemsFound(f"{file} is not a valid bill of materials", r.problems)

@@ -43,6 +43,7 @@ class BuildOptions:
     registry: str | None = None  # --registry HOST: push there instead of ECR's own host
     ecr: bool = True  # manage ECR repositories (False: --no-ecr, a plain registry)
     allow_dirty: bool = False
+    allow_unconfirmed: bool = False  # push images whose pins include unconfirmed values
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +70,7 @@ def execute(
     plan.select(options.only)  # unknown names are bad usage, before anything else
     if options.push:
         _check_pushable(plan, options)
+        _check_confirmed(manifest, plan.select(options.only), options)
     target = _target(options, ecr_client)
     registry = Registry(target, http) if target is not None else None
     states = None
@@ -99,7 +101,7 @@ def execute(
         )
     if not options.push:
         return BuildReport(plan=plan, outcome=outcome, repositories=repositories)
-    bom = make_bom(manifest, plan, outcome)
+    bom = make_bom(manifest, plan, outcome, allow_unconfirmed=options.allow_unconfirmed)
     relpath = bom_relpath(plan.release)
     written = _write_bom(options.root, relpath, bom_json(bom))
     return BuildReport(plan=plan, outcome=outcome, repositories=repositories, bom=bom,
@@ -119,6 +121,34 @@ def _check_pushable(plan: BuildPlan, options: BuildOptions) -> None:
             f"{provenance.revision[:12]}; commit them first, so the pushed images' revision "
             "label and the bill of materials are true",
             hint="--allow-dirty pushes anyway and records `dirty: true` in the bill of materials",
+        )
+
+
+def unconfirmed_inputs(manifest: Manifest, plan: BuildPlan) -> list[str]:
+    """`<image>: <component> <value> <pinned>` for every unconfirmed value an image is built
+    from (its components: every pin in its folder, base images included)."""
+    found: list[str] = []
+    for image in plan.images:
+        for pinned in image.components:
+            component = manifest.component(pinned.name)
+            if component is None:
+                continue
+            values = component.values()
+            found += [f"{image.name}: {component.name} {name} {values.get(name, '')}"
+                      for name in component.unconfirmed]
+    return found
+
+
+def _check_confirmed(manifest: Manifest, plan: BuildPlan, options: BuildOptions) -> None:
+    found = unconfirmed_inputs(manifest, plan)
+    if found and not options.allow_unconfirmed:
+        images = sorted({line.split(":")[0] for line in found})
+        raise InvalidInput(
+            f"refusing to push {len(images)} image(s) built from values nobody checked against "
+            f"upstream (unconfirmed in versions.yaml): " + "; ".join(found),
+            hint="confirm them with `python -m release verify --online` (then drop the "
+            "`unconfirmed:` marks), or push anyway with --allow-unconfirmed (recorded in the "
+            "bill of materials)",
         )
 
 

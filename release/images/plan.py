@@ -193,6 +193,19 @@ def content_tag(digest: str) -> str:
     return CONTENT_TAG_PREFIX + digest.removeprefix("sha256:")[:CONTENT_TAG_HEX]
 
 
+PRINTS_RE = re.compile(r"#\s*prints:\s*(?P<names>.*)")
+VERSION_ARG_RE = re.compile(r".*_VERSION")
+
+
+def parse_probe_prints(text: str | None) -> tuple[str, ...] | None:
+    """The components a `probe` file's `# prints: a, b` line names (None without that line)."""
+    for line in (text or "").splitlines():
+        m = PRINTS_RE.fullmatch(line.strip())
+        if m is not None:
+            return tuple(n for n in re.split(r"[\s,]+", m.group("names")) if n)
+    return None
+
+
 def parse_probe(text: str | None) -> tuple[str, ...]:
     """The version command of a `probe` file: its first line that is not blank or a comment."""
     if text is None:
@@ -277,7 +290,8 @@ def plan_image(
                     ))
                     continue
                 args[name], arg_owner[name] = value, component.name
-                arg_components[component.name] = pinned
+                if VERSION_ARG_RE.fullmatch(name):
+                    arg_components[component.name] = pinned
             elif pin.kind is PinKind.DOCKERFILE_FROM:
                 bases.append(base_image_ref(pin, value))
                 from_components[component.name] = pinned
@@ -296,7 +310,20 @@ def plan_image(
         INPUT_HASH_LABEL: digest,
         **{COMPONENT_LABEL.format(name=c.name): c.version for c in ordered},
     }
+    # What the probe must print: the `# prints:` line of the probe file, else the components
+    # built from source (a `*_VERSION` build arg), else the base images.
     expected = arg_components or from_components
+    prints = parse_probe_prints(source.probe)
+    if prints is not None:
+        unknown = [n for n in prints if n not in components]
+        if unknown:
+            problems.append(Problem(
+                file=f"{context}/{PROBE_FILE}", line=0, path="",
+                message=f"# prints: names {', '.join(unknown)}, not pinned in image "
+                f"{source.name} (its components: {', '.join(sorted(components))})",
+            ))
+            return None
+        expected = {n: components[n] for n in prints}
     return ImagePlan(
         name=source.name,
         context=context,

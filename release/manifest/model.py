@@ -131,6 +131,24 @@ class Checksum:
     asset: str | None = None  # template of the GitHub asset name
 
 
+class SignedFile(StrEnum):
+    ARCHIVE = "archive"  # a detached signature of the archive itself (Squid, Asterisk `.asc`)
+    CHECKSUM = "checksum"  # a detached signature of the sums file (Node's SHASUMS256.txt.asc)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signature:
+    """Where upstream's detached OpenPGP signature is, what it signs, and the keys trusted.
+
+    `keys` are full fingerprints (40 or 64 uppercase hex); their armoured public keys live in
+    `keys/<upstream>/<FINGERPRINT>.asc`.
+    """
+
+    url: str  # template; fields version, tag
+    of: SignedFile
+    keys: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Archive:
     """The source archive a Dockerfile downloads, and the checksum pinned for it."""
@@ -138,6 +156,7 @@ class Archive:
     url: str  # template; fields version, tag
     sha256: str | None
     checksum: Checksum
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

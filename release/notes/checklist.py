@@ -18,6 +18,15 @@ A condition selects an item from the facts of one release (`ReleaseFacts`). Its 
 - `any: [...]`: one of the nested conditions holds;
 - `unless: {...}`: and the nested condition does not hold.
 
+Every item of a rollout phase says how it is rolled back (`rollback:`): `same-steps` (the
+rollback phase runs its steps again with the previous release's values: `@{release}` becomes
+the previous release and each component's `old` and `new` swap), or the id of a rollback item
+that undoes it (an item that cannot be undone by running it again, such as a migration). The
+rollback phase holds, in this order: the rollback items no rollout item names (the decision and
+what rollback can no longer undo), then each selected rollout item's rollback, the roles in
+reverse order (edge, app, stateful, egress) and the items of one role in rollout order (so that
+pgbouncer still restarts after PostgreSQL), then the rollback items marked `last: true`.
+
 Step texts may use placeholders, written `@{name}` so they never clash with shell or Go-template
 braces: `@{release}`, `@{previous}`, `@{services}` (the services this release replaces), and per
 component `@{postgresql.old}`, `@{postgresql.new}`, `@{postgresql.old_major}`,
@@ -33,6 +42,9 @@ from enum import StrEnum
 
 from release.manifest.model import Service
 from release.notes.diff import CHANGED, ChangeKind
+from release.notes.stops import RequiredStop
+
+SAME_STEPS = "same-steps"
 
 
 class Phase(StrEnum):
@@ -48,6 +60,10 @@ class Phase(StrEnum):
     VERIFICATION = "verification"
     ROLLBACK = "rollback"
 
+
+ROLLOUT_PHASES = (
+    Phase.ROLLOUT_EGRESS, Phase.ROLLOUT_STATEFUL, Phase.ROLLOUT_APP, Phase.ROLLOUT_EDGE,
+)
 
 PHASE_TITLES = {
     Phase.PRE_FLIGHT: "Pre-flight checks (read-only)",
@@ -113,7 +129,9 @@ class Item:
     """One checklist item. `services` empty means every service of the release.
 
     `downtime` says what users lose while the item runs; `irreversible` says how to recover
-    once the item has run (rolling back by image alone no longer works from it on).
+    once the item has run (rolling back by image alone no longer works from it on). `rollback`
+    (rollout items only) is `same-steps` or the id of the rollback item that undoes it; `last`
+    (rollback items only) places the item after every service's rollback.
     """
 
     id: str
@@ -126,13 +144,18 @@ class Item:
     notice: Notice | None = None
     downtime: str | None = None
     irreversible: str | None = None
+    rollback: str | None = None
+    last: bool = False
     file: str = ""
     line: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Checklist:
+    """The items, and the required stops (`checklists/required-stops.yaml`) the notes check."""
+
     items: tuple[Item, ...] = ()
+    stops: tuple[RequiredStop, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,6 +229,23 @@ def placeholder_error(name: str, components: frozenset[str] | set[str]) -> str |
             + ", ".join(COMPONENT_FIELDS)
         )
     return None
+
+
+def rollback_values(values: Mapping[str, str], previous_label: str) -> dict[str, str]:
+    """The placeholder values of a rollback: the release and the previous one swap, and so do
+    each component's old and new versions (and majors)."""
+    swapped = dict(values)
+    swapped["release"] = values.get("previous", previous_label)
+    swapped["previous"] = values.get("release", "")
+    for name, value in values.items():
+        component, dot, attribute = name.partition(".")
+        if not dot:
+            continue
+        other = {"old": "new", "new": "old", "old_major": "new_major",
+                 "new_major": "old_major"}.get(attribute)
+        if other is not None:
+            swapped[f"{component}.{other}"] = value
+    return swapped
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

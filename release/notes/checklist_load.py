@@ -1,5 +1,8 @@
 """Read `checklists/*.yaml`, then validate them into a `Checklist`.
 
+`checklists/required-stops.yaml` is not a checklist file: it holds the required stops
+(`release.notes.stops`), loaded alongside.
+
 Every problem in every file is collected with its file, line and key path and raised together
 as one `ProblemsFound`: unknown keys, phases, services, components, images, bump kinds and
 placeholders, duplicate ids, missing steps. A file looks like:
@@ -20,6 +23,7 @@ items:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,6 +37,8 @@ from release.manifest.load import parse_yaml, read_text
 from release.manifest.model import Service
 from release.notes.checklist import (
     PLACEHOLDER,
+    ROLLOUT_PHASES,
+    SAME_STEPS,
     Checklist,
     Condition,
     Item,
@@ -43,6 +49,7 @@ from release.notes.checklist import (
     placeholder_error,
 )
 from release.notes.diff import ChangeKind
+from release.notes.stops import STOPS_FILE, load_stops
 from release.yamlcheck import LocatedChecker, closest, describe
 
 E = TypeVar("E", bound=str)
@@ -50,7 +57,7 @@ E = TypeVar("E", bound=str)
 TOP_KEYS = ("items",)
 ITEM_KEYS = (
     "id", "phase", "title", "services", "when", "why", "notice", "downtime", "irreversible",
-    "steps",
+    "rollback", "last", "steps",
 )
 ITEM_REQUIRED = ("id", "phase", "title", "services", "when", "steps")
 CONDITION_KEYS = ("always", "components", "bump", "services", "images", "base-image", "any",
@@ -68,13 +75,15 @@ def load_checklist(
     """Every `*.yaml` file of `directory`, in name order, validated against the known names."""
     if not directory.is_dir():
         raise InvalidInput(f"{directory}: no checklist directory")
-    files = sorted(directory.glob("*.yaml"))
+    files = sorted(p for p in directory.glob("*.yaml") if p.name != STOPS_FILE)
     if not files:
         raise InvalidInput(f"{directory}: no checklist files (*.yaml)")
     sources = [(f"{directory.name}/{path.name}", read_text(path)) for path in files]
-    return parse_checklists(
+    components = list(components)
+    checklist = parse_checklists(
         sources, components=components, images=images, ci_tooling=ci_tooling
     )
+    return dataclasses.replace(checklist, stops=load_stops(directory, components))
 
 
 def parse_checklists(
@@ -109,6 +118,7 @@ def parse_checklists(
             seen[item.id] = f"{filename}:{item.line}"
             items.append(item)
         problems.extend(validator.problems)
+    problems.extend(_rollback_problems(items))
     if problems:
         count = len(problems)
         raise ProblemsFound(
@@ -118,6 +128,27 @@ def parse_checklists(
             "release/notes/checklist.py",
         )
     return Checklist(items=tuple(items))
+
+
+def _rollback_problems(items: Iterable[Item]) -> list[Problem]:
+    """A rollout item's `rollback` must name an item of the rollback phase."""
+    by_id = {item.id: item for item in items}
+    problems: list[Problem] = []
+    for item in by_id.values():
+        if item.rollback is None or item.rollback == SAME_STEPS:
+            continue
+        target = by_id.get(item.rollback)
+        if target is None:
+            message = (f"rollback {item.rollback!r} names no item; expected {SAME_STEPS!r} or "
+                       "the id of an item of the rollback phase")
+        elif target.phase is not Phase.ROLLBACK:
+            message = (f"rollback {item.rollback!r} is an item of the {target.phase.value} "
+                       "phase, not of the rollback phase")
+        else:
+            continue
+        problems.append(Problem(file=item.file, line=item.line, path=f"items.{item.id}.rollback",
+                                message=message))
+    return problems
 
 
 class _Validator(LocatedChecker):
@@ -246,6 +277,11 @@ class _Validator(LocatedChecker):
         irreversible = self.text(node, "irreversible", path)
         notice = self.notice(node, path) if "notice" in node else None
         steps = self.steps(node, path) if "steps" in node else ()
+        rollback = self.rollback(node, path, phase, irreversible)
+        last = self.flag(node, "last", path)
+        if last and phase is not None and phase is not Phase.ROLLBACK:
+            self.problem(self.key_line(node, "last"), f"{path}.last",
+                         "'last' places an item of the rollback phase; this item is not one")
         for key in ("title", "why", "downtime", "irreversible"):
             self.placeholders(node, key, path)
         if len(self.problems) != before:
@@ -255,8 +291,41 @@ class _Validator(LocatedChecker):
         return Item(
             id=item_id, phase=phase, title=title, when=condition, steps=steps,
             services=services, why=why, notice=notice, downtime=downtime,
-            irreversible=irreversible, file=self.file, line=line,
+            irreversible=irreversible, rollback=rollback, last=last, file=self.file,
+            line=line,
         )
+
+    def rollback(
+        self, node: CommentedMap, path: str, phase: Phase | None, irreversible: str | None
+    ) -> str | None:
+        """How a rollout item is rolled back; only rollout items say it, and each must."""
+        if phase is None:
+            return None
+        if phase not in ROLLOUT_PHASES:
+            if "rollback" in node:
+                self.problem(self.key_line(node, "rollback"), f"{path}.rollback",
+                             f"only items of a rollout phase say how they roll back; this one "
+                             f"is of the {phase.value} phase")
+            return None
+        if "rollback" not in node:
+            self.problem(self.node_line(node, 0), path,
+                         f"missing required key 'rollback' (a rollout item says how it is "
+                         f"rolled back: {SAME_STEPS!r}, or the id of a rollback item)")
+            return None
+        value = self.text(node, "rollback", path)
+        if value is None:
+            return None
+        if value == SAME_STEPS and irreversible is not None:
+            self.problem(self.key_line(node, "rollback"), f"{path}.rollback",
+                         f"an irreversible item cannot roll back with {SAME_STEPS!r}; name the "
+                         "rollback item that undoes it")
+            return None
+        if value != SAME_STEPS and not ITEM_ID.fullmatch(value):
+            self.problem(self.key_line(node, "rollback"), f"{path}.rollback",
+                         f"expected {SAME_STEPS!r} or the id of a rollback item, found "
+                         f"{value!r}")
+            return None
+        return value
 
     def services(self, node: CommentedMap, path: str) -> tuple[Service, ...]:
         if node["services"] == ALL_SERVICES:

@@ -110,7 +110,18 @@ def policy(component: Component) -> Trusted:
     return Trusted("; ".join(parts) if parts else "any newer release")
 
 
+UNCONFIRMED = (" (**unconfirmed**: recorded offline, never checked against upstream; "
+               "`nox -s verify -- --online` checks it)")
+
+
 def artifact(component: Component) -> Trusted | None:
+    found = _artifact(component)
+    if found is not None and component.unconfirmed:
+        return Trusted(found + UNCONFIRMED)
+    return found
+
+
+def _artifact(component: Component) -> Trusted | None:
     values = component.values()
     if component.commit is not None:
         return Trusted(f"commit {_commit_link(component, short=False)}")

@@ -65,6 +65,18 @@ def _commit(repo: git.Repo, ref: str) -> git.Commit:
         ) from None
 
 
+def tag_names(root: Path) -> list[str] | None:
+    """Every tag name of the repository at `root`; None when `root` is not in a git repository."""
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    try:
+        return [line.strip() for line in repo.git.tag("--list").splitlines() if line.strip()]
+    except git.GitCommandError as exc:
+        raise InvalidInput(f"git tag --list failed in {root}: {exc.stderr.strip()}") from None
+
+
 def previous_release_tag(repo: git.Repo, to: git.Commit) -> str | None:
     """The newest `v*` tag reachable from `to`'s first parent (so a tagged `to` is skipped)."""
     if not to.parents:
@@ -191,6 +203,17 @@ def web_url(remote: str) -> str | None:
     if not host or path.count("/") != 1:
         return None
     return f"https://{host}/{path}"
+
+
+def origin_url(root: Path) -> str | None:
+    """The https URL of the `origin` remote of the repository at `root` (credentials dropped),
+    or None (no repository, no origin, a URL that names no repository)."""
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        urls = list(repo.remote("origin").urls)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandError):
+        return None
+    return web_url(urls[0]) if urls else None
 
 
 def repository_url(repo: git.Repo | None, env: Mapping[str, str], given: str | None) -> str | None:

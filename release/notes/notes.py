@@ -13,6 +13,7 @@ listed in a table of its own and selects no checklist item: operators do not run
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,8 @@ from release.notes.bom import Bom, bom_path, read_bom
 from release.notes.changelog import GROUP_TITLES, Changelog, Entry, RawCommit, build_changelog
 from release.notes.checklist import (
     PHASE_TITLES,
+    ROLLOUT_PHASES,
+    SAME_STEPS,
     SERVICE_TITLES,
     Checklist,
     Item,
@@ -36,6 +39,7 @@ from release.notes.checklist import (
     Phase,
     ReleaseFacts,
     fill,
+    rollback_values,
     select,
 )
 from release.notes.checklist_load import load_checklist
@@ -49,6 +53,8 @@ from release.notes.diff import (
 )
 from release.notes.markdown import Trusted, render
 from release.notes.security import SecurityFix, line_ends, security_fixes
+from release.notes.stops import SkippedStop, skipped
+from release.notes.upstream_notes import UpstreamAttention
 
 MANIFEST = "versions.yaml"
 CHECKLISTS = "checklists"
@@ -74,6 +80,8 @@ class NotesInputs:
     bom_file: str
     repo_url: str | None
     generated_by: str = "python -m release notes"
+    # Read from upstream by `--upstream-notes` (release.notes.upstream_notes); empty otherwise.
+    upstream_attention: tuple[UpstreamAttention, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +106,7 @@ class RenderedItem:
 class PhaseSection:
     number: int
     title: str
+    phase: Phase
     items: tuple[RenderedItem, ...]
 
 
@@ -124,6 +133,8 @@ class ReleaseNotes:
     risk: str
     risk_reason: str
     notices: tuple[Notice, ...]
+    skipped_stops: tuple[SkippedStop, ...]
+    upstream_attention: tuple[UpstreamAttention, ...]
     upstream_notes: tuple[ComponentChange, ...]
     changelog: Changelog
     components: tuple[ComponentChange, ...]
@@ -148,7 +159,11 @@ class ReleaseNotes:
     @property
     def action_section(self) -> bool:
         """Whether the notes have an "Action required" section."""
-        return bool(self.notices or self.breaking or self.upstream_notes)
+        return bool(self.notices or self.breaking or self.upstream_notes or self.skipped_stops)
+
+    def notes_url(self, component: str) -> str | None:
+        """The upstream release-notes link of a component of the versions table."""
+        return next((c.notes_url for c in self.components if c.name == component), None)
 
     def notices_when(self, when: str) -> tuple[Notice, ...]:
         return tuple(n for n in self.notices if n.when == when)
@@ -203,6 +218,51 @@ def _render_item(item: Item, number: str, values: Mapping[str, str], default: st
     )
 
 
+def _rollback_sequence(
+    selected: Sequence[Item], numbers: Mapping[str, str],
+) -> list[tuple[Item, str | None]]:
+    """The rollback phase: (item, number of the rollout step it undoes by running it again).
+
+    The rollback items no rollout item names come first, then every selected rollout item's
+    rollback (its own steps again, or the rollback item it names, once) with the rollout roles
+    in reverse order and the items of one role in rollout order, then the rollback items marked
+    `last`.
+    """
+    rollbacks = [i for i in selected if i.phase is Phase.ROLLBACK]
+    named = {i.rollback for i in selected if i.phase in ROLLOUT_PHASES}
+    by_id = {i.id: i for i in rollbacks}
+    sequence: list[tuple[Item, str | None]] = [
+        (i, None) for i in rollbacks if i.id not in named and not i.last
+    ]
+    placed: set[str] = set()
+    # Roles in reverse (edge, app, stateful, egress); within a role, rollout order, which keeps
+    # "pgbouncer after PostgreSQL" true on the way back too.
+    ordered = [i for phase in reversed(ROLLOUT_PHASES) for i in selected if i.phase is phase]
+    for item in ordered:
+        if item.rollback == SAME_STEPS:
+            sequence.append((item, numbers[item.id]))
+        elif item.rollback in by_id and item.rollback not in placed:
+            placed.add(item.rollback)
+            sequence.append((by_id[item.rollback], None))
+    sequence.extend((i, None) for i in rollbacks if i.id not in named and i.last)
+    return sequence
+
+
+def _rerun_item(
+    item: Item, number: str, of: str, values: Mapping[str, str], default: str
+) -> RenderedItem:
+    """A rollout item rendered as its own rollback: the same steps, with the previous values."""
+    base = _render_item(item, number, values, default)
+    rollback_id = "rollback-" + item.id.removeprefix("rollout-")
+    why = (f"The steps of step {of} again, with {values['release']} in place of "
+           f"{values['previous']}. Skip this item if step {of} has not started; if it ran for "
+           "some instances only, run it for those.")
+    return dataclasses.replace(
+        base, id=rollback_id, title=Trusted(f"Back to {values['release']}: {base.title}"),
+        why=Trusted(why), irreversible=None,
+    )
+
+
 def _steps(numbers: Sequence[str]) -> str:
     """`step 5.1`, `steps 4.1 and 5.1`, `steps 4.1, 5.1 and 7.1`."""
     if len(numbers) == 1:
@@ -240,18 +300,28 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
     phases: list[PhaseSection] = []
     rendered: list[tuple[Item, RenderedItem]] = []
     rollback_step: str | None = None
+    step_of: dict[str, str] = {}
+    back = rollback_values(values, "the previous release")
     for phase in Phase:
-        items = [i for i in selected if i.phase is phase]
-        if not items:
-            continue
         number = len(phases) + 1
         section_items = []
-        for index, item in enumerate(items, start=1):
-            ri = _render_item(item, f"{number}.{index}", values, every)
-            section_items.append(ri)
-            rendered.append((item, ri))
+        if phase is Phase.ROLLBACK:
+            for index, (item, of) in enumerate(_rollback_sequence(selected, step_of), start=1):
+                step = f"{number}.{index}"
+                if of is None:
+                    section_items.append(_render_item(item, step, values, every))
+                else:
+                    section_items.append(_rerun_item(item, step, of, back, every))
+        else:
+            for index, item in enumerate((i for i in selected if i.phase is phase), start=1):
+                ri = _render_item(item, f"{number}.{index}", values, every)
+                section_items.append(ri)
+                rendered.append((item, ri))
+                step_of[item.id] = ri.number
+        if not section_items:
+            continue
         phases.append(PhaseSection(
-            number=number, title=PHASE_TITLES[phase], items=tuple(section_items)
+            number=number, title=PHASE_TITLES[phase], phase=phase, items=tuple(section_items)
         ))
         if phase is Phase.ROLLBACK:
             rollback_step = section_items[0].number
@@ -274,8 +344,12 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         and not c.ci_tooling
     )
     breaking = () if first_release else changelog.breaking
+    stops = () if first_release else skipped(inputs.checklist.stops, changes)
     if first_release:
         risk, reason = "none", "the first release: nothing is upgraded"
+    elif stops:
+        names = ", ".join(f"{s.stop.component} {s.stop.version}" for s in stops)
+        risk, reason = "high", f"it skips a required stop ({names}): see Action required"
     elif call_path:
         numbers = [r.number for r in call_path]
         risk, reason = "high", f"{_steps(numbers)} cannot be rolled back by image alone"
@@ -304,13 +378,15 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         from_label=inputs.from_label,
         to_label=inputs.to_label,
         date=inputs.date,
-        action_required=bool(selected or breaking),
+        action_required=bool(selected or breaking or stops),
         breaking=breaking,
         services=tuple(SERVICE_TITLES[s] for s in touch.services),
         downtime=downtime,
         risk=risk,
         risk_reason=reason,
         notices=notices,
+        skipped_stops=stops,
+        upstream_attention=tuple(a for a in inputs.upstream_attention if a.releases or a.error),
         upstream_notes=upstream_notes,
         changelog=changelog,
         components=tuple(c for c in listed if not c.ci_tooling),
@@ -395,6 +471,14 @@ def read_git_inputs(
     if span.from_sha is not None and span.from_label is not None:
         old = _manifest_at(repo, span.from_sha, span.from_label)
     release = version or new.release
+    if old is not None and release == old.release:
+        given = "--version" if version else f"{MANIFEST} at {span.to_label}"
+        raise InvalidInput(
+            f"{given} says release {release}, the release of {span.from_label} too: the notes "
+            f"would tell operators to upgrade from {release} to {release}",
+            hint="move the release version (`nox -s version -- --set next`, then commit), or "
+            "pass --version",
+        )
     checklist = load_checklist_for(root, [m for m in (old, new) if m is not None])
     return NotesInputs(
         release=release,

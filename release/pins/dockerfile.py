@@ -436,6 +436,20 @@ def scan_dockerfile(text: str, *, file: str = "Dockerfile") -> list[Instruction]
     return [f.instruction for f in _parse(text, file)]
 
 
+def logical_instructions(text: str, *, file: str = "Dockerfile") -> list[tuple[int, str, str]]:
+    """Every instruction as (first line, KEYWORD, its text with continuations joined).
+
+    Comments, blank lines and heredoc bodies are skipped as `scan_dockerfile` skips them; the
+    text still starts with the keyword. For checks that read `RUN` and `ADD` commands.
+    """
+    found: list[tuple[int, str, str]] = []
+    for logical in _Reader(text, file).instructions():
+        m = _KEYWORD_RE.match(logical.text)
+        if m is not None:
+            found.append((logical.line, m.group(1).upper(), logical.text))
+    return found
+
+
 def _stage_detail(found: list[_Found], stage: str) -> str:
     """Why nothing matched in `stage`: the stage does not exist, or what it is instead."""
     froms = [f.instruction for f in found if f.instruction.keyword is Keyword.FROM]

@@ -45,6 +45,7 @@ class Status(StrEnum):
     UPDATE = "update"
     WAITING = "waiting"  # every newer version within policy is younger than its release-age gate
     HELD = "held"
+    OFF_POLICY = "off-policy"  # nothing newer within policy, and the pin itself is beyond it
     ERROR = "error"
 
 
@@ -103,6 +104,20 @@ def undated_newer(component: Component, listing: Listing, limit: int) -> list[Up
              if r.published is None and (not r.prerelease or component.policy.prereleases)
              and _allowed(component, r) and sort_key(r.version) > sort_key(component.version)]
     return sorted(newer, key=lambda r: sort_key(r.version), reverse=True)[:limit]
+
+
+def admits(component: Component, version: Version) -> bool:
+    """Whether the component's own policy specifier admits `version` (what `pin` checks and
+    `check` reports as `off-policy`; LTS-ness is only known from a listing)."""
+    policy = component.policy
+    if not policy.specifier:
+        return True
+    return SpecifierSet(policy.specifier).contains(version, prereleases=True)
+
+
+def off_policy_reason(component: Component) -> str:
+    return (f"the pinned {component.version} is outside its own policy "
+            f"({component.policy.specifier}); pinned with --beyond-policy, or the policy changed")
 
 
 def _never(_version: Version) -> bool:
@@ -167,6 +182,8 @@ def choose(
                        reason="upstream listed no version of this component (check the tag "
                        "pattern and the source)")
     if candidate is None and waiting is None:
+        if not admits(component, pinned):
+            return replace(base, status=Status.OFF_POLICY, reason=off_policy_reason(component))
         return base
     if candidate is None:
         assert waiting is not None
@@ -293,6 +310,8 @@ class PinRequest:
     checksum: str | None = None
     allow_downgrade: bool = False
     break_set: bool = False  # allow moving one member of a coherent set alone
+    beyond_policy: bool = False
+    commit: str | None = None  # the tag's commit, resolved from upstream (GitHub Actions)
 
 
 def parse_checksum(raw: str) -> str:
@@ -332,6 +351,11 @@ def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
             f"(pattern {component.versioning.pattern!r}, tag {component.versioning.tag!r}; "
             f"currently {component.version})"
         )
+    if not request.beyond_policy and not admits(component, Version(version)):
+        raise InvalidInput(
+            f"{component.name}: {version} is outside its policy ({component.policy.specifier}); "
+            "pass --beyond-policy to pin it anyway (and consider changing the policy)"
+        )
     checksum = parse_checksum(request.checksum) if request.checksum is not None else None
     kind = bump_kind(component.version, Version(version))
     if kind is BumpKind.DOWNGRADE and not request.allow_downgrade:
@@ -368,7 +392,9 @@ def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
     same_digest = digest is None or (
         component.image is not None and digest == component.image.digest
     )
-    unchanged = kind is BumpKind.NONE and same_sha and same_digest
+    same_commit = request.commit is None or request.commit == component.commit
+    unchanged = kind is BumpKind.NONE and same_sha and same_digest and same_commit
     if unchanged:
         return None
-    return Update(component=component.name, version=Version(version), sha256=sha256, digest=digest)
+    return Update(component=component.name, version=Version(version), sha256=sha256, digest=digest,
+                  commit=request.commit)

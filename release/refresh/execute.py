@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from release.manifest.model import Component, Manifest, UpstreamKind
@@ -54,6 +54,8 @@ class Outcome:
 
     results: tuple[CheckResult, ...]
     updates: tuple[Update, ...]
+    #: GitHub rate-limit points the run spent, by resource (`core` for REST, `graphql`).
+    rate_limit: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what could not be learnt besides versions (advisories)
 
     @property
@@ -88,9 +90,9 @@ async def run_check(
     `advisory_wait` seconds after its own listing, and goes on without them after that (a
     warning, like any advisory source that fails).
     """
-    lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
-                         archive_max_bytes=archive_max_bytes)
     components = select(manifest, only)
+    lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
+                         archive_max_bytes=archive_max_bytes, components=components)
     warnings: list[str] = []
     report_task: asyncio.Task[AdvisoryReport] | None = None
     if advisories:
@@ -250,4 +252,8 @@ async def run_check(
             await asyncio.gather(side, return_exceptions=True)
     ordered = apply_groups(components, [results[c.name] for c in components])
     updates = tuple(resolved[r.component] for r in ordered if r.status is Status.UPDATE and resolve)
-    return Outcome(results=tuple(ordered), updates=updates, warnings=tuple(warnings))
+    stats = getattr(fetcher, "stats", None)
+    spent = dict(getattr(stats, "rate_limit", {}))
+    return Outcome(results=tuple(ordered), updates=updates,
+                   rate_limit={"core": spent.get("core", 0), "graphql": spent.get("graphql", 0)},
+                   warnings=tuple(warnings))

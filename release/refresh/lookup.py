@@ -8,10 +8,11 @@ runs the reads and the deciders of `release.refresh.decide` between them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from release.manifest.model import Component, UpstreamKind
+from release.upstream.github_graphql import graphql_batch, with_graphql
 from release.upstream.interface import Fetcher, Listing, Source
 from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES, Resolved, Resolver, UpstreamResolver
 from release.upstream.sources import Endpoints, source_for
@@ -44,11 +45,25 @@ def make_lookup(
     sources: SourceFactory | None = None,
     resolver: Resolver | None = None,
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES,
+    components: Sequence[Component] = (),
 ) -> Lookup:
-    """The lookup of the real upstreams at `endpoints` (default: the public ones)."""
+    """The lookup of the real upstreams at `endpoints` (default: the public ones).
+
+    With a GitHub token on `fetcher`, the GitHub listings of `components` are read in one
+    batched GraphQL query (REST is the fallback), and the tag commits it saw spare the
+    resolver its REST requests."""
     ends = endpoints or Endpoints()
-    factory: SourceFactory = sources or (lambda kind: source_for(kind, ends))
+    batch = None
+    if sources is None and ends.github_graphql:
+        batch = graphql_batch(fetcher, api_url=ends.github_api_url, max_pages=ends.max_pages,
+                              components=components)
+    factory: SourceFactory = sources or (
+        lambda kind: with_graphql(source_for(kind, ends), kind, batch)
+    )
     return Lookup(
         fetcher=fetcher, sources=factory,
-        resolver=resolver or UpstreamResolver(endpoints=ends, archive_max_bytes=archive_max_bytes),
+        resolver=resolver or UpstreamResolver(
+            endpoints=ends, archive_max_bytes=archive_max_bytes,
+            known_commit=batch.commit if batch is not None else None,
+        ),
     )

@@ -7,7 +7,6 @@ pin location of every updated component and check each one reads back as intende
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,18 +110,3 @@ def _check_pins(component: Component, texts: dict[str, str]) -> None:
                     f"{pin.file}:{found.line}: {pin.describe()} reads back as {found.value!r} "
                     f"after writing {expected!r}"
                 )
-
-
-def unified_diff(changes: Sequence[FileChange]) -> str:
-    """A unified diff of every change, `a/`/`b/` prefixed like git."""
-    parts: list[str] = []
-    for change in changes:
-        parts.extend(
-            difflib.unified_diff(
-                change.old.splitlines(keepends=True),
-                change.new.splitlines(keepends=True),
-                fromfile=f"a/{change.path}",
-                tofile=f"b/{change.path}",
-            )
-        )
-    return "".join(p if p.endswith("\n") else p + "\n" for p in parts)

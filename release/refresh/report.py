@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # rich costs ~25 ms to import; `check --json` in a pipeline never needs it
+    from rich.console import Console
+    from rich.table import Table
 
 from release.manifest.model import Component, Manifest
 from release.refresh.decide import CheckResult, Status, Update
@@ -20,6 +22,7 @@ STATUS_STYLE = {
     Status.UPDATE: "yellow",
     Status.WAITING: "cyan",
     Status.HELD: "blue",
+    Status.OFF_POLICY: "magenta",
     Status.ERROR: "bold red",
 }
 
@@ -59,6 +62,8 @@ def _detail(result: CheckResult) -> str:
 
 
 def check_table(results: Sequence[CheckResult]) -> Table:
+    from rich.table import Table  # noqa: PLC0415 - lazy, see the TYPE_CHECKING import
+
     table = Table(title="Upstream check", title_justify="left")
     for column in ("component", "pinned", "candidate", "beyond policy", "status"):
         table.add_column(column, no_wrap=True)
@@ -75,6 +80,7 @@ _SUMMARY_WORDS = {
     Status.UPDATE: ("update", "updates"),
     Status.HELD: ("held", "held"),
     Status.CURRENT: ("current", "current"),
+    Status.OFF_POLICY: ("off-policy", "off-policy"),
     Status.ERROR: ("error", "errors"),
 }
 
@@ -90,6 +96,7 @@ def summary_line(results: Sequence[CheckResult]) -> str:
     parts = [
         f"{counts[status]} {one if counts[status] == 1 else many}"
         for status, (one, many) in _SUMMARY_WORDS.items()
+        if counts[status] or status is not Status.OFF_POLICY  # off-policy shown when it occurs
     ]
     if counts[Status.WAITING]:
         parts.insert(1, f"{counts[Status.WAITING]} waiting")
@@ -105,11 +112,18 @@ def _day(day: dt.date | None) -> str | None:
 
 
 def check_json(
-    results: Sequence[CheckResult], manifest: Manifest, warnings: Sequence[str] = ()
+    results: Sequence[CheckResult], manifest: Manifest, *,
+    rate_limit: Mapping[str, int] | None = None, warnings: Sequence[str] = (),
 ) -> str:
+    """The check as one JSON document; `rate_limit`: GitHub points spent (core, graphql);
+    `warnings`: what could not be consulted (an advisory source that failed)."""
+    spent = dict(rate_limit or {})
     doc = {
         "release": manifest.release,
         "ok": not any(r.status is Status.ERROR for r in results),
+        "github_rate_limit_spent": {
+            "core": spent.get("core", 0), "graphql": spent.get("graphql", 0),
+        },
         "warnings": list(warnings),
         "components": [
             {
@@ -193,12 +207,16 @@ def refresh_rows(manifest: Manifest, updates: Sequence[Update]) -> list[tuple[st
         if component is None:
             rows.append((update.component, "?", str(update.version), "?"))
             continue
-        kind = update_kind(component, update).value
-        rows.append((update.component, str(component.version), str(update.version), kind))
+        kind = update_kind(component, update)
+        # Same version, same digest: an archive or tag change a person accepted (--accept-changed).
+        shown = "accepted-change" if kind is BumpKind.NONE else kind.value
+        rows.append((update.component, str(component.version), str(update.version), shown))
     return rows
 
 
 def refresh_table(manifest: Manifest, updates: Sequence[Update]) -> Table:
+    from rich.table import Table  # noqa: PLC0415 - lazy, see the TYPE_CHECKING import
+
     table = Table(title="Refresh", title_justify="left")
     for column in ("component", "old", "new", "bump"):
         table.add_column(column)
@@ -278,6 +296,8 @@ def severe_findings(results: Sequence[CheckResult], threshold: str) -> list[str]
 
 def stderr_console() -> Console:
     """The console of human output: stderr; wide when it is a log, not a terminal."""
+    from rich.console import Console  # noqa: PLC0415 - lazy, see the TYPE_CHECKING import
+
     console = Console(stderr=True, highlight=False, soft_wrap=False)
     if not console.is_terminal:
         console = Console(stderr=True, highlight=False, soft_wrap=False, width=200)

@@ -38,7 +38,7 @@ GITHUB_KINDS = (UpstreamKind.GITHUB_RELEASES, UpstreamKind.GITHUB_TAGS)
 
 class Poster(Protocol):
     async def post(
-        self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None,
+        self, url: str, *, content: bytes, headers: Mapping[str, str] | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES, ok: tuple[int, ...] = (200,),
     ) -> FetchResult:
         ...
@@ -91,7 +91,8 @@ async def find_advisories(
         try:
             url = f"{osv_url.rstrip('/')}/v1/querybatch"
             body = json.dumps({"queries": [q for _, q in asked]}).encode()
-            result = await poster.post(url, body, headers={"Content-Type": "application/json"})
+            result = await poster.post(url, content=body,
+                                       headers={"Content-Type": "application/json"})
             ids = parse_osv_batch(result.json(), url, len(asked))
             unique = sorted({i for names in ids for i in names})
             records = await asyncio.gather(*(

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from release.manifest.model import ChecksumKind, Component
-from release.upstream.common import shown, shown_url
+from release.upstream.common import header, shown, shown_url
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.github import DEFAULT_API_URL, asset_sha256
-from release.upstream.interface import Fetcher
+from release.upstream.interface import Fetcher, FetchResult
 from release.versioning import SHA256_RE, UnsafeValueError, Version, check_safe_value
 
 SUMS_MAX_BYTES = 4 * 1024 * 1024
@@ -153,6 +153,18 @@ def pick_readme_sha256(hashes: list[ReadmeHash], target: str, url: str) -> str:
     return checked_sha256(found[0].hexdigest, f"{where}:{found[0].line}")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Derived:
+    """A sha256 re-derived from upstream, with how: `how` is one of `sums file`,
+    `hashes README`, `GitHub asset digest`, `computed`; `source` is the URL it was read from
+    (the sums file, the release, or the archive that was downloaded and hashed)."""
+
+    hexdigest: str
+    how: str
+    source: str
+    body: bytes | None = None  # the sums file's bytes (a signature of it is checked on these)
+
+
 async def archive_sha256(
     component: Component,
     version: Version,
@@ -166,6 +178,20 @@ async def archive_sha256(
     `max_bytes` caps the download when the archive itself has to be hashed (`compute`);
     `github_api_url` is where `asset-digest` reads release assets.
     """
+    derived = await derive_sha256(component, version, fetcher, max_bytes=max_bytes,
+                                  github_api_url=github_api_url)
+    return derived.hexdigest
+
+
+async def derive_sha256(
+    component: Component,
+    version: Version,
+    fetcher: Fetcher,
+    *,
+    max_bytes: int,
+    github_api_url: str = DEFAULT_API_URL,
+) -> Derived:
+    """`archive_sha256`, saying how the value was obtained and from where."""
     archive = component.archive
     if archive is None:
         raise PermanentUpstreamError(f"component {component.name!r} has no archive")
@@ -180,23 +206,44 @@ async def archive_sha256(
         case ChecksumKind.FILE:
             url = fill(_required(checksum.url, "checksum.url", component), version, tag)
             result = await fetcher.get(url, max_bytes=SUMS_MAX_BYTES)
-            return pick_sha256(parse_sums_file(result.text()), file_name(archive_url), result.url)
+            text = sums_text(result)
+            hexdigest = pick_sha256(parse_sums_file(text), file_name(archive_url), result.url)
+            return Derived(hexdigest=hexdigest, how="sums file", source=url, body=result.body)
         case ChecksumKind.HASHES_README:
             url = fill(_required(checksum.url, "checksum.url", component), version, tag)
             result = await fetcher.get(url, max_bytes=SUMS_MAX_BYTES)
-            return pick_readme_sha256(
-                parse_hashes_readme(result.text()), file_name(archive_url), result.url
+            hexdigest = pick_readme_sha256(
+                parse_hashes_readme(sums_text(result)), file_name(archive_url), result.url
             )
+            return Derived(hexdigest=hexdigest, how="hashes README", source=url, body=result.body)
         case ChecksumKind.ASSET_DIGEST:
             asset = fill(_required(checksum.asset, "checksum.asset", component), version, tag)
             hexdigest = await asset_sha256(
                 fetcher, repo=component.upstream.repo, tag=tag, asset=asset,
                 api_url=github_api_url,
             )
-            return checked_sha256(hexdigest, f"GitHub asset {asset}")
+            return Derived(
+                hexdigest=checked_sha256(hexdigest, f"GitHub asset {asset}"),
+                how="GitHub asset digest", source=f"{github_api_url}/repos/"
+                f"{component.upstream.repo}/releases/tags/{tag} (asset {asset})",
+            )
         case ChecksumKind.COMPUTE:
             hexdigest = await fetcher.sha256_of(archive_url, max_bytes=max_bytes)
-            return checked_sha256(hexdigest, shown_url(archive_url))
+            return Derived(hexdigest=checked_sha256(hexdigest, shown_url(archive_url)),
+                           how="computed", source=archive_url)
+
+
+def sums_text(result: FetchResult) -> str:
+    """The text of a sums file; an HTML page (an error page, a login wall) is refused even when
+    a 64-hex string happens to be in it."""
+    ctype = (header(result, "content-type") or "").split(";")[0].strip().lower()
+    head = result.body[:512].lstrip().lower()
+    if ctype in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype", b"<html")):
+        raise PermanentUpstreamError(
+            f"{shown_url(result.url)}: is an HTML page ({ctype or 'no content type'}), "
+            "not a checksum file"
+        )
+    return result.text()
 
 
 def _required(value: str | None, key: str, component: Component) -> str:

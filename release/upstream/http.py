@@ -14,6 +14,12 @@ together. Everything network-shaped that sources should not have to think about 
   the server asks for more than `max_wait` seconds we give up at once, saying when the limit
   resets. 404 and other 4xx, bad data, refused redirects and size caps are permanent and are
   not retried. Sleeping goes through the injected `sleep`.
+* **Stalled hosts** (a per-host circuit breaker, `_Breaker`). A request that times out while
+  its host answered nothing else since it was sent marks the host stalled; the host's next
+  attempt is its one probe, with `stall_retry_timeout` (10 s) instead of `read_timeout` (30 s),
+  and its other attempts wait for that probe. An answer (any status) closes the circuit; a probe
+  that times out opens it, and the host's requests then fail at once, unsent, for the rest of
+  the run. A run with one dead host ends in about one read timeout plus one short retry.
 * **Redirects** are followed here (never by httpx), at most `max_redirects` of them, and never
   from https down to http. Authorization is decided per hop (see below).
 * **Auth.** The GitHub token is sent as `Authorization: Bearer` only to requests whose origin
@@ -31,11 +37,12 @@ together. Everything network-shaped that sources should not have to think about 
 * **Proxies and CA bundle.** `build_client` makes clients with `trust_env=True`, so httpx honours
   `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (the Squid forward proxy of the private VMs)
   and `SSL_CERT_FILE`/`SSL_CERT_DIR`. Note that httpx uses the bundle *instead of* certifi's, so
-  the bundle must hold every CA needed (the proxy's and the public ones). In record mode the
+  the bundle must hold every CA needed (the proxy's and the public ones). The bundle is read
+  once per run: one SSL context serves the direct and every proxy transport. In record mode the
   real requests go through an inner client built the same way, so recording sees the same
   routing. A certificate that does not verify is a permanent error with that hint.
 * **Statistics** (`HttpFetcher.stats`) for benchmarks: requests sent, responses by status, body
-  bytes received, 304 revalidations, retries.
+  bytes received, 304 revalidations, retries, stalled hosts, and GitHub rate-limit points.
 """
 
 from __future__ import annotations
@@ -44,11 +51,13 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
+import functools
 import hashlib
 import heapq
 import itertools
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -92,16 +101,27 @@ class FetchSettings:
     #: The longest wait a server may ask for (`Retry-After`, rate-limit reset) before we give up.
     max_wait: float = 60.0
     max_redirects: int = 5
+    #: The read (and connect) timeout of the one retry a host gets after it stalled (a
+    #: request timed out and the host answered nothing else meanwhile); when that retry times
+    #: out too, the host's other requests fail at once for the rest of the run.
+    stall_retry_timeout: float = 10.0
     user_agent: str = f"delphi-release/{__version__}"
 
     def __post_init__(self) -> None:
         if self.per_host_limit < 1 or self.global_limit < 1 or self.max_attempts < 1:
             raise InvalidInput("HTTP limits and attempts must be at least 1")
-        if min(self.connect_timeout, self.read_timeout) <= 0:
+        if min(self.connect_timeout, self.read_timeout, self.stall_retry_timeout) <= 0:
             raise InvalidInput("HTTP timeouts must be positive")
 
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+
+    def probe_timeout(self) -> httpx.Timeout:
+        """The timeout of the one retry of a stalled host (never longer than the usual one)."""
+        return httpx.Timeout(
+            min(self.read_timeout, self.stall_retry_timeout),
+            connect=min(self.connect_timeout, self.stall_retry_timeout),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +156,15 @@ class FetchStats:
     bytes_received: int = 0
     revalidated: int = 0
     retries: int = 0
+    #: Hosts whose circuit opened (they stopped answering), and requests not sent to them.
+    stalled_hosts: list[str] = field(default_factory=list)
+    not_sent: int = 0
+    #: GitHub rate-limit points spent, by resource: `core` (REST; a 304 to an authenticated
+    #: conditional request is free) and `graphql` (the `cost` each query reports).
+    rate_limit: dict[str, int] = field(default_factory=dict)
+
+    def spend(self, resource: str, points: int) -> None:
+        self.rate_limit[resource] = self.rate_limit.get(resource, 0) + points
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -144,6 +173,9 @@ class FetchStats:
             "bytes_received": self.bytes_received,
             "revalidated": self.revalidated,
             "retries": self.retries,
+            "stalled_hosts": list(self.stalled_hosts),
+            "not_sent": self.not_sent,
+            "rate_limit": dict(sorted(self.rate_limit.items())),
         }
 
 
@@ -184,7 +216,10 @@ def parse_link_header(value: str) -> dict[str, str]:
             return links
 
 
+@functools.lru_cache(maxsize=4096)
 def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, else None; cached: every request asks several
+    times (host slots, breaker, token scope, rate-limit points, pagination)."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -293,6 +328,52 @@ class _PrioritySlots:
         self._free += 1
 
 
+class _HostStalledError(Exception):
+    """Raised by `_send` instead of sending to a host whose circuit is open."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TimedOutError(Exception):
+    """A timeout of one attempt, with the read timeout that attempt had."""
+
+    def __init__(self, error: httpx.TimeoutException, read_timeout: float) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.read_timeout = read_timeout
+
+
+class _Breaker:
+    """The circuit breaker of one host: closed, stalled (one short retry allowed) or open.
+
+    A host *stalls* when a request to it times out and the host answered no other request
+    since that request was sent (a single slow URL on a host that keeps answering is not a
+    stall). The next attempt to a stalled host is its one probe, with the short
+    `stall_retry_timeout`; the host's other attempts wait for the probe's outcome. An answer
+    (any status) closes the circuit again; a probe that times out opens it, and from then on
+    the host's requests fail at once for the rest of the run.
+    """
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.answers = 0
+        self.state = "closed"
+        self.probe: asyncio.Future[None] | None = None
+        self.stalled_after = 0.0  # the read timeout that first went without an answer
+        self.probe_after = 0.0
+
+    def answered(self) -> None:
+        self.answers += 1
+        self.state = "closed"
+
+    def reason(self) -> str:
+        return (f"{self.host} stopped answering (nothing for {self.stalled_after:g} s, then "
+                f"nothing for {self.probe_after:g} s on a retry); no more requests go to it in "
+                "this run")
+
+
 class HttpFetcher:
     """The `Fetcher` every source uses. It does not own `client`; `open_fetcher` does.
 
@@ -311,8 +392,13 @@ class HttpFetcher:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
+        live: bool = True,
     ) -> None:
         self._client = client
+        #: False while recording or replaying: sources do not batch reads into POSTs (GitHub
+        #: GraphQL; a recording keys responses by method and URL, not by request body), and a
+        #: replayed response spends no rate-limit points.
+        self.live = live
         self.settings = settings or FetchSettings()
         self.github = github or GitHubAuth()
         self._cache = cache
@@ -322,6 +408,7 @@ class HttpFetcher:
         self.stats = FetchStats()
         self._global = asyncio.Semaphore(self.settings.global_limit)
         self._hosts: dict[tuple[str, str, int], _PrioritySlots] = {}
+        self._breakers: dict[tuple[str, str, int], _Breaker] = {}
 
     # The Fetcher protocol
 
@@ -347,18 +434,16 @@ class HttpFetcher:
     async def post(
         self,
         url: str,
-        body: bytes,
         *,
+        content: bytes,
         headers: Mapping[str, str] | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         ok: tuple[int, ...] = (200,),
     ) -> FetchResult:
-        """POST `body` to `url` (a query API: OSV's querybatch); never cached, redirects refused.
-
-        Retried like a GET: only idempotent queries are posted.
-        """
-        result, _ = await self._fetch("POST", url, headers or {}, max_bytes=max_bytes, ok=ok,
-                                      body=body)
+        """POST `content` to `url` (GitHub GraphQL); never cached, redirects refused."""
+        result, _ = await self._fetch(
+            "POST", url, headers or {}, max_bytes=max_bytes, ok=ok, content=content
+        )
         return result
 
     async def sha256_of(self, url: str, *, max_bytes: int) -> str:
@@ -379,15 +464,17 @@ class HttpFetcher:
         max_bytes: int,
         ok: tuple[int, ...],
         digest: bool = False,
-        body: bytes | None = None,
+        content: bytes | None = None,
     ) -> tuple[FetchResult, str | None]:
-        """Follow redirects from `url`; the second value is the body's sha256 when `digest`."""
+        """Follow redirects from `url`; the second value is the body's sha256 when `digest`.
+
+        A request with `content` (a POST) is never cached and never follows a redirect."""
         if _origin(url) is None:
             raise PermanentUpstreamError(f"{method} {self._redact(url)}: not an http(s) URL")
         caller = {k.lower(): v for k, v in headers.items()}
         accept = caller.get("accept", "")
         use_cache = (
-            self._cache is not None and method == "GET" and not digest
+            self._cache is not None and method == "GET" and not digest and content is None
             and not _CONDITIONAL & caller.keys()
         )
         current = url
@@ -398,12 +485,15 @@ class HttpFetcher:
                 entry = await asyncio.to_thread(self._cache.load, method, current, accept)
             sent = self._hop_headers(url, current, caller, entry)
             answer = await self._with_retries(
-                method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest, body=body
+                method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest,
+                content=content,
             )
             if answer.status in _REDIRECTS and answer.status not in ok:
-                if body is not None:  # a query is never re-sent elsewhere
+                if content is not None:
                     raise PermanentUpstreamError(
-                        f"{method} {self._redact(current)}: HTTP {answer.status} redirect refused")
+                        f"{method} {self._redact(current)}: HTTP {answer.status} redirect of a "
+                        "request with a body; refused"
+                    )
                 current = self._redirect_target(method, current, answer)
                 continue
             if answer.status == 304 and entry is not None:
@@ -477,17 +567,29 @@ class HttpFetcher:
         max_bytes: int,
         ok: tuple[int, ...],
         digest: bool,
-        body: bytes | None = None,
+        content: bytes | None = None,
     ) -> _Answer:
         where = f"{method} {self._redact(url)}"
         attempt = 0
+        problem = ""
         while True:
             attempt += 1
             asked: float | None = None
             try:
                 answer = await self._send(
-                    method, url, headers, max_bytes=max_bytes, ok=ok, digest=digest, body=body
+                    method, url, headers, max_bytes=max_bytes, ok=ok, digest=digest,
+                    content=content,
                 )
+            except _HostStalledError as stalled:
+                self.stats.not_sent += 1
+                if problem:
+                    raise RetryableUpstreamError(f"{problem}; not retried: {stalled.reason}"
+                                                 ) from None
+                raise RetryableUpstreamError(f"{where}: not sent: {stalled.reason}") from None
+            except _TimedOutError as timed_out:
+                problem = self._transport_error(
+                    where, timed_out.error, read_timeout=timed_out.read_timeout
+                ).message
             except httpx.InvalidURL as exc:
                 raise PermanentUpstreamError(f"{where}: invalid URL ({self._redact(str(exc))})"
                                              ) from None
@@ -562,16 +664,16 @@ class HttpFetcher:
         nominal = min(self.settings.backoff_max, self.settings.backoff_base * 2.0 ** (attempt - 1))
         return nominal * (0.5 + 0.5 * self._jitter())
 
-    def _transport_error(self, where: str, exc: httpx.HTTPError) -> UpstreamError:
+    def _transport_error(
+        self, where: str, exc: httpx.HTTPError, *, read_timeout: float | None = None
+    ) -> UpstreamError:
         detail = self._redact(str(exc)) or type(exc).__name__
+        read = self.settings.read_timeout if read_timeout is None else read_timeout
         if isinstance(exc, httpx.ConnectTimeout):
-            return RetryableUpstreamError(
-                f"{where}: no connection within {self.settings.connect_timeout:g} s"
-            )
+            connect = min(self.settings.connect_timeout, read if read_timeout else math.inf)
+            return RetryableUpstreamError(f"{where}: no connection within {connect:g} s")
         if isinstance(exc, httpx.ReadTimeout):
-            return RetryableUpstreamError(
-                f"{where}: timed out, no data for {self.settings.read_timeout:g} s"
-            )
+            return RetryableUpstreamError(f"{where}: timed out, no data for {read:g} s")
         if isinstance(exc, httpx.TimeoutException):
             return RetryableUpstreamError(f"{where}: timed out ({type(exc).__name__})")
         if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
@@ -608,6 +710,40 @@ class HttpFetcher:
             self._hosts[origin] = _PrioritySlots(self.settings.per_host_limit)
         return self._hosts[origin]
 
+    def _breaker(self, url: str) -> _Breaker:
+        origin = _origin(url) or ("", url, 0)
+        if origin not in self._breakers:
+            scheme, host, port = origin
+            shown = host if port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+            self._breakers[origin] = _Breaker(shown)
+        return self._breakers[origin]
+
+    async def _admit(self, breaker: _Breaker) -> bool:
+        """Wait until `breaker` lets an attempt go; True when it goes as the stalled host's
+        probe. Raises `_HostStalledError` when the circuit is open."""
+        while True:
+            if breaker.state == "closed":
+                return False
+            if breaker.state == "open":
+                raise _HostStalledError(breaker.reason())
+            if breaker.probe is None:
+                breaker.probe = asyncio.get_running_loop().create_future()
+                return True
+            await asyncio.shield(breaker.probe)
+
+    def _timed_out(self, breaker: _Breaker, answers_before: int, probe: bool,
+                   read_timeout: float) -> None:
+        if probe:
+            breaker.state = "open"
+            breaker.probe_after = read_timeout
+            self.stats.stalled_hosts.append(breaker.host)
+            _log.warning("%s", breaker.reason())
+        elif breaker.state == "closed" and breaker.answers == answers_before:
+            breaker.state = "stalled"
+            breaker.stalled_after = read_timeout
+            _log.warning("%s: no answer for %g s; its next request is one retry of %g s",
+                         breaker.host, read_timeout, self.settings.probe_timeout().read)
+
     async def _send(
         self,
         method: str,
@@ -617,34 +753,80 @@ class HttpFetcher:
         max_bytes: int,
         ok: tuple[int, ...],
         digest: bool,
-        body: bytes | None = None,
+        content: bytes | None = None,
     ) -> _Answer:
         sent_before = _SENT_IN_TASK.get()
         _SENT_IN_TASK.set(sent_before + 1)
-        async with self._slots(url).hold(-sent_before), self._global:
-            request = self._client.build_request(
-                method, url, headers=headers, content=body, timeout=self.settings.timeout()
-            )
-            self.stats.requests += 1
-            response = await self._client.send(request, stream=True, follow_redirects=False)
+        breaker = self._breaker(url)
+        async with self._slots(url).hold(-sent_before):
+            probe = await self._admit(breaker)
             try:
-                status = response.status_code
-                self.stats.responses[status] = self.stats.responses.get(status, 0) + 1
-                answer = _Answer(
-                    url=url, status=status, reason=response.reason_phrase,
-                    headers=dict(response.headers.items()),
-                )
-                if method == "HEAD" or status in _REDIRECTS or status == 304:
-                    return answer
-                if status in ok:
-                    return await self._read_body(method, response, answer, max_bytes, digest)
-                if status < 500 and not self._retryable(answer, ok):
-                    # Only for the error message: GitHub explains itself in a JSON `message`.
-                    return await self._read_body(method, response, answer, _ERROR_BODY_BYTES,
-                                                 digest=False, truncate=True)
-                return answer
+                async with self._global:
+                    return await self._send_now(
+                        method, url, headers, max_bytes=max_bytes, ok=ok, digest=digest,
+                        content=content, breaker=breaker, probe=probe,
+                    )
             finally:
-                await response.aclose()
+                if probe and breaker.probe is not None:
+                    breaker.probe.set_result(None)
+                    breaker.probe = None
+
+    async def _send_now(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        max_bytes: int,
+        ok: tuple[int, ...],
+        digest: bool,
+        content: bytes | None,
+        breaker: _Breaker,
+        probe: bool,
+    ) -> _Answer:
+        timeout = self.settings.probe_timeout() if probe else self.settings.timeout()
+        request = self._client.build_request(
+            method, url, headers=headers, timeout=timeout, content=content
+        )
+        self.stats.requests += 1
+        answers_before = breaker.answers
+        try:
+            response = await self._client.send(request, stream=True, follow_redirects=False)
+        except (httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+            read = float(timeout.read if timeout.read is not None else math.inf)
+            self._timed_out(breaker, answers_before, probe, read)
+            raise _TimedOutError(exc, read) from exc
+        breaker.answered()
+        try:
+            status = response.status_code
+            self.stats.responses[status] = self.stats.responses.get(status, 0) + 1
+            self._count_points(url, status, headers, response.headers)
+            answer = _Answer(
+                url=url, status=status, reason=response.reason_phrase,
+                headers=dict(response.headers.items()),
+            )
+            if method == "HEAD" or status in _REDIRECTS or status == 304:
+                return answer
+            if status in ok:
+                return await self._read_body(method, response, answer, max_bytes, digest)
+            if status < 500 and not self._retryable(answer, ok):
+                # Only for the error message: GitHub explains itself in a JSON `message`.
+                return await self._read_body(method, response, answer, _ERROR_BODY_BYTES,
+                                             digest=False, truncate=True)
+            return answer
+        finally:
+            await response.aclose()
+
+    def _count_points(
+        self, url: str, status: int, sent: Mapping[str, str], answer: Mapping[str, str]
+    ) -> None:
+        """One REST point per GitHub API response (GraphQL counts its own `cost`)."""
+        if not self.live or not same_origin(url, self.github.api_url):
+            return
+        resource = answer.get("x-ratelimit-resource") or "core"
+        if resource == "graphql" or (status == 304 and "authorization" in sent):
+            return
+        self.stats.spend(resource, 1)
 
     async def _read_body(
         self,
@@ -745,8 +927,13 @@ def build_client(
             transport=ReplayTransport(replay_dir), headers=headers, timeout=settings.timeout(),
             trust_env=False,
         )
+    # One SSL context for the run (the CA bundle is read once, ~50 ms), shared by the direct
+    # transport and every proxy transport httpx mounts for HTTPS_PROXY/HTTP_PROXY/ALL_PROXY;
+    # `create_ssl_context` honours SSL_CERT_FILE and SSL_CERT_DIR as httpx itself does.
+    context = httpx.create_ssl_context(trust_env=True)
     live = httpx.AsyncClient(
-        headers=headers, timeout=settings.timeout(), limits=limits, trust_env=True
+        headers=headers, timeout=settings.timeout(), limits=limits, trust_env=True,
+        verify=context,
     )
     if record_dir is None:
         return live
@@ -774,4 +961,4 @@ async def open_fetcher(
     live = record_dir is None and replay_dir is None
     cache = HttpCache(cache_dir) if cache_dir is not None and live else None
     async with client:
-        yield HttpFetcher(client, settings=settings, github=github, cache=cache)
+        yield HttpFetcher(client, settings=settings, github=github, cache=cache, live=live)

@@ -10,7 +10,7 @@ fact is added here, not in `release.refresh`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -50,6 +50,8 @@ class UpstreamResolver:
 
     endpoints: Endpoints
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES
+    #: (repo, tag) -> the commit a listing of this run already saw (GitHub GraphQL), or None.
+    known_commit: Callable[[str, str], str | None] | None = None
 
     async def resolve(self, component: Component, version: Version, fetcher: Fetcher) -> Resolved:
         """The tag commit, archive checksum and image digest of `version`.
@@ -62,6 +64,11 @@ class UpstreamResolver:
         async def commit() -> str | None:
             if component.commit is None:
                 return None
+            tag = component.versioning.tag_for(version)
+            if self.known_commit is not None and component.upstream.repo is not None:
+                known = self.known_commit(component.upstream.repo, tag)
+                if known is not None:
+                    return known
             return await tag_commit(
                 fetcher, repo=component.upstream.repo,
                 tag=component.versioning.tag_for(version), api_url=endpoints.github_api_url,

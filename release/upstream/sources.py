@@ -27,7 +27,8 @@ class Endpoints:
     `github_api_url`: the GitHub REST API base; `docker_hub_url`: Docker Hub's web API;
     `docker_hub_registry`: Docker Hub's registry (v2 API); `registries`: registry host -> base
     URL overrides (`{"ghcr.io": "http://127.0.0.1:5000"}`); `git_timeout`: seconds one
-    `git ls-remote` may take; `max_pages`: the most pages one paginated listing may have.
+    `git ls-remote` may take; `max_pages`: the most pages one paginated listing may have;
+    `github_graphql`: batch GitHub listings through GraphQL when a token is set.
     """
 
     github_api_url: str = DEFAULT_API_URL
@@ -36,6 +37,9 @@ class Endpoints:
     registries: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     git_timeout: float = DEFAULT_TIMEOUT
     max_pages: int = DEFAULT_MAX_PAGES
+    #: With a GitHub token, list GitHub releases and tags through one batched GraphQL query
+    #: (`release.upstream.github_graphql`); False keeps REST for everything.
+    github_graphql: bool = True
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Endpoints:

@@ -50,3 +50,17 @@ def test_no_versions_yaml_anywhere_above(
     monkeypatch.chdir(tmp_path)
     assert main(["verify"]) == 2
     assert capsys.readouterr().err.splitlines()[0] == "error: versions.yaml: no such file"
+
+
+def test_a_current_directory_that_was_deleted_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert main(["verify"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: the current directory no longer exists (deleted or moved away): cd into the "
+        "repository again, or pass --root",
+    ]

@@ -222,10 +222,10 @@ KILLER = textwrap.dedent(
 )
 
 
-# A full refresh of the demo replaces 15 files (3 workflows, 11 Dockerfiles, versions.yaml
+# A full refresh of the demo replaces 17 files (3 workflows, 13 Dockerfiles, versions.yaml
 # last): killed mid-write, at the first, after a workflow, after a Dockerfile, before the
 # last Dockerfile and before versions.yaml.
-@pytest.mark.parametrize("kill_at", [-1, 0, 1, 4, 13, 14])
+@pytest.mark.parametrize("kill_at", [-1, 0, 1, 4, 15, 16])
 def test_killed_refresh_leaves_files_old_or_new_and_the_next_run_completes(
     tree: Path, tmp_path: Path, kill_at: int
 ) -> None:
@@ -233,7 +233,7 @@ def test_killed_refresh_leaves_files_old_or_new_and_the_next_run_completes(
     shutil.copytree(tree, reference)
     assert refresh(reference) == 0
     old, new = snapshot(tree), snapshot(reference)
-    assert len([k for k in new if new[k] != old[k]]) == 15
+    assert len([k for k in new if new[k] != old[k]]) == 17
 
     script = tmp_path / "killer.py"
     script.write_text(KILLER)

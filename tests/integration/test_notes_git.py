@@ -34,7 +34,7 @@ ID = re.compile(r"^\*Services: [^*]*\* · `([a-z0-9-]+)`$", re.MULTILINE)
 
 # The items every release that replaces anything gets.
 ALWAYS = ["preflight-health", "backup-config", "drain-pause-scaler", "verify-health",
-          "resume-scaler", "rollback-by-image"]
+          "resume-scaler", "rollback-start", "rollback-finish"]
 
 
 class Repo:
@@ -131,13 +131,17 @@ def test_postgres_minor_selects_backup_and_restart_not_pg_upgrade(repo: Repo) ->
         "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
         "backup-database", "drain-pause-scaler", "rollout-postgres-restart",
         "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
-        "resume-scaler", "rollback-by-image",
+        "resume-scaler", "rollback-start", "rollback-postgres-restart", "rollback-pgbouncer",
+        "rollback-finish",
     ]
     assert "pg_upgrade" not in text
     assert ("| postgresql | Database | `17.11` | `17.12` | minor | "
             "[17.12](https://www.postgresql.org/docs/release/17.12/) |") in text
     assert "- **Action required:** **yes**: follow the [operator rollout checklist]" in text
-    assert "  - Database: PostgreSQL restarts (under a minute)" in text
+    assert "  - Database: PostgreSQL restarts (its shutdown checkpoint, up to the 300 s" in text
+    assert "#### 4.1 Restart PostgreSQL on the image of 2026.11.0" in text
+    # Its rollback is the same restart on the image of the previous release.
+    assert "#### 6.2 Back to 2026.10.0: Restart PostgreSQL on the image of 2026.10.0" in text
     assert "- **Upgrade from:** 2026.10.0 (`v2026.10.0`)." in text
     # Redis and pgbouncer images did not change: no restart of Redis, no window.
     assert "rollout-redis" not in text
@@ -151,21 +155,22 @@ def test_postgres_major_selects_pg_upgrade_and_the_downtime_note(repo: Repo) -> 
     text = notes(repo.root)
     assert selected(text) == [
         "preflight-health", "preflight-database", "preflight-pgbouncer", "backup-config",
-        "backup-database", "drain-window", "drain-pause-scaler", "rollout-postgres-major",
-        "rollout-pgbouncer", "verify-health", "verify-calls", "verify-database",
-        "resume-scaler", "rollback-by-image", "rollback-postgres-major",
+        "backup-database", "drain-window", "drain-pause-scaler", "drain-stop-calls",
+        "rollout-postgres-major", "rollout-pgbouncer", "rollout-resume-calls", "verify-health",
+        "verify-calls", "verify-database", "resume-scaler", "rollback-start",
+        "rollback-postgres-major", "rollback-pgbouncer", "rollback-finish",
     ]
     assert "rollout-postgres-restart" not in text
     assert "#### 4.1 Upgrade PostgreSQL 17.11 → 18.1 with pg_upgrade" in text
     assert "--old-bindir=/usr/lib/postgresql/17/bin --new-bindir=/usr/lib/postgresql/18/bin" in text
-    assert ("  - Database: offline during `pg_upgrade` (plan 30 minutes); no calls are taken "
-            "meanwhile. (step 4.1)") in text
+    assert ('  - Database and calls: no calls from the drain (step "Stop taking calls") until '
+            "calls are taken again; about `T = D + t_dump + t_upgrade + t_stats`") in text
     assert "- **Risk:** high: step 4.1 cannot be rolled back by image alone" in text
-    assert "- **PostgreSQL 17.11 → 18.1 is a major upgrade.** Plan a downtime window" in text
+    assert "- **PostgreSQL 17.11 → 18.1 is a major upgrade.** No calls are" in text
     assert ("- **Read the upstream release notes of the major changes first:** [postgresql 17.11 → "
             "18.1](https://www.postgresql.org/docs/release/18.1/).") in text
-    assert ("**Rolling back:** by image (step 6.1) until step 4.1 (Upgrade PostgreSQL 17.11 → "
-            "18.1 with pg_upgrade);") in text
+    assert ("**Rolling back:** by running the rollout steps again (step 6.1 on), until step 4.1 "
+            "(Upgrade PostgreSQL 17.11 → 18.1 with pg_upgrade) has run;") in text
 
 
 def test_node_only_change_selects_no_database_step(repo: Repo) -> None:
@@ -174,10 +179,13 @@ def test_node_only_change_selects_no_database_step(repo: Repo) -> None:
     repo.commit("refresh: node 24.19.0 -> 24.20.0", "versions.yaml", author=BOT)
     text = notes(repo.root)
     assert selected(text) == [
-        "preflight-health", "backup-config", "drain-pause-scaler", "rollout-api",
-        "rollout-web", "verify-health", "verify-calls", "verify-web", "verify-runtimes",
-        "resume-scaler", "rollback-by-image",
+        "preflight-health", "preflight-caddy-config", "backup-config", "drain-pause-scaler",
+        "rollout-api", "rollout-web", "verify-health", "verify-calls", "verify-web",
+        "verify-node-runtime", "resume-scaler", "rollback-start", "rollback-web", "rollback-api",
+        "rollback-finish",
     ]
+    # Only the runtime that changed is checked: Node.js, not Python.
+    assert "python --version" not in text
     assert [s for s in re.findall(r"^\*Services: .*$", text, re.MULTILINE) if "Database" in s] == []
     assert "This release replaces the images of Web, API." in text
     assert "1 automated commit by github-actions\\[bot\\] is not listed" in text
@@ -190,21 +198,36 @@ def test_asterisk_change_drains_voice_one_instance_at_a_time(repo: Repo) -> None
     repo.release("2026.11.0")
     repo.commit("refresh: asterisk 22.10.1 -> 22.10.2", "versions.yaml")
     text = notes(repo.root)
-    assert selected(text) == [*ALWAYS[:3], "rollout-voice", "verify-health", "verify-calls",
-                              "resume-scaler", "rollback-by-image"]
+    assert selected(text) == [
+        "preflight-health", "preflight-voice-config", *ALWAYS[1:3], "rollout-voice",
+        "verify-health", "verify-calls", "resume-scaler", "rollback-start", "rollback-voice",
+        "rollback-finish",
+    ]
     voice = text.split("#### 4.1 ")[1].split("####")[0]
     assert voice.startswith("Replace Voice (Asterisk and TelPhi), draining one instance at a time")
     steps = re.findall(r"^- \[ \] (.*)$", voice, re.MULTILINE)
     assert steps[0].startswith("For each Voice instance in turn: on the TelPro VM, stop sending")
-    assert "kamcmd dispatcher.set_state i <voice-set> sip:<voice-ip>:5060" in voice
-    assert "until docker compose exec -T asterisk asterisk -rx 'core show calls'" in voice
-    assert "(Asterisk 22.10.2)" in voice
+    # `d`: probing re-activates an `i` destination that answers OPTIONS.
+    assert "kamcmd dispatcher.set_state d <voice-set> sip:<voice-ip>:5060" in voice
+    assert "set_state i" not in voice
+    # ARI originations bypass Kamailio: Asterisk itself refuses new channels; the wait is bounded.
+    assert "asterisk -rx 'core stop gracefully'" in voice
+    assert 'if timeout "$drain_limit" docker wait "$cid"; then echo drained;' in voice
+    assert "until " not in voice
+    assert "Asterisk must report 22.10.2" in voice
     assert "kamcmd dispatcher.set_state a <voice-set>" in voice
+    # The rollback drains the same way, on the previous release.
+    back = text.split("#### 6.2 ")[1].split("####")[0]
+    assert back.startswith("Back to 2026.10.0: Replace Voice (Asterisk and TelPhi), draining")
+    assert "kamcmd dispatcher.set_state d <voice-set> sip:<voice-ip>:5060" in back
+    assert "asterisk -rx 'core stop gracefully'" in back
+    assert "Asterisk must report 22.10.1" in back
 
 
 def test_release_without_third_party_change_needs_no_operator_action(repo: Repo) -> None:
     repo.edit("README.md", "# delphi-release\n", "# delphi-release\n\nRelease notes.\n")
-    repo.commit("docs: explain the release notes", "README.md")
+    repo.release("2026.11.0")
+    repo.commit("docs: explain the release notes", "README.md", "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == []
     assert "- **Action required:** no: nothing in a deployment changes" in text
@@ -216,11 +239,14 @@ def test_release_without_third_party_change_needs_no_operator_action(repo: Repo)
 
 def test_a_changed_image_file_selects_its_service(repo: Repo) -> None:
     repo.write("images/squid/squid.conf", "http_port 3128\n")
-    repo.commit("fix(squid): allow the regional ECR endpoints", "images/squid/squid.conf")
+    repo.release("2026.11.0")
+    repo.commit("fix(squid): allow the regional ECR endpoints", "images/squid/squid.conf",
+                "versions.yaml")
     text = notes(repo.root)
     assert selected(text) == [
         "preflight-health", "preflight-squid", "backup-config", "drain-pause-scaler",
-        "rollout-squid", "verify-health", "verify-calls", "resume-scaler", "rollback-by-image",
+        "rollout-squid", "verify-health", "verify-calls", "resume-scaler", "rollback-start",
+        "rollback-squid", "rollback-finish",
     ]
 
 
@@ -231,7 +257,8 @@ HEADING = "# Heading in a subject"
 
 
 def test_commit_text_with_markdown_and_html_is_rendered_harmlessly(repo: Repo) -> None:
-    repo.commit(HOSTILE + "\n\n" + HOSTILE_BODY)
+    repo.release("2026.11.0")
+    repo.commit(HOSTILE + "\n\n" + HOSTILE_BODY, "versions.yaml")
     repo.commit(HEADING)
     repo.commit("1. looks like a list | with a pipe")
     text = notes(repo.root, "--repo-url", REPO_URL)
@@ -249,7 +276,7 @@ def test_commit_text_with_markdown_and_html_is_rendered_harmlessly(repo: Repo) -
     hrefs = {str(c.attrs["href"]) for c in inline_children if c.type == "link_open"}
     assert all(h.startswith(("#", f"{REPO_URL}/")) for h in hrefs), hrefs
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
-    assert headings == ["Delphi 2026.10.0", "Action required", "Before the rollout",
+    assert headings == ["Delphi 2026.11.0", "Action required", "Before the rollout",
                         "Changelog", "Breaking changes", "Other changes",
                         "Third-party versions", "Images", "Operator rollout checklist"]
     texts = [t.content for t in tokens if t.type == "inline"]
@@ -286,7 +313,8 @@ def test_merges_prs_and_links(repo: Repo) -> None:
     repo.commit("more wip", author=ANA)
     merge = repo.merge("topos", "Merge pull request #57 from acme/topos",
                        "feat(kamailio): hide topology with topos_redis")
-    squash = repo.commit("fix(api): retry stream reads (#58)")
+    repo.release("2026.11.0")
+    squash = repo.commit("fix(api): retry stream reads (#58)", "versions.yaml")
     repo.repo.create_remote("origin", "git@github.com:acme/delphi-release.git")
     text = notes(repo.root)
     assert (f"- **kamailio:** hide topology with topos_redis ([#57]({REPO_URL}/pull/57), "
@@ -298,7 +326,8 @@ def test_merges_prs_and_links(repo: Repo) -> None:
 
 
 def test_repository_url_precedence(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo.commit("fix: a")
+    repo.release("2026.11.0")
+    repo.commit("fix: a", "versions.yaml")
     repo.repo.create_remote("origin", "https://token@github.example/acme/delphi.git")
     assert "](https://github.example/acme/delphi/commit/" in notes(repo.root)
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://ghe.example")
@@ -330,6 +359,7 @@ def test_bill_of_materials_fills_the_images_table(repo: Repo) -> None:
 
 def test_same_inputs_same_bytes(repo: Repo) -> None:
     repo.edit("versions.yaml", 'version: "17.11"', 'version: "18.1"')
+    repo.release("2026.11.0")
     repo.commit("feat!: pg 18", "versions.yaml")
     assert notes(repo.root) == notes(repo.root)
 
@@ -418,6 +448,7 @@ def test_a_shallow_clone_without_the_previous_tag_is_refused(
 def test_a_github_action_refresh_needs_no_operator_action(repo: Repo) -> None:
     repo.edit("versions.yaml", "    version: 6.0.1\n", "    version: 7.0.0\n")
     repo.write(".github/workflows/ci.yml", "jobs: {}\n")
+    repo.release("2026.11.0")
     repo.commit("refresh: actions-checkout 6.0.1 -> 7.0.0", "versions.yaml",
                 ".github/workflows/ci.yml", author=BOT)
     text = notes(repo.root)
@@ -433,7 +464,8 @@ def test_a_github_action_refresh_needs_no_operator_action(repo: Repo) -> None:
 def test_an_invalid_checklist_is_reported_with_file_and_line(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo.commit("fix: something")
+    repo.release("2026.11.0")
+    repo.commit("fix: something", "versions.yaml")
     repo.write("checklists/95-extra.yaml", (
         "items:\n"
         "  - id: extra\n"
@@ -505,3 +537,70 @@ def test_golden_release_note(repo: Repo) -> None:
     if os.environ.get("DELPHI_UPDATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_a_release_version_that_did_not_move_is_refused(
+    repo: Repo, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # What a real flow rendered: "Delphi 2026.10.0 — Upgrade from: 2026.10.0".
+    repo.edit("versions.yaml", "version: 24.19.0", "version: 24.20.0")
+    repo.commit("refresh: node 24.19.0 -> 24.20.0", "versions.yaml", author=BOT)
+    assert main(["notes", "--root", str(repo.root)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: versions.yaml at HEAD says release 2026.10.0, the release of v2026.10.0 too: the "
+        "notes would tell operators to upgrade from 2026.10.0 to 2026.10.0",
+        "hint: move the release version (`nox -s version -- --set next`, then commit), or pass "
+        "--version",
+    ]
+    assert main(["notes", "--root", str(repo.root), "--version", "2026.10.0"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "error: --version says release 2026.10.0, the release of v2026.10.0 too: the notes would "
+        "tell operators to upgrade from 2026.10.0 to 2026.10.0")
+    assert "# Delphi 2026.11.0" in notes(repo.root, "--version", "2026.11.0")
+
+
+def test_version_proposes_moves_and_refuses(
+    repo: Repo, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = str(repo.root)
+    assert main(["version", "--root", root, "--today", "2026-11-03"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "2026.11.0\n"
+    assert err == ("version: release 2026.10.0 was released (v2026.10.0 is the newest tag): the "
+                   "next release is 2026.11.0; move it with `nox -s version -- --set next`\n")
+    before = (repo.root / "versions.yaml").read_text()
+    assert main(["version", "--root", root, "--set", "next", "--dry-run",
+                 "--today", "2026-11-03"]) == 0
+    out, err = capsys.readouterr()
+    assert [line for line in out.splitlines() if line.startswith(("-", "+"))] == [
+        "--- a/versions.yaml", "+++ b/versions.yaml", "-release: 2026.10.0", "+release: 2026.11.0"]
+    assert (repo.root / "versions.yaml").read_text() == before
+    for bad, message in [
+        ("2026.10.0", "error: --set 2026.10.0: not after the newest release tag v2026.10.0 (the "
+                      "next is 2026.11.0)"),
+        ("2026.13.0", "error: --set: '2026.13.0' is not a release version (YYYY.MM.N, such as "
+                      "2026.12.0)"),
+        ("v2026.11.0", "error: --set: 'v2026.11.0' is not a release version (YYYY.MM.N, such as "
+                       "2026.12.0)"),
+    ]:
+        assert main(["version", "--root", root, "--set", bad, "--today", "2026-11-03"]) == 2
+        assert capsys.readouterr().err.splitlines()[0] == message
+    assert (repo.root / "versions.yaml").read_text() == before
+    assert main(["version", "--root", root, "--set", "next", "--today", "2026-11-03"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "2026.11.0\n"
+    assert err == ("version: release 2026.10.0 -> 2026.11.0 in versions.yaml; once merged, tag "
+                   "the release commit v2026.11.0\n")
+    assert (repo.root / "versions.yaml").read_text() == before.replace(
+        "release: 2026.10.0", "release: 2026.11.0")
+    # Moved but not tagged yet: `next` is where it stands, nothing moves again.
+    assert main(["version", "--root", root, "--set", "next", "--today", "2026-11-20"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "2026.11.0\n"
+    assert err == ("version: release 2026.11.0 is not tagged yet (newest tag v2026.10.0): tag "
+                   "v2026.11.0 when it ships; nothing was changed\n")
+    # A second release in the same month counts up.
+    repo.commit("chore(release): 2026.11.0", "versions.yaml")
+    repo.tag("v2026.11.0")
+    assert main(["version", "--root", root, "--today", "2026-11-20"]) == 0
+    assert capsys.readouterr().out == "2026.11.1\n"

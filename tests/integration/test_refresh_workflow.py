@@ -31,11 +31,18 @@ GIT_IDENTITY = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com
                 "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com"}
 
 NOX = f"""#!/bin/sh
-# nox stand-in: `nox -s refresh -- ARGS` runs the real CLI on the recorded demo, offline.
-[ "$1 $2 $3" = "-s refresh --" ] || {{ echo "unexpected: nox $*" >&2; exit 3; }}
-shift 3
-{sys.executable} -m release refresh "$@" --replay {REPLAY} --no-cache --today {TODAY} || exit
-exit "${{FAKE_NOX_STATUS:-0}}"
+# nox stand-in: `nox -s refresh|verify -- ARGS` runs the real CLI on the recorded demo, offline.
+case "$1 $2 $3" in
+  "-s refresh --")
+    shift 3
+    {sys.executable} -m release refresh "$@" --replay {REPLAY} --no-cache --today {TODAY} || exit
+    exit "${{FAKE_NOX_STATUS:-0}}" ;;
+  "-s verify --")
+    shift 3
+    {sys.executable} -m release verify "$@" --replay {REPLAY} --no-cache || exit
+    exit "${{FAKE_VERIFY_STATUS:-0}}" ;;
+  *) echo "unexpected: nox $*" >&2; exit 3 ;;
+esac
 """
 GH = f"""#!{sys.executable}
 import json, os, sys
@@ -126,7 +133,7 @@ def test_a_refresh_becomes_one_pull_request_with_the_refresh_table(
     world: dict[str, Path],
 ) -> None:
     outputs = refresh(world)
-    assert outputs == {"status": "0", "changed": "true"}
+    assert outputs == {"status": "0", "verify": "0", "changed": "true"}
     bundle_dir = world["tmp"] / "runner-temp" / "refresh"
     title = (bundle_dir / "title.txt").read_text(encoding="utf-8").strip()
     assert title.startswith("refresh: update ")
@@ -135,6 +142,11 @@ def test_a_refresh_becomes_one_pull_request_with_the_refresh_table(
     assert "| component | old | new | bump |\n|---|---|---|---|\n" in body
     assert "| squid | 7.6 | 7.7 | minor |" in body
     assert "### Upstream check" not in body  # the check report stays in the job summary
+    # The verdict table of `verify --online` (the demo recording holds the moved pins' values).
+    assert ("| component | version | value | verdict | details |\n|---|---|---|---|---|\n"
+            in body)
+    assert ("| actions-checkout | 6.0.2 | commit | verified | tag commit "
+            "https://api.github.com/repos/actions/checkout/commits/v6.0.2 |") in body
     committed = git(world["checkout"], "rev-parse", "HEAD")
 
     # The pull-request job: a fresh checkout of main, the bundle, a push, the pull request.
@@ -164,12 +176,13 @@ def test_nothing_to_refresh_means_no_pull_request(world: dict[str, Path]) -> Non
     checkout = world["checkout"]
     git(checkout, "checkout", "-q", "-B", "main")  # main now holds the refreshed pins
     shutil.rmtree(world["tmp"] / "runner-temp" / "refresh")
-    assert refresh(world) == {"status": "0", "changed": "false"}
+    assert refresh(world) == {"status": "0", "verify": "0", "changed": "false"}
     assert not (world["tmp"] / "runner-temp" / "refresh").exists()
 
 
 def test_a_partial_refresh_still_proposes_what_it_committed(world: dict[str, Path]) -> None:
     # Some upstream could not be checked (exit 1), the others were committed: the pull request
     # is still made, and the job's last step fails the run.
-    assert refresh(world, FAKE_NOX_STATUS="1") == {"status": "1", "changed": "true"}
+    assert refresh(world, FAKE_NOX_STATUS="1") == {"status": "1", "verify": "0",
+                                                    "changed": "true"}
     assert (world["tmp"] / "runner-temp" / "refresh" / "refresh.bundle").is_file()

@@ -108,6 +108,9 @@ def test_without_docker_the_plan_and_the_notes_run(tree: Path, tmp_path: Path) -
     assert "PARTIAL (plan and notes only): --no-docker was given" in done.stderr
     rows = step_rows(out)
     assert status_of(rows, "plan/plan") == "ran"
+    assert status_of(rows, "plan/verify-online") == (
+        "skipped: it asks the real upstreams; run `nox -s verify -- --online` where there is a "
+        "network")
     assert status_of(rows, "plan/install") == (
         "skipped: this environment already has `release` installed")
     assert status_of(rows, "build") == "skipped: --no-docker was given"
@@ -139,12 +142,13 @@ def test_a_tag_that_is_not_the_release_fails_the_plan_step(tree: Path, tmp_path:
     ("change", "message"),
     [
         (lambda t: t.replace("        id: plan\n", "        id: planning\n"),
-         "job 'plan': step ids ['install'], expected ['install', 'plan'] in order"),
+         "job 'plan': step ids ['install', 'verify-online'], expected ['install', "
+         "'verify-online', 'plan'] in order"),
         (lambda t: t.replace(
             "      - name: Plan the build\n",
             "      - uses: example/other-action@" + "0" * 40 + " # v1.0.0\n"
             "      - name: Plan the build\n"),
-         "jobs.plan.steps[3]: the dry run does not emulate `example/other-action`"),
+         "jobs.plan.steps[4]: the dry run does not emulate `example/other-action`"),
         (lambda t: t.replace("IMAGE: ${{ matrix.image }}", "IMAGE: ${{ matrix.image || 'x' }}"),
          "jobs.build.steps[4].IMAGE: the dry run does not evaluate "
          "`${{ matrix.image || 'x' }}`"),

@@ -13,8 +13,8 @@ from release.cli import main
         (
             ["chek"],
             "error: python -m release: argument COMMAND: invalid choice: 'chek' (choose from "
-            "'verify', 'pin', 'check', 'refresh', 'build', 'bom', 'notes', 'docs'); did you mean "
-            "'check'?",
+            "'verify', 'pin', 'check', 'refresh', 'build', 'bom', 'notes', 'docs', 'version'); "
+            "did you mean 'check'?",
         ),
         (
             ["bom", "dif", "a", "b"],

@@ -129,7 +129,8 @@ def test_fetch_stats_as_dict() -> None:
     stats = FetchStats(requests=3, responses={304: 1, 200: 2}, bytes_received=10)
     assert stats.as_dict() == {
         "requests": 3, "responses": {"200": 2, "304": 1}, "bytes_received": 10,
-        "revalidated": 0, "retries": 0,
+        "revalidated": 0, "retries": 0, "stalled_hosts": [], "not_sent": 0,
+        "rate_limit": {},
     }
 
 
@@ -300,3 +301,27 @@ def test_a_malformed_recording_is_bad_input(tmp_path: Path, index: str, message:
     with pytest.raises(InvalidInput) as caught:
         ReplayTransport(tmp_path)
     assert str(caught.value).startswith(f"{tmp_path / 'index.json'}: {message}")
+
+
+def test_a_live_client_reads_the_ca_bundle_once_with_proxies_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The direct transport and every proxy transport share one SSL context."""
+    import ssl
+
+    from release.upstream.http import build_client
+
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://squid.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    loads: list[object] = []
+    original = ssl.SSLContext.load_verify_locations
+
+    def counting(self: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        loads.append(args or kwargs)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    client = build_client()
+    assert len(loads) == 1
+    assert len(client._mounts) == 3  # httpx's proxy transports, one per variable

@@ -155,6 +155,7 @@ def test_a_changed_component_changes_only_the_images_that_pin_it(tmp_path: Path)
     root.mkdir()
     shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
     shutil.copytree(REPO / "images", root / "images")
+    shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
 
     def hashes() -> dict[str, str]:
         manifest = load_manifest(root / "versions.yaml").manifest
@@ -184,7 +185,10 @@ def test_the_plan_of_an_image(tmp_path: Path) -> None:
     assert debian is not None
     assert component.archive is not None
     assert debian.image is not None
+    snapshot = manifest.component("debian-snapshot")
+    assert snapshot is not None
     assert dict(kamailio.args) == {
+        "DEBIAN_SNAPSHOT": f"{snapshot.version}T000000Z",
         "KAMAILIO_SHA256": component.archive.sha256,
         "KAMAILIO_VERSION": component.version,
     }
@@ -199,11 +203,18 @@ def test_the_plan_of_an_image(tmp_path: Path) -> None:
         "org.opencontainers.image.created": "2026-11-26T00:00:00Z",
         "io.delphi.image.input-hash": kamailio.input_hash,
         "io.delphi.component.debian.version": debian.version,
+        "io.delphi.component.debian-snapshot.version": snapshot.version,
         "io.delphi.component.kamailio.version": component.version,
     }
     assert kamailio.probe == ("kamailio", "-v")
+    # The probe prints what is built from source (a *_VERSION arg), not the snapshot date.
     assert [c.name for c in kamailio.expected] == ["kamailio"]
     assert [c.name for c in plan.image("python-app").expected] == ["python"]
+    # `# prints:` in the probe file: `asterisk -V` does not print pjproject's version.
+    asterisk = plan.image("asterisk")
+    assert [c.name for c in asterisk.components] == [
+        "asterisk", "debian", "debian-snapshot", "pjproject"]
+    assert [c.name for c in asterisk.expected] == ["asterisk"]
     assert not_built == (("signoz", "no Dockerfile (its images are pinned, not built)"),)
 
 

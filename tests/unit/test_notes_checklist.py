@@ -86,7 +86,7 @@ def test_good_file() -> None:
         (GOOD.replace("    title:", "    titel: x\n    title:"),
          ["checklists/x.yaml:4: items.backup-database.titel: unknown key; did you mean 'title'? "
           "valid keys: id, phase, title, services, when, why, notice, downtime, irreversible, "
-          "steps"]),
+          "rollback, last, steps"]),
         (GOOD.replace("when: {services: [database]}", "when: {servces: [database]}"),
          ["checklists/x.yaml:6: items.backup-database.when.servces: unknown key; did you mean "
           "'services'? valid keys: always, components, bump, services, images, base-image, any, "
@@ -211,8 +211,8 @@ def test_the_delphi_checklist_is_valid_and_covers_every_phase() -> None:
     ids = [i.id for i in checklist.items]
     for required in ("backup-database", "rollout-postgres-restart", "rollout-postgres-major",
                      "rollout-pgbouncer", "drain-pause-scaler", "rollout-voice",
-                     "rollout-telpro", "rollout-signoz", "rollout-squid", "rollback-by-image",
-                     "resume-scaler"):
+                     "rollout-telpro", "rollout-signoz", "rollout-squid", "rollback-start",
+                     "rollback-postgres-major", "rollback-finish", "resume-scaler"):
         assert required in ids
     # Every image folder the checklist names is one that components pin into.
     assert set(image_services([manifest])) >= {"postgres", "pgbouncer", "redis"}
@@ -245,3 +245,61 @@ def test_the_delphi_checklist_names_no_ci_tooling() -> None:
     load_checklist(REPO / "checklists", components=manifest.names(),
                    images=[p.name for p in (REPO / "images").iterdir() if p.is_dir()],
                    ci_tooling=ci)
+
+
+ROLLOUT = """\
+items:
+  - id: rollout-postgres
+    phase: rollout-stateful
+    title: Restart PostgreSQL
+    services: [database]
+    when: {images: [postgres]}
+    rollback: same-steps
+    steps: [{do: Restart it.}]
+  - id: rollback-postgres
+    phase: rollback
+    title: Restore it
+    services: [database]
+    when: {images: [postgres]}
+    steps: [{do: Restore it.}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ROLLOUT.replace("    rollback: same-steps\n", ""),
+         ["checklists/x.yaml:2: items.rollout-postgres: missing required key 'rollback' (a "
+          "rollout item says how it is rolled back: 'same-steps', or the id of a rollback "
+          "item)"]),
+        (ROLLOUT.replace("rollback: same-steps", "rollback: rollback-postgress"),
+         ["checklists/x.yaml:2: items.rollout-postgres.rollback: rollback 'rollback-postgress' "
+          "names no item; expected 'same-steps' or the id of an item of the rollback phase"]),
+        (ROLLOUT.replace("rollback: same-steps", "rollback: rollout-postgres"),
+         ["checklists/x.yaml:2: items.rollout-postgres.rollback: rollback 'rollout-postgres' "
+          "is an item of the rollout-stateful phase, not of the rollback phase"]),
+        (ROLLOUT.replace("    rollback: same-steps\n",
+                         "    irreversible: Gone.\n    rollback: same-steps\n"),
+         ["checklists/x.yaml:8: items.rollout-postgres.rollback: an irreversible item cannot "
+          "roll back with 'same-steps'; name the rollback item that undoes it"]),
+        (ROLLOUT.replace("    steps: [{do: Restore it.}]", "    rollback: same-steps\n"
+                         "    steps: [{do: Restore it.}]"),
+         ["checklists/x.yaml:14: items.rollback-postgres.rollback: only items of a rollout "
+          "phase say how they roll back; this one is of the rollback phase"]),
+        (ROLLOUT.replace("    steps: [{do: Restart it.}]", "    last: true\n"
+                         "    steps: [{do: Restart it.}]"),
+         ["checklists/x.yaml:8: items.rollout-postgres.last: 'last' places an item of the "
+          "rollback phase; this item is not one"]),
+    ],
+)
+def test_rollback_problems(text: str, expected: list[str]) -> None:
+    assert problems(text) == expected
+
+
+def test_a_rollout_item_may_name_its_rollback_item() -> None:
+    text = ROLLOUT.replace("rollback: same-steps", "rollback: rollback-postgres")
+    checklist = parse_checklists([("checklists/x.yaml", text)], components=COMPONENTS,
+                                 images=IMAGES)
+    assert [(i.id, i.rollback, i.last) for i in checklist.items] == [
+        ("rollout-postgres", "rollback-postgres", False), ("rollback-postgres", None, False),
+    ]

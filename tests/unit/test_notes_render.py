@@ -15,6 +15,7 @@ from release.notes.changelog import RawCommit
 from release.notes.checklist import Checklist
 from release.notes.checklist_load import parse_checklists
 from release.notes.notes import NotesInputs, ReleaseNotes, decide, render_notes
+from release.notes.stops import RequiredStop, skipped
 
 MANIFEST = textwrap.dedent(
     """\
@@ -59,7 +60,8 @@ RESTART = """\
     title: Restart PostgreSQL
     services: [database]
     when: {images: [postgres]}
-    steps: [{do: Restart it.}]
+    rollback: same-steps
+    steps: [{do: "Restart it on @{release} (PostgreSQL @{postgresql.new})."}]
 """
 MAJOR = """\
   - id: rollout-postgres-major
@@ -68,15 +70,31 @@ MAJOR = """\
     services: [database]
     when: {components: [postgresql], bump: [major]}
     irreversible: Restore the dumps to go back.
+    rollback: rollback-postgres-major
     steps: [{do: Upgrade it.}]
 """
 ROLLBACK = """\
-  - id: rollback-by-image
+  - id: rollback-start
     phase: rollback
-    title: Roll back by image
+    title: Decide to roll back
     services: all
     when: {always: true}
-    steps: [{do: "Set DELPHI_RELEASE=@{previous}."}]
+    steps: [{do: "Keep the Scaler paused."}]
+  - id: rollback-finish
+    phase: rollback
+    title: Resume the Scaler
+    services: all
+    when: {always: true}
+    last: true
+    steps: [{do: "Resume it on @{previous}."}]
+"""
+ROLLBACK_MAJOR = """\
+  - id: rollback-postgres-major
+    phase: rollback
+    title: Restore the dumps
+    services: [database]
+    when: {components: [postgresql], bump: [major]}
+    steps: [{do: Restore them.}]
 """
 TODAY = dt.date(2026, 11, 3)
 
@@ -98,7 +116,7 @@ def checklist(*items: str) -> Checklist:
 
 def inputs(
     old: Manifest | None, new: Manifest, *, paths: tuple[str, ...] = (),
-    items: tuple[str, ...] = (PREFLIGHT, RESTART, MAJOR, ROLLBACK),
+    items: tuple[str, ...] = (PREFLIGHT, RESTART, MAJOR, ROLLBACK, ROLLBACK_MAJOR),
     commits: tuple[RawCommit, ...] = (), first: bool = False,
 ) -> NotesInputs:
     return NotesInputs(
@@ -125,15 +143,19 @@ def rollback_line(text: str) -> str:
     ("items", "new_version", "expected"),
     [
         ((PREFLIGHT, RESTART, ROLLBACK), '"17.12"',
-         "every step of this release can be rolled back by image alone (step 3.1)."),
-        ((PREFLIGHT, RESTART), '"17.12"',
-         "every step of this release can be rolled back by image alone."),
-        ((PREFLIGHT, MAJOR, ROLLBACK), '"18.1"',
-         "by image (step 3.1) until step 2.1 (Upgrade PostgreSQL with pg_upgrade); once that "
-         "step has run, follow the recovery it names."),
-        ((PREFLIGHT, MAJOR), '"18.1"',
-         "by image until step 2.1 (Upgrade PostgreSQL with pg_upgrade); once that step has "
-         "run, follow the recovery it names."),
+         "every step of this release can be rolled back by running its rollout steps again "
+         "with the previous release (step 3.1 on)."),
+        ((PREFLIGHT,), '"17.12"',
+         "every step of this release can be rolled back by running its rollout steps again "
+         "with the previous release."),
+        ((PREFLIGHT, MAJOR, ROLLBACK, ROLLBACK_MAJOR), '"18.1"',
+         "by running the rollout steps again (step 3.1 on), until step 2.1 (Upgrade PostgreSQL "
+         "with pg_upgrade) has run; from then on, that step is undone by the recovery it names, "
+         "at the cost in data that it states."),
+        ((PREFLIGHT, MAJOR, ROLLBACK_MAJOR), '"18.1"',
+         "by running the rollout steps again (step 3.1 on), until step 2.1 (Upgrade PostgreSQL "
+         "with pg_upgrade) has run; from then on, that step is undone by the recovery it names, "
+         "at the cost in data that it states."),
     ],
 )
 def test_rollback_line_names_a_step_only_when_the_checklist_has_one(
@@ -181,7 +203,8 @@ def test_a_github_action_beside_a_deployment_change_adds_nothing_to_the_checklis
     notes = decide(inputs(manifest(), new, paths=("images/postgres/Dockerfile",
                                                    ".github/workflows/ci.yml")))
     ids = [item.title for phase in notes.phases for item in phase.items]
-    assert ids == ["Check health", "Restart PostgreSQL", "Roll back by image"]
+    assert ids == ["Check health", "Restart PostgreSQL", "Decide to roll back",
+                   "Back to 2026.10.0: Restart PostgreSQL", "Resume the Scaler"]
     assert notes.upstream_notes == ()  # the action's major is not an operator's concern
     assert notes.risk == "low"
     text = rendered(notes)
@@ -234,3 +257,100 @@ def test_the_first_release_has_every_component_new_and_no_upgrade() -> None:
 def test_the_first_release_without_commits_says_so() -> None:
     empty = dataclasses.replace(inputs(None, manifest(), first=True), commits=())
     assert "No product changes up to `HEAD`." in rendered(decide(empty))
+
+
+# -- the rollback phase --------------------------------------------------------------------------
+
+APP = """\
+  - id: rollout-voice
+    phase: rollout-app
+    title: Drain and replace Voice on @{release}
+    services: all
+    when: {images: [postgres]}
+    rollback: same-steps
+    downtime: None while drained one at a time.
+    steps:
+      - {do: Drain it., run: "kamcmd dispatcher.set_state d 1 sip:voice"}
+      - {do: "Replace it with @{release}.", run: "sed -i 's/=.*/=@{release}/' .env"}
+"""
+
+
+def test_rollback_reruns_each_rollout_item_in_reverse_order_with_the_previous_release() -> None:
+    """The old rollback ran `docker compose up -d --wait` everywhere: Voice replaced undrained.
+    Now each service's rollback is its own rollout steps (the drain included), in reverse."""
+    notes = decide(inputs(manifest(), manifest(**{'"17.11"': '"17.12"'}),
+                          paths=("images/postgres/Dockerfile",),
+                          items=(PREFLIGHT, RESTART, APP, ROLLBACK)))
+    rollback = notes.phases[-1]
+    assert rollback.title == "Rollback"
+    assert [(i.number, i.id, i.title) for i in rollback.items] == [
+        ("4.1", "rollback-start", "Decide to roll back"),
+        ("4.2", "rollback-voice", "Back to 2026.10.0: Drain and replace Voice on 2026.10.0"),
+        ("4.3", "rollback-postgres", "Back to 2026.10.0: Restart PostgreSQL"),
+        ("4.4", "rollback-finish", "Resume the Scaler"),
+    ]
+    voice = rollback.items[1]
+    assert [(s.text, s.run) for s in voice.steps] == [
+        ("Drain it.", "kamcmd dispatcher.set_state d 1 sip:voice"),
+        ("Replace it with 2026.10.0.", "sed -i 's/=.*/=2026.10.0/' .env"),
+    ]
+    assert voice.why == (
+        "The steps of step 3.1 again, with 2026.10.0 in place of 2026.11.0. Skip this item if "
+        "step 3.1 has not started; if it ran for some instances only, run it for those."
+    )
+    assert [s.text for s in rollback.items[2].steps] == [
+        "Restart it on 2026.10.0 (PostgreSQL 17.11).",
+    ]
+    # A rollback's downtime is not the rollout's: the header lists the rollout's only.
+    assert [step for step, _ in notes.downtime] == ["3.1"]
+
+
+def test_an_irreversible_rollout_item_is_undone_by_the_rollback_item_it_names_once() -> None:
+    notes = decide(inputs(manifest(), manifest(**{'"17.11"': '"18.1"'}),
+                          paths=("images/postgres/Dockerfile",),
+                          items=(PREFLIGHT, MAJOR, ROLLBACK, ROLLBACK_MAJOR)))
+    assert [i.id for i in notes.phases[-1].items] == [
+        "rollback-start", "rollback-postgres-major", "rollback-finish",
+    ]
+
+
+# -- required stops ------------------------------------------------------------------------------
+
+STOP = RequiredStop(component="postgresql", version="17.12", why="17.12 rewrites the catalog.",
+                    source="https://www.postgresql.org/docs/release/17.12/")
+
+
+def test_a_release_that_skips_a_stop_says_so_at_the_top_and_in_the_checklist() -> None:
+    given = inputs(manifest(), manifest(**{'"17.11"': '"18.1"'}),
+                   paths=("images/postgres/Dockerfile",),
+                   items=(PREFLIGHT, MAJOR, ROLLBACK, ROLLBACK_MAJOR))
+    given = dataclasses.replace(
+        given, checklist=dataclasses.replace(given.checklist, stops=(STOP,)))
+    notes = decide(given)
+    text = render_notes(notes)
+    assert [(s.stop.version, s.old, s.new) for s in notes.skipped_stops] == [
+        ("17.12", "17.11", "18.1"),
+    ]
+    assert ("- **Required stop skipped:** postgresql 17.11 → 18.1 passes over 17.12, a version "
+            "upstream requires every upgrade to pass through. Roll out a Delphi release that pins "
+            "postgresql 17.12 first (see [Action required](#action-required)).\n") in text
+    assert ("- **Risk:** high: it skips a required stop (postgresql 17.12): see Action "
+            "required\n") in text
+    assert ("- **Do not roll this release out over postgresql 17.11:** it moves postgresql to "
+            "18.1, past the required stop 17.12. 17.12 rewrites the catalog. "
+            "([upstream](https://www.postgresql.org/docs/release/17.12/)) First roll out a Delphi "
+            "release that pins postgresql 17.12 and let it run, then this one.\n") in text
+    assert ("> **Stop:** this checklist assumes postgresql already runs 17.12 or later (a "
+            "required stop; see [Action required](#action-required)). With postgresql 17.11 "
+            "deployed, do not start it.\n") in text
+
+
+def test_no_stop_is_skipped_from_it_or_to_it() -> None:
+    given = inputs(manifest(**{'"17.11"': '"17.12"'}), manifest(**{'"17.11"': '"18.1"'}),
+                   paths=("images/postgres/Dockerfile",))
+    notes = decide(dataclasses.replace(
+        given, checklist=dataclasses.replace(given.checklist, stops=(STOP,))))
+    assert notes.skipped_stops == ()
+    assert "Required stop" not in render_notes(notes)
+    changes = decide(given).components
+    assert skipped([dataclasses.replace(STOP, version="18.1")], changes) == ()

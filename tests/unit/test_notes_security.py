@@ -35,6 +35,7 @@ items:
     title: Roll out the security release of coturn within 24 hours
     services: [telpro]
     when: {components: [coturn], bump: [security]}
+    rollback: same-steps
     steps: [{do: Roll it out now.}]
 """
 REFRESH = RawCommit(

@@ -250,7 +250,8 @@ def test_the_release_runs_plan_build_bom_notes_publish() -> None:
         for job in release
     }
     assert commands == {
-        "plan": [["build", "--plan", "--json"], ["build", "--plan", "--github-matrix"]],
+        "plan": [["verify", "--online", "--strict"], ["build", "--plan", "--json"],
+                 ["build", "--plan", "--github-matrix"]],
         "build": [["build", "--only", "--push", "--jobs", "--registry"]],
         "bom": [["build", "--push", "--registry"]],
         "publish": [["notes", "--version", "--to", "--output"]],

@@ -1,0 +1,1 @@
+"""Proving pinned values against upstream: `verify --online`, signatures, confirmation."""

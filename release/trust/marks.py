@@ -1,0 +1,75 @@
+"""Dropping `unconfirmed:` marks from versions.yaml once upstream has confirmed the value.
+
+`pin` and `refresh` drop the mark of a value they obtained from upstream; `verify --online
+--confirm` drops the mark of a value it verified. The edit is textual, like every write of
+versions.yaml: the `unconfirmed: [...]` line (flow style, as docs/manifest.md writes it) loses
+the confirmed names, or goes away when none is left; comments elsewhere stay byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from release.errors import InvalidInput
+from release.fsutil import FileChange
+from release.manifest.load import make_yaml, parse_manifest
+from release.refresh.decide import Update
+
+_FLOW = re.compile(r"(?P<indent>\s*)unconfirmed:\s*\[(?P<items>[^\]]*)\](?P<rest>.*)")
+
+
+def without_marks(text: str, drops: Mapping[str, Sequence[str]], *,
+                  filename: str = "versions.yaml") -> str:
+    """`text` with each component's `drops` (value names) removed from its `unconfirmed:`."""
+    doc: Any = make_yaml().load(text)
+    lines = text.splitlines(keepends=True)
+    removals: list[tuple[int, str | None]] = []
+    for name, values in drops.items():
+        component = doc["components"].get(name)
+        if component is None or "unconfirmed" not in component or not values:
+            continue
+        line = int(component.lc.key("unconfirmed")[0])
+        match = _FLOW.fullmatch(lines[line].rstrip("\r\n"))
+        if match is None:
+            raise InvalidInput(
+                f"{filename}:{line + 1}: components.{name}.unconfirmed: write it as a flow list "
+                "on one line (unconfirmed: [sha256]) so confirmed values can be dropped")
+        kept = [i.strip() for i in match["items"].split(",") if i.strip() and
+                i.strip() not in values]
+        if kept:
+            ending = lines[line][len(lines[line].rstrip("\r\n")):]
+            kept_line = f"{match['indent']}unconfirmed: [{', '.join(kept)}]{match['rest']}"
+            removals.append((line, kept_line + ending))
+        else:
+            removals.append((line, None))
+    for line, replacement in sorted(removals, reverse=True):
+        if replacement is None:
+            del lines[line]
+        else:
+            lines[line] = replacement
+    new = "".join(lines)
+    parse_manifest(new, filename)  # still valid (raises ProblemsFound otherwise)
+    return new
+
+
+def confirm_in_changes(changes: Sequence[FileChange], manifest_path: str,
+                       drops: Mapping[str, Sequence[str]]) -> tuple[FileChange, ...]:
+    """`changes` with the manifest's new text also dropping the confirmed marks."""
+    return tuple(
+        FileChange(path=c.path, old=c.old, new=without_marks(c.new, drops, filename=c.path))
+        if c.path == manifest_path else c
+        for c in changes
+    )
+
+
+def set_values(update: Update) -> list[str]:
+    """The value names an update sets (`sha256`, `digest`, `commit`)."""
+    return [name for name, value in (("sha256", update.sha256), ("digest", update.digest),
+                                     ("commit", update.commit)) if value is not None]
+
+
+def drops_for(updates: Sequence[Update]) -> dict[str, list[str]]:
+    """Every value the updates set, by component: they came from upstream."""
+    return {u.component: set_values(u) for u in updates if set_values(u)}

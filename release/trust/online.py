@@ -1,0 +1,348 @@
+"""`verify --online`: every pinned value re-derived from upstream, one verdict per value.
+
+For each component at its *pinned* version (never a candidate), through the shared fetcher:
+the archive's sha256 (from the published sums file, the GitHub asset digest, or a size-capped
+download, `release.upstream.checksums.derive_sha256`), upstream's OpenPGP signature where the
+component pins one (`archive.signature`, checked by `gpgv` against `keys/`), the image index
+digest of the pinned tag, and the commit of a GitHub Action's tag. Comparing is pure
+(`compare_*`); nothing is written.
+
+Verdicts: `verified` (and how), `mismatch` (pinned value, upstream's, where from), `moved` (a
+tag now pointing elsewhere), `unverifiable` (why). An archive that changed for a released
+version and an Action tag that moved are alarms; a base image whose tag has a new index digest
+is an upstream rebuild, which `refresh` takes as a `digest` update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from release.manifest.model import Component, Manifest, SignedFile
+from release.refresh.decide import select
+from release.upstream.checksums import derive_sha256, fill
+from release.upstream.common import shown_url
+from release.upstream.errors import PermanentUpstreamError, UpstreamError
+from release.upstream.github import tag_commit
+from release.upstream.interface import Fetcher
+from release.upstream.registry import image_digest, registry_for
+from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES
+from release.upstream.signatures import SignatureCheck, SignatureVerdict, check_detached
+from release.upstream.sources import Endpoints
+
+DEFAULT_RUN_TIMEOUT = 600.0
+SIGNATURE_MAX_BYTES = 64 * 1024
+# A version gone upstream: 404/410, or GitHub's 422 "No commit found for SHA" for a lost tag.
+_GONE = re.compile(r"HTTP (404|410)\b|HTTP 422\b.*No commit found")
+ALL_VALUES = frozenset({"sha256", "digest", "commit"})
+
+
+class Verdict(StrEnum):
+    VERIFIED = "verified"
+    MISMATCH = "mismatch"
+    MOVED = "moved"
+    UNVERIFIABLE = "unverifiable"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PinVerdict:
+    """The verdict on one pinned value (`value`: `sha256`, `digest` or `commit`).
+
+    `how` says how upstream's value was obtained (`sums file`, `hashes README`, `GitHub asset
+    digest`, `computed`, `registry`, `tag commit`, or `signature by key <FPR>` first when a
+    signature was checked); `source` where from; `reason` what a mismatch or move means, or
+    why the value could not be verified. `unconfirmed` is whether versions.yaml marks it so.
+    """
+
+    component: str
+    version: str
+    value: str
+    verdict: Verdict
+    pinned: str | None
+    upstream: str | None = None
+    how: str | None = None
+    source: str | None = None
+    reason: str | None = None
+    unconfirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnlineReport:
+    verdicts: tuple[PinVerdict, ...]
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for v in self.verdicts if v.verdict is verdict)
+
+    @property
+    def alarms(self) -> tuple[PinVerdict, ...]:
+        return tuple(v for v in self.verdicts
+                     if v.verdict in (Verdict.MISMATCH, Verdict.MOVED))
+
+    def exit_code(self, *, strict: bool) -> int:
+        if self.alarms:
+            return 1
+        if strict and self.count(Verdict.UNVERIFIABLE):
+            return 1
+        return 0
+
+
+# --- pure comparisons ------------------------------------------------------------------------
+
+ARCHIVE_ALARM = (
+    "the archive of a released version is not what was pinned: a supply-chain alarm, never "
+    "repaired automatically; find out why, then `pin {name} {version} --checksum sha256:<hex>` "
+    "or `refresh --accept-changed {name}`"
+)
+UNCONFIRMED_HINT = (
+    "; the pinned value was recorded offline (unconfirmed), so a wrong pin is the likely cause"
+)
+ACTION_ALARM = (
+    "the tag {tag} now points at another commit: an alarm (a released Action tag must not "
+    "move); review the new commit before pinning it"
+)
+IMAGE_REBUILD = (
+    "the tag {tag} now points at another index digest: an upstream rebuild (docker-library "
+    "rebuilds tags for OS security fixes); `refresh` takes it as a digest update"
+)
+
+
+def compare(base: PinVerdict, upstream: str, *, how: str, source: str,
+            different: str) -> PinVerdict:
+    """`base` with upstream's value: verified when equal, else `different`'s verdict/reason."""
+    found = replace(base, upstream=upstream, how=how, source=source)
+    if upstream == base.pinned:
+        return replace(found, verdict=Verdict.VERIFIED)
+    kind = Verdict.MOVED if base.value in ("digest", "commit") else Verdict.MISMATCH
+    return replace(found, verdict=kind, reason=different)
+
+
+def failure_reason(exc: UpstreamError, what: str, version: str) -> str:
+    """Why a value could not be re-derived: the version gone upstream, or the fetch failed."""
+    if _GONE.search(exc.message):
+        return f"the version {version} is gone upstream: {exc.message}"
+    if "not in the recording" in exc.message:
+        return f"the replayed recording holds no answer: {exc.message}"
+    if isinstance(exc, PermanentUpstreamError):
+        return f"upstream publishes nothing usable to compare the {what} with: {exc.message}"
+    return f"the network failed: {exc.message}"
+
+
+def signed_verdict(base: PinVerdict, sha256: str, *, check: SignatureCheck, signed: str,
+                   signature_url: str, then: str, source: str, different: str) -> PinVerdict:
+    """The verdict of a value whose bytes came with a signature (`signed`: the signed file).
+
+    A good signature by a pinned key: verified (or a mismatch when the signed bytes are not
+    the pinned ones). A bad signature is a mismatch whatever the checksum says. An unknown key
+    or no signature: a mismatch when the checksum differs, else unverifiable, naming the key.
+    """
+    described = check.describe(shown_url(signature_url))
+    if check.verdict is SignatureVerdict.GOOD:
+        return compare(base, sha256, how=f"signature by key {check.fingerprint} on "
+                       f"{shown_url(signed)}; {then}", source=source, different=different)
+    found = replace(base, upstream=sha256, source=source, how=then)
+    if check.verdict is SignatureVerdict.BAD:
+        return replace(found, verdict=Verdict.MISMATCH,
+                       reason=f"{described}; the signed file {shown_url(signed)} was changed")
+    if sha256 != base.pinned:
+        return replace(found, verdict=Verdict.MISMATCH, reason=f"{different}; {described}")
+    return replace(found, verdict=Verdict.UNVERIFIABLE,
+                   reason=f"{described}; nothing else vouches for the bytes")
+
+
+def unsigned_verdict(base: PinVerdict, sha256: str, *, how: str, source: str, why: str,
+                     different: str) -> PinVerdict:
+    """A signed value whose signature cannot be checked (`why`): a mismatch still shows."""
+    found = replace(base, upstream=sha256, how=how, source=source)
+    if sha256 != base.pinned:
+        return replace(found, verdict=Verdict.MISMATCH, reason=f"{different}; {why}")
+    return replace(found, verdict=Verdict.UNVERIFIABLE, reason=why)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnlineVerifier:
+    """Re-derives every pinned value of one run, over one shared fetcher."""
+
+    fetcher: Fetcher
+    endpoints: Endpoints
+    keys_dir: Path
+    archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES
+    values: frozenset[str] = ALL_VALUES  # which kinds of value to re-derive
+
+    def base(self, component: Component, value: str, pinned: str | None) -> PinVerdict:
+        return PinVerdict(component=component.name, version=component.version, value=value,
+                          verdict=Verdict.UNVERIFIABLE, pinned=pinned,
+                          unconfirmed=value in component.unconfirmed)
+
+    async def component(self, component: Component) -> list[PinVerdict]:
+        work: list[tuple[str, Awaitable[PinVerdict]]] = []
+        if component.archive is not None and "sha256" in self.values:
+            work.append(("sha256", self.archive(component)))
+        if component.image is not None and "digest" in self.values:
+            work.append(("digest", self.image(component)))
+        if component.commit is not None and "commit" in self.values:
+            work.append(("commit", self.commit(component)))
+        if not work and self.values != ALL_VALUES:
+            return []
+        if not work:
+            # Only a version (the Debian snapshot timestamp): nothing upstream could contradict;
+            # `check` is what says whether the version is still listed.
+            return []
+        return list(await asyncio.gather(*(self.guarded(component, value, job)
+                                           for value, job in work)))
+
+    async def guarded(self, component: Component, value: str,
+                      job: Awaitable[PinVerdict]) -> PinVerdict:
+        try:
+            return await job
+        except UpstreamError as exc:
+            values = component.values()
+            return replace(self.base(component, value, values.get(value)),
+                           reason=failure_reason(exc, value, component.version))
+
+    async def archive(self, component: Component) -> PinVerdict:
+        archive = component.archive
+        assert archive is not None
+        base = self.base(component, "sha256", archive.sha256)
+        if archive.sha256 is None:
+            return replace(base, reason="versions.yaml pins no sha256 for the archive")
+        version = component.version
+        tag = component.tag
+        archive_url = fill(archive.url, version, tag)
+        different = ARCHIVE_ALARM.format(name=component.name, version=version)
+        if "sha256" in component.unconfirmed:
+            different += UNCONFIRMED_HINT
+        signature = archive.signature
+        if signature is None or signature.of is SignedFile.CHECKSUM:
+            derived = await derive_sha256(component, version, self.fetcher,
+                                          max_bytes=self.archive_max_bytes,
+                                          github_api_url=self.endpoints.github_api_url)
+            if signature is None:
+                return compare(base, derived.hexdigest, how=derived.how,
+                               source=derived.source, different=different)
+            if derived.body is None:
+                return replace(base, upstream=derived.hexdigest, source=derived.source,
+                               reason="archive.signature signs the checksum, but the checksum "
+                               f"kind {archive.checksum.kind} has no file to check it on")
+            url = fill(signature.url, version, tag)
+            check = await self.signature(url, derived.body, signature.keys)
+            if isinstance(check, str):
+                return unsigned_verdict(base, derived.hexdigest, how=derived.how,
+                                        source=derived.source, why=check, different=different)
+            return signed_verdict(base, derived.hexdigest, check=check, signed=derived.source,
+                                  signature_url=url, then=derived.how, source=derived.source,
+                                  different=different)
+        # The signature is of the archive: download it (size-capped), check, hash those bytes.
+        url = fill(signature.url, version, tag)
+        data = (await self.fetcher.get(archive_url, max_bytes=self.archive_max_bytes)).body
+        sha256 = hashlib.sha256(data).hexdigest()
+        check = await self.signature(url, data, signature.keys)
+        if isinstance(check, str):
+            return unsigned_verdict(base, sha256, how="computed", source=archive_url, why=check,
+                                    different=different)
+        return signed_verdict(base, sha256, check=check, signed=archive_url, signature_url=url,
+                              then="computed from the signed archive", source=archive_url,
+                              different=different)
+
+    async def signature(self, url: str, data: bytes,
+                        fingerprints: Sequence[str]) -> SignatureCheck | str:
+        """The signature check of `data`, or why it cannot be checked (a missing key file)."""
+        keys = [path for fpr in fingerprints for path in sorted(self.keys_dir.glob(f"*/{fpr}.asc"))]
+        if not keys:
+            return (f"no key file for the pinned fingerprints ({', '.join(fingerprints)}) in "
+                    f"{self.keys_dir.name}/; the signature {shown_url(url)} cannot be checked")
+        signature = (await self.fetcher.get(url, max_bytes=SIGNATURE_MAX_BYTES)).body
+        try:
+            return await asyncio.to_thread(check_detached, data, signature, keys=keys,
+                                           pinned=fingerprints)
+        except PermanentUpstreamError as exc:  # no gpgv here, or a broken key file
+            return f"the signature {shown_url(url)} cannot be checked: {exc.message}"
+
+    async def image(self, component: Component) -> PinVerdict:
+        image = component.image
+        assert image is not None
+        base = self.base(component, "digest", image.digest)
+        if image.digest is None:
+            return replace(base, reason="versions.yaml pins no index digest for the image")
+        registry, path = registry_for(image.repository,
+                                      docker_hub=self.endpoints.docker_hub_registry,
+                                      registries=self.endpoints.registries)
+        tag = image.tag.replace("{version}", component.version)
+        found = await image_digest(self.fetcher, registry, path, tag)
+        different = IMAGE_REBUILD.format(tag=f"{image.repository}:{tag}")
+        if "digest" in component.unconfirmed:
+            different += UNCONFIRMED_HINT
+        return compare(base, found, how="registry", source=f"{registry}/v2/{path}/manifests/{tag}",
+                       different=different)
+
+    async def commit(self, component: Component) -> PinVerdict:
+        base = self.base(component, "commit", component.commit)
+        repo = component.upstream.repo
+        tag = component.tag
+        found = await tag_commit(self.fetcher, repo=repo, tag=tag,
+                                 api_url=self.endpoints.github_api_url)
+        return compare(base, found, how="tag commit",
+                       source=f"{self.endpoints.github_api_url}/repos/{repo}/commits/{tag}",
+                       different=ACTION_ALARM.format(tag=f"{repo}@{tag}"))
+
+
+async def verify_online(
+    manifest: Manifest,
+    fetcher: Fetcher,
+    *,
+    root: Path,
+    endpoints: Endpoints | None = None,
+    only: Sequence[str] | None = None,
+    run_timeout: float = DEFAULT_RUN_TIMEOUT,
+    archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES,
+    on_done: Callable[[str], None] | None = None,
+    values: frozenset[str] | None = None,
+) -> OnlineReport:
+    """One verdict per pinned value of `only` (default: every component), in manifest order;
+    `values` restricts which kinds of value are re-derived (`{"digest"}` for `check`).
+
+    A failing or stalled upstream makes its values unverifiable; the others go on. The run is
+    bounded by `run_timeout`: what has not finished by then is unverifiable, saying so.
+    """
+    verifier = OnlineVerifier(fetcher=fetcher, endpoints=endpoints or Endpoints(),
+                              keys_dir=root / "keys", archive_max_bytes=archive_max_bytes)
+    if values is not None:
+        verifier = replace(verifier, values=values)
+    components = select(manifest, only)
+
+    async def one(component: Component) -> list[PinVerdict]:
+        verdicts = await verifier.component(component)
+        if on_done is not None:
+            on_done(component.name)
+        return verdicts
+
+    tasks = {asyncio.create_task(one(c)): c for c in components}
+    done, pending = await asyncio.wait(tasks, timeout=run_timeout) if tasks else (set(), set())
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    verdicts: list[PinVerdict] = []
+    for task, component in tasks.items():
+        if task in done:
+            verdicts.extend(task.result())
+            continue
+        pinned = component.values()
+        names = [n for n, present in (("sha256", component.archive is not None),
+                                      ("digest", component.image is not None),
+                                      ("commit", component.commit is not None))
+                 if present and n in verifier.values]
+        verdicts.extend(
+            replace(verifier.base(component, name, pinned.get(name)),
+                    reason=f"the network failed: not finished within the run's bound of "
+                    f"{run_timeout:g} s")
+            for name in names or ["version"]
+        )
+    return OnlineReport(verdicts=tuple(verdicts))

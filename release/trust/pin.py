@@ -1,0 +1,95 @@
+"""`pin NAME VERSION` without `--checksum`: the checksum, digest and commit from upstream.
+
+The same `UpstreamResolver` as `refresh` resolves the version, through the shared fetcher
+(`--replay DIR` answers from a recording; offline, the error says what could not be fetched
+and how to pin by hand). The policy is checked first, by `release.refresh.decide.decide_pin`,
+so a refused version costs no request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from release.manifest.model import Component, Manifest
+from release.refresh.decide import PinRequest, decide_pin
+from release.trust.signed import SignedResolver
+from release.upstream.errors import UpstreamError
+from release.upstream.http import GitHubAuth, open_fetcher
+from release.upstream.resolve import Resolved
+from release.upstream.sources import Endpoints
+from release.versioning import Version
+
+
+def add_pin_options(parser: argparse.ArgumentParser, default_cache: Path) -> None:
+    parser.add_argument(
+        "--beyond-policy", action="store_true",
+        help="pin a version the component's policy does not admit",
+    )
+    recording = parser.add_mutually_exclusive_group()
+    recording.add_argument("--record", metavar="DIR", type=Path,
+                           help="record the upstream responses into DIR")
+    recording.add_argument("--replay", metavar="DIR", type=Path,
+                           help="answer upstream requests from a recording in DIR")
+    parser.add_argument("--cache-dir", metavar="DIR", type=Path, default=default_cache,
+                        help="persistent HTTP cache (default: %(default)s)")
+    parser.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
+
+
+def needs_upstream(component: Component, version: str) -> bool:
+    """Whether pinning `version` without `--checksum` needs values only upstream knows."""
+    if version == component.version:
+        return False
+    return (component.image is not None or component.commit is not None
+            or (component.archive is not None and component.policy.checksum_required))
+
+
+def resolve_version(args: argparse.Namespace, component: Component, version: Version) -> Resolved:
+    """What upstream says `version` of `component` pins (raises an `UpstreamError`)."""
+    cache = None if args.no_cache else args.cache_dir
+
+    async def go() -> Resolved:
+        async with open_fetcher(
+            github=GitHubAuth.from_env(os.environ), cache_dir=cache,
+            record_dir=args.record, replay_dir=args.replay,
+        ) as fetcher:
+            resolver = SignedResolver(endpoints=Endpoints.from_environ(os.environ),
+                                      keys_dir=args.root / "keys")
+            return await resolver.resolve(component, version, fetcher)
+
+    return asyncio.run(go())
+
+
+def pin_request(args: argparse.Namespace, manifest: Manifest) -> PinRequest:
+    """The request of `pin`, with upstream's values filled in when `--checksum` is not given."""
+    request = PinRequest(
+        component=args.component, version=args.version, checksum=args.checksum,
+        allow_downgrade=args.allow_downgrade, beyond_policy=args.beyond_policy,
+        break_set=getattr(args, "break_set", False),
+    )
+    component = manifest.require(args.component)
+    decide_pin(manifest, replace(request, checksum=request.checksum or _placeholder(component)))
+    if request.checksum is not None or not needs_upstream(component, args.version):
+        return request
+    try:
+        resolved = resolve_version(args, component, Version(args.version))
+    except UpstreamError as exc:
+        raise UpstreamError(
+            f"pin {component.name} {args.version}: {exc.message}; nothing was changed",
+            hint="with no network, replay a recording (--replay DIR), or pass the value you "
+            "checked yourself (--checksum sha256:<hex>)",
+        ) from None
+    value = resolved.sha256 or (resolved.digest.removeprefix("sha256:") if resolved.digest
+                                else None)
+    return replace(request, checksum=f"sha256:{value}" if value else None,
+                   commit=resolved.commit)
+
+
+def _placeholder(component: Component) -> str | None:
+    """A well-formed checksum, so the first `decide_pin` checks everything but the value."""
+    if component.image is None and component.archive is None:
+        return None
+    return "sha256:" + "0" * 64
