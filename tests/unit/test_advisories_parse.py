@@ -110,7 +110,7 @@ def test_one_vulnerability_from_two_sources_is_one_finding() -> None:
                                                "patched_versions": "22.11.0"}])], "u")
     merged = merge([osv, *github])
     assert [(a.id, a.source, a.severity) for a in merged] == [
-        ("GHSA-wwww-0000-0009", "osv", Severity.CRITICAL)]
+        ("GHSA-wwww-0000-0009", "github", Severity.CRITICAL)]
 
 
 def test_fixed_only_beyond_policy_and_by_the_candidate() -> None:
