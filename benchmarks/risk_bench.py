@@ -24,13 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from check_bench import TODAY, child_server
+from check_bench import child_server
 
 from release.manifest.load import load_manifest
 from release.refresh.execute import run_check
 from release.upstream.cache import HttpCache
 from release.upstream.http import FetchSettings, HttpFetcher
 
+TODAY = dt.date(2026, 9, 16)  # the fake world's day
 Figures = tuple[float, int, dict[str, int]]
 
 
@@ -46,7 +47,7 @@ async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool) -> 
             await warmup.get(f"{url}/__stats")
         fetcher = HttpFetcher(client, settings=settings, cache=HttpCache(cache))
         start = time.perf_counter()
-        outcome = await run_check(manifest, fetcher, today=dt.date.fromisoformat(TODAY),
+        outcome = await run_check(manifest, fetcher, today=TODAY,
                                   advisories=risk, end_of_life=risk)
         wall = time.perf_counter() - start
     if outcome.warnings or outcome.errors:

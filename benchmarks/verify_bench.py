@@ -41,13 +41,14 @@ from release.upstream.cache import HttpCache
 from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.sources import Endpoints
 
-CHAIN = 3
-
 
 def floor_of(per_host: dict[str, int], latency: float, limit: int, chain: int) -> float:
-    """max(longest dependent chain, busiest host's requests / per-host limit) x latency."""
+    """max(longest dependent chain, busiest host's requests / per-host limit) x latency (was
+    check_bench's, which no longer has it)."""
     busiest = max(per_host.values(), default=0)
     return max(chain * latency, math.ceil(busiest / limit) * latency)
+
+CHAIN = 3
 
 
 @dataclass(frozen=True, slots=True)

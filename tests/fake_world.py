@@ -1701,14 +1701,16 @@ async def world_fetcher(
 
 
 def record_check(manifest: Manifest, directory: Path) -> Outcome:
-    """Serve the world, run `run_check(resolve=True)` recording into `directory`.
+    """Serve the world, run `run_check(resolve=True)` (with advisories and end of life, as
+    `check` and `refresh` ask them) recording into `directory`.
 
     The recording holds the real upstream URLs; `directory` should not exist or be empty.
     """
 
     async def main(server_url: str) -> Outcome:
         async with world_fetcher(server_url, record_dir=directory) as fetcher:
-            return await run_check(manifest, fetcher, today=TODAY, resolve=True)
+            return await run_check(manifest, fetcher, today=TODAY, resolve=True,
+                                   advisories=True, end_of_life=True)
 
     with serve_world() as (server, _world):
         return asyncio.run(main(server.url))

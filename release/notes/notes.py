@@ -52,7 +52,7 @@ from release.notes.diff import (
     touched,
 )
 from release.notes.markdown import Trusted, render
-from release.notes.security import SecurityFix, security_fixes
+from release.notes.security import SecurityFix, line_ends, security_fixes
 from release.notes.stops import SkippedStop, skipped
 from release.notes.upstream_notes import UpstreamAttention
 
@@ -149,6 +149,7 @@ class ReleaseNotes:
     repo_url: str | None
     generated_by: str
     security_fixes: tuple[SecurityFix, ...] = ()  # advisories the release's refreshes fixed
+    line_ends: tuple[str, ...] = ()  # release lines near or past their end of life
 
     @property
     def first_release(self) -> bool:
@@ -400,6 +401,8 @@ def decide(inputs: NotesInputs) -> ReleaseNotes:
         repo_url=inputs.repo_url,
         generated_by=inputs.generated_by,
         security_fixes=fixes,
+        line_ends=tuple(e.text(inputs.date) for e in line_ends(inputs.commits,
+                                                               inputs.new_manifest)),
     )
 
 

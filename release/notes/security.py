@@ -6,10 +6,14 @@ GHSA-... (high)`. The notes read those lines from the commits of the release's r
 the ones whose component is at that version in the new manifest (a later pin may have moved
 it again). A component whose move fixes one is a `security` change (when the move is a minor,
 patch or rebuild), which checklist conditions can select.
+
+Likewise its `End of life:` section (`- redis 7.4 ends 2026-11-30`): the release lines near or
+past their end of life when the refresh ran, which the notes state as of the release's date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,3 +52,42 @@ def security_fixes(commits: Iterable[RawCommit], new: Manifest) -> tuple[Securit
                               id=match["id"], severity=match["severity"])
             found.setdefault((fix.component, fix.id), fix)
     return tuple(sorted(found.values(), key=lambda f: (f.component, f.id)))
+
+
+_EOL = re.compile(
+    r"^- (?P<component>[a-z][a-z0-9-]{0,40}) (?P<line>[A-Za-z0-9._+~-]{1,64}) ends "
+    r"(?P<date>\d{4}-\d{2}-\d{2})$"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineEnd:
+    component: str
+    line: str
+    date: dt.date
+
+    def text(self, today: dt.date) -> str:
+        where = "the pinned line" if self.line == "pinned" else f"the {self.line} line"
+        if self.date <= today:
+            return f"{self.component}: {where} ended on {self.date.isoformat()}"
+        days = (self.date - today).days
+        return f"{self.component}: {where} ends on {self.date.isoformat()} (in {days} days)"
+
+
+def line_ends(commits: Iterable[RawCommit], new: Manifest) -> tuple[LineEnd, ...]:
+    """The newest recorded end of life of each component still in `new` (commits newest first)."""
+    found: dict[str, LineEnd] = {}
+    for commit in commits:
+        if not commit.subject.startswith("refresh:") or "End of life:" not in commit.body:
+            continue
+        for line in commit.body.split("End of life:", 1)[1].splitlines():
+            match = _EOL.fullmatch(line.strip())
+            if match is None or new.component(match["component"]) is None:
+                continue
+            try:
+                day = dt.date.fromisoformat(match["date"])
+            except ValueError:
+                continue
+            found.setdefault(match["component"], LineEnd(
+                component=match["component"], line=match["line"], date=day))
+    return tuple(sorted(found.values(), key=lambda e: (e.date, e.component)))

@@ -279,14 +279,20 @@ def apply_groups(components: Sequence[Component], results: list[CheckResult]) ->
 
 
 def select(manifest: Manifest, only: Sequence[str] | None) -> list[Component]:
-    """The components named by `--only` (all when None); unknown names are bad usage."""
+    """The components named by `--only` (all when None); unknown names are bad usage.
+
+    Naming a member of a coherent set (a group with a leader) selects the whole set: it moves
+    as one.
+    """
     if not only:
         return list(manifest.components)
     try:
         wanted = {manifest.require(name).name for name in only}
     except InvalidInput as exc:
         raise InvalidInput(f"--only: {exc.message}") from None
-    return [c for c in manifest.components if c.name in wanted]
+    sets = {c.policy.group for c in manifest.components if c.policy.group_pins}
+    groups = {c.policy.group for c in manifest.components if c.name in wanted} & sets
+    return [c for c in manifest.components if c.name in wanted or c.policy.group in groups]
 
 
 def resolved_update(

@@ -272,6 +272,11 @@ def commit_message(
              for f in r.advisories if f.fixed_by_candidate]
     if fixed:
         lines += ["", "Security fixes:", *fixed]
+    ending = [f"- {r.component} {r.eol.line} ends {r.eol.date.isoformat()}"
+              for r in results if r.eol is not None and r.eol.date is not None
+              and r.eol.state in ("near", "past") and r.eol.line != "?"]
+    if ending:
+        lines += ["", "End of life:", *ending]
     return "\n".join(lines) + "\n"
 
 

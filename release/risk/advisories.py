@@ -301,11 +301,15 @@ def _sorted(versions: Iterable[Version]) -> tuple[Version, ...]:
     return tuple(sorted(set(versions), key=sort_key))
 
 
+_SOURCE_ORDER = {"github": 0, "osv": 1}
+
+
 def merge(advisories: Iterable[Advisory]) -> tuple[Advisory, ...]:
-    """One advisory per vulnerability: the same id or alias from two sources is one (first kept,
-    the severity the worse of the two)."""
+    """One advisory per vulnerability: the same id or alias from two sources is one (the
+    repository's own GitHub advisory kept over OSV's copy, whichever answered first; the
+    severity the worse of the two)."""
     kept: list[Advisory] = []
-    for advisory in advisories:
+    for advisory in sorted(advisories, key=lambda a: (_SOURCE_ORDER.get(a.source, 9), a.id)):
         same = next((i for i, k in enumerate(kept) if k.names() & advisory.names()), None)
         if same is None:
             kept.append(advisory)

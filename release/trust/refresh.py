@@ -126,7 +126,8 @@ def check_digests(args: argparse.Namespace, manifest: Manifest, outcome: Outcome
                and (c := manifest.component(r.component)) is not None and c.image is not None]
     report = reverify(args, manifest, staying, values=frozenset({"digest"}))
     rebuilt = decide_pinned(report, ()).rebuilt
-    return Outcome(results=mark_rebuilt(outcome.results, rebuilt), updates=outcome.updates)
+    # replace: the outcome's warnings and rate-limit figures stay
+    return replace(outcome, results=mark_rebuilt(outcome.results, rebuilt))
 
 
 def reverify(args: argparse.Namespace, manifest: Manifest, names: Sequence[str], *,
@@ -155,6 +156,6 @@ def with_pinned_changes(
     accept = [manifest.require(name).name for name in (args.accept_changed or ())]
     staying = [r.component for r in outcome.results if r.status in STAYING]
     decision = decide_pinned(reverify(args, manifest, staying), accept)
-    updated = Outcome(results=mark_rebuilt(outcome.results, decision.rebuilt),
+    updated = replace(outcome, results=mark_rebuilt(outcome.results, decision.rebuilt),
                       updates=(*outcome.updates, *decision.updates))
     return updated, decision

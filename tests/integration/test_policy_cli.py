@@ -35,8 +35,9 @@ def gate(root: Path, text: str) -> None:
 
 
 def run(root: Path, command: str, *extra: str) -> int:
+    # Without advisories: the recording's coturn 4.18.0 fixes one, which would pass the gate.
     return main([command, "--root", str(root), "--replay", str(REPLAY), "--today", TODAY,
-                 "--no-cache", "--only", "coturn", *extra])
+                 "--no-cache", "--no-advisories", "--only", "coturn", *extra])
 
 
 def test_check_json_shows_the_waiting_version_and_the_eligible_one(

@@ -45,7 +45,8 @@ def replay(directory: Path) -> Outcome:
         async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
             fetcher = HttpFetcher(client, settings=FetchSettings(max_attempts=1),
                                   sleep=_no_sleep)
-            return await run_check(MANIFEST, fetcher, today=TODAY, resolve=True)
+            return await run_check(MANIFEST, fetcher, today=TODAY, resolve=True,
+                                   advisories=True, end_of_life=True)
 
     return asyncio.run(main())
 
@@ -93,7 +94,7 @@ def test_recording_holds_real_upstream_urls_and_no_credentials() -> None:
         "api.github.com", "github.com", "codeload.github.com", "hub.docker.com",
         "registry-1.docker.io", "auth.docker.io", "nodejs.org", "www.postgresql.org",
         "ftp.postgresql.org", "www.kamailio.org", "downloads.asterisk.org",
-        "raw.githubusercontent.com", "www.pgbouncer.org",
+        "raw.githubusercontent.com", "www.pgbouncer.org", "api.osv.dev", "endoflife.date",
     }
     assert all(row["url"].startswith("https://") for row in rows)
     assert not [row["url"] for row in rows if "authorization" in row["headers"]]

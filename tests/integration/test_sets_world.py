@@ -192,3 +192,10 @@ def test_follow_outside_the_members_policy_holds_and_older_is_kept() -> None:
         Status.CURRENT, "signoz 0.139.0 pins 25.5.2, older than this pin; kept")
     assert (at("25.5.9").status, at("25.5.9").reason) == (
         Status.ERROR, "group signoz: signoz 0.139.0 pins 25.5.9, which upstream does not list")
+
+
+def test_only_one_member_selects_the_whole_set() -> None:
+    from release.refresh.decide import select
+
+    assert [c.name for c in select(MANIFEST, ["clickhouse", "redis"])] == [
+        "redis", "signoz", "signoz-otel-collector", "clickhouse", "zookeeper"]

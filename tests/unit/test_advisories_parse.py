@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ def test_one_vulnerability_from_two_sources_is_one_finding() -> None:
                                                "patched_versions": "22.11.0"}])], "u")
     merged = merge([osv, *github])
     assert [(a.id, a.source, a.severity) for a in merged] == [
-        ("GHSA-wwww-0000-0009", "osv", Severity.CRITICAL)]
+        ("GHSA-wwww-0000-0009", "github", Severity.CRITICAL)]
 
 
 def test_fixed_only_beyond_policy_and_by_the_candidate() -> None:
@@ -144,15 +145,24 @@ def test_the_refresh_commit_and_pull_request_list_the_fixes() -> None:
                                         fixed=None),)),
     ]
     updates = [Update(component="coturn", version=Version("4.18.0"), security=True)]
+    from release.risk.eol import EndOfLife
+
+    ending = EndOfLife(line="7.4", date=dt.date(2026, 11, 30), source="endoflife.date",
+                       state="near", days_left=75)
+    results.append(CheckResult(component="redis", pinned=Version("7.4.10"),
+                               status=Status.CURRENT, eol=ending))
     assert commit_message(MANIFEST, updates, results) == (
         "refresh: update 1 component\n\n- coturn 4.17.1 -> 4.18.0 (security)\n\n"
-        "Security fixes:\n- coturn 4.18.0 fixes GHSA-wwww-0000-0001 (high)\n")
+        "Security fixes:\n- coturn 4.18.0 fixes GHSA-wwww-0000-0001 (high)\n\n"
+        "End of life:\n- redis 7.4 ends 2026-11-30\n")
     assert refresh_markdown(MANIFEST, updates, results) == (
         "| component | old | new | bump |\n|---|---|---|---|\n"
         "| coturn | 4.17.1 | 4.18.0 | security |\n\n"
         "Advisories this refresh fixes:\n\n"
         "- coturn 4.17.1: GHSA-wwww-0000-0001 (high), fixed in 4.18.0\n\n"
         "Advisories that stay open:\n\n"
-        "- asterisk 22.10.1: GHSA-wwww-0000-0003 (moderate): no fix yet\n")
+        "- asterisk 22.10.1: GHSA-wwww-0000-0003 (moderate): no fix yet\n\n"
+        "Lines near or past their end of life:\n\n"
+        "- redis 7.4.10: end of life of the 7.4 line in 75 days (2026-11-30)\n")
     assert severe_findings(results, "high") == [
         "coturn 4.17.1: GHSA-wwww-0000-0001 (high): fixed by the candidate"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import textwrap
 
@@ -82,3 +83,14 @@ def test_without_a_recorded_fix_the_move_is_a_minor() -> None:
     text = render_notes(notes)
     assert "Security fixes" not in text
     assert "within 24 hours" not in text
+
+
+def test_the_header_names_lines_near_or_past_their_end_of_life() -> None:
+    refresh = RawCommit(sha="b" * 40, subject="refresh: update 1 component",
+                        body="- coturn 4.17.1 -> 4.18.0 (minor)\n\nEnd of life:\n"
+                             "- coturn 4.18 ends 2026-11-30\n- gone 1.0 ends 2026-01-01\n")
+    text = render_notes(decide(notes_inputs((refresh,))))
+    assert "- **End of life:** coturn: the 4.18 line ends on 2026-11-30 (in 27 days)\n" in text
+    late = dataclasses.replace(notes_inputs((refresh,)), date=dt.date(2026, 12, 1))
+    assert "- **End of life:** coturn: the 4.18 line ended on 2026-11-30\n" in render_notes(
+        decide(late))
