@@ -183,6 +183,11 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
     parser.add_argument(
+        "--wide", action="store_true",
+        help="the check table with its notes column at any width (default: from 140 columns; "
+        "narrower, the notes follow the table)",
+    )
+    parser.add_argument(
         "--timeout", metavar="SECONDS", type=_positive_seconds, default=600.0,
         help="bound on the whole run; unfinished components are reported (default: %(default)s)",
     )
@@ -339,7 +344,7 @@ def _check(args: argparse.Namespace) -> int:
     from release.refresh.report import (
         check_json,
         check_markdown,
-        check_table,
+        print_check,
         severe_findings,
         stderr_console,
         summary_line,
@@ -353,7 +358,7 @@ def _check(args: argparse.Namespace) -> int:
         print(check_json(outcome.results, loaded.manifest, rate_limit=outcome.rate_limit,
                          warnings=outcome.warnings))
     else:
-        stderr_console().print(check_table(outcome.results))
+        print_check(stderr_console(), outcome.results, wide=args.wide)
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"check: {summary_line(outcome.results)}", file=sys.stderr)
@@ -370,8 +375,8 @@ def _refresh(args: argparse.Namespace) -> int:
     from release.refresh.plan import plan_updates
     from release.refresh.report import (
         check_markdown,
-        check_table,
         commit_message,
+        print_check,
         refresh_markdown,
         refresh_table,
         stderr_console,
@@ -387,7 +392,7 @@ def _refresh(args: argparse.Namespace) -> int:
 
     outcome, pinned = with_pinned_changes(args, loaded.manifest, outcome)
     console = stderr_console()
-    console.print(check_table(outcome.results))
+    print_check(console, outcome.results, wide=args.wide)
     for warning in outcome.warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)

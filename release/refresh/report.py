@@ -61,19 +61,75 @@ def _detail(result: CheckResult) -> str:
     return "; ".join(parts)
 
 
-def check_table(results: Sequence[CheckResult]) -> Table:
-    from rich.table import Table  # noqa: PLC0415 - lazy, see the TYPE_CHECKING import
+WIDE_AT = 140  # from this many columns the check table carries its notes column
+WIDE_MAX = 240  # the widest `--wide` makes the table on a narrower terminal
 
-    table = Table(title="Upstream check", title_justify="left")
-    for column in ("component", "pinned", "candidate", "beyond policy", "status"):
+
+def check_table(results: Sequence[CheckResult], *, notes: bool = True) -> Table:
+    """The check table; `notes=False` is the compact one (`print_check` lists notes below it):
+    no edges, and `beyond` for the newest version beyond policy."""
+    from rich import box  # noqa: PLC0415 - lazy, see the TYPE_CHECKING import
+    from rich.table import Table  # noqa: PLC0415
+
+    if notes:
+        table = Table(title="Upstream check", title_justify="left")
+    else:
+        table = Table(title="Upstream check", title_justify="left", box=box.SIMPLE_HEAD,
+                      show_edge=False, pad_edge=False)
+    for column in ("component", "pinned", "candidate", "beyond policy" if notes else "beyond",
+                   "status"):
         table.add_column(column, no_wrap=True)
-    table.add_column("notes", overflow="fold")
+    if notes:
+        table.add_column("notes", overflow="fold")
     for r in results:
-        table.add_row(
-            r.component, r.pinned, r.candidate or "", r.newest or "",
-            f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]", _detail(r),
-        )
+        row = [r.component, r.pinned, r.candidate or "", r.newest or "",
+               f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]"]
+        table.add_row(*row, *([_detail(r)] if notes else []))
     return table
+
+
+def print_check(console: Console, results: Sequence[CheckResult], *, wide: bool = False) -> None:
+    """The check on a terminal, readable at 80 columns without losing a version.
+
+    From `WIDE_AT` columns (a log is 200), or with `wide`, one table with a notes column.
+    Narrower, the table without notes, then each component's notes on lines of their own
+    (a URL is never cut); narrower than even that table, one line per component.
+    """
+    if wide or console.width >= WIDE_AT:
+        table = check_table(results)
+        natural = console.measure(table, options=console.options.update_width(WIDE_MAX)).maximum
+        narrow = console.width
+        console.width = max(narrow, natural)  # print(width=) is capped at the console's width
+        try:
+            console.print(table)
+        finally:
+            console.width = narrow
+        return
+    compact = check_table(results, notes=False)
+    if console.measure(compact, options=console.options.update_width(10_000)).maximum \
+            <= console.width:
+        console.print(compact)
+    else:
+        console.print("Upstream check", markup=False)
+        for r in results:
+            moves = f" -> {r.candidate}" if r.candidate else ""
+            beyond = f" (beyond policy: {r.newest})" if r.newest else ""
+            console.print(f"  {r.component} {r.pinned}{moves}{beyond} "
+                          f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]", soft_wrap=True)
+    noted = [(r.component, _detail(r)) for r in results if _detail(r)]
+    if noted:
+        console.print("notes:", markup=False)
+    for name, detail in noted:
+        for index, part in enumerate(detail.split("; ")):
+            lead = f"  {name}: " if index == 0 else "    "
+            if len(lead) + len(part) > console.width and index == 0 and "://" in part:
+                # A URL that does not fit beside the name gets a line of its own, whole (a
+                # terminal may wrap it, but it stays one string to copy or click).
+                console.print(lead.rstrip(), markup=False, highlight=False)
+                lead = "    "
+            # A URL is never cut; other text wraps at words, under its lead.
+            console.print(lead + part, markup=False, highlight=False,
+                          soft_wrap=part.startswith(("https://", "http://")))
 
 
 _SUMMARY_WORDS = {
