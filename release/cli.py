@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import math
 import os
@@ -16,19 +15,16 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.images.bom import Bom
     from release.images.plan import BuildPlan
-    from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
     from release.notes.notes import NotesInputs
     from release.notes.upstream_notes import UpstreamAttention
-    from release.refresh.decide import CheckResult, Update
-    from release.refresh.execute import Outcome
+    from release.refresh.flow import CheckOptions, Fetching, Progress
 
 from release.errors import InvalidInput, ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
@@ -239,86 +235,87 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def _fetching(args: argparse.Namespace) -> Fetching:
+    from release.refresh.flow import Fetching
+
+    return Fetching(cache_dir=None if args.no_cache else args.cache_dir, record_dir=args.record,
+                    replay_dir=args.replay, environ=os.environ)
+
+
 def _pin(args: argparse.Namespace) -> int:
-    from release.fsutil import write_files
-    from release.manifest.tree import load_tree
-    from release.refresh.decide import decide_pin
-    from release.refresh.plan import plan_updates
+    from release.refresh.decide import PinRequest
+    from release.refresh.flow import PinOptions, pin
     from release.textdiff import unified_diff
-    from release.trust.pin import pin_request
+    from release.trust.steps import TRUST
 
     root: Path = args.root
-    loaded = load_tree(root)
-    update = decide_pin(loaded.manifest, pin_request(args, loaded.manifest))
+    request = PinRequest(
+        component=args.component, version=args.version, checksum=args.checksum,
+        allow_downgrade=args.allow_downgrade, beyond_policy=args.beyond_policy,
+        break_set=args.break_set,
+    )
+    report = pin(root, PinOptions(request=request, fetching=_fetching(args),
+                                  dry_run=args.dry_run), trust=TRUST)
+    update = report.update
     if update is None:
         print(f"{args.component} is already pinned to {args.version}; nothing to do",
               file=sys.stderr)
         return 0
-    plan = plan_updates(root, loaded, [update])
-    if args.checksum is None:  # every value pin sets came from upstream: no longer unconfirmed
-        from release.trust.marks import confirm_in_changes, drops_for
-
-        plan = replace(plan, changes=confirm_in_changes(
-            plan.changes, loaded.path.name, drops_for([update])))
-    if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
-        print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written",
+    if not report.written:
+        sys.stdout.write(unified_diff(report.changes, color=_color_stdout()))
+        print(f"dry run: {len(report.changes)} file(s) would change; nothing was written",
               file=sys.stderr)
         return 0
-    write_files(root, plan.changes)
-    component = loaded.manifest.component(update.component)
+    component = report.loaded.manifest.component(update.component)
     old = component.version if component is not None else "?"
     moved = f"{old} -> {update.version}" if old != update.version else f"{old} (new checksum)"
-    print(f"pinned {update.component} {moved} in {len(plan.changes)} file(s):", file=sys.stderr)
-    for change in plan.changes:
+    print(f"pinned {update.component} {moved} in {len(report.changes)} file(s):",
+          file=sys.stderr)
+    for change in report.changes:
         print(f"  {change.path}", file=sys.stderr)
     return 0
 
 
-def _run_upstream(
-    args: argparse.Namespace, *, resolve: bool
-) -> tuple[LoadedManifest, Outcome]:
-    """Load the manifest and check it against upstream; returns (loaded manifest, outcome)."""
-    from release.manifest.tree import load_tree
-    from release.refresh.decide import select
-    from release.refresh.execute import run_check
+def _check_options(args: argparse.Namespace, *, fail_on: str | None = None) -> CheckOptions:
+    from release.refresh.flow import CheckOptions
+
+    return CheckOptions(
+        today=args.today or _today(), fetching=_fetching(args),
+        only=tuple(args.only) if args.only is not None else None, timeout=args.timeout,
+        advisories=not args.no_advisories, end_of_life=not args.no_eol,
+        fail_on=fail_on,
+    )
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[Progress], None]]:
+    """The progress line of a check, on a terminal only: in a log or a pipe it would only cost
+    start-up."""
     from release.refresh.report import stderr_console
-    from release.trust.signed import SignedResolver
-    from release.upstream.http import GitHubAuth, open_fetcher
-    from release.upstream.sources import Endpoints
 
-    root: Path = args.root
-    loaded = load_tree(root)
-    total = len(select(loaded.manifest, args.only))
-    # The progress line is for a terminal; in a log or a pipe it would only cost start-up.
     console = stderr_console() if sys.stderr.isatty() else None
-    today = args.today or _today()
-    cache = None if args.no_cache else args.cache_dir
+    status: Any = None
 
-    async def go() -> Outcome:
-        async with open_fetcher(
-            github=GitHubAuth.from_env(os.environ), cache_dir=cache,
-            record_dir=args.record, replay_dir=args.replay,
-        ) as fetcher:
-            status = console.status(f"checking {total} components...") if console else None
-            with status or contextlib.nullcontext():
-                done: list[str] = []
+    def show(step: Progress) -> None:
+        nonlocal status
+        if console is None:
+            return
+        if step.finished:
+            if status is not None:
+                status.stop()
+            status = None
+        elif step.result is None:
+            status = console.status(f"checking {step.total} components...")
+            status.start()
+        elif status is not None:
+            status.update(f"checked {step.done}/{step.total}: {step.result.component} "
+                          f"({step.result.status.value})")
 
-                def progress(result: CheckResult) -> None:
-                    done.append(result.component)
-                    if status is not None:
-                        status.update(f"checked {len(done)}/{total}: {result.component} "
-                                      f"({result.status.value})")
-
-                endpoints = Endpoints.from_environ(os.environ)
-                return await run_check(
-                    loaded.manifest, fetcher, today=today, endpoints=endpoints, only=args.only,
-                    resolver=SignedResolver(endpoints=endpoints, keys_dir=root / "keys"),
-                    resolve=resolve, run_timeout=args.timeout, on_done=progress,
-                    advisories=not args.no_advisories, end_of_life=not args.no_eol,
-                )
-
-    return loaded, asyncio.run(go())
+    try:
+        yield show
+    finally:
+        if status is not None:
+            status.stop()
 
 
 def _color_stdout() -> bool:
@@ -341,21 +338,22 @@ def _step_summary(markdown: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from release.refresh.flow import check
     from release.refresh.report import (
         check_json,
         check_markdown,
         print_check,
-        severe_findings,
         stderr_console,
         summary_line,
     )
+    from release.trust.steps import TRUST
 
-    loaded, outcome = _run_upstream(args, resolve=False)
-    from release.trust.refresh import check_digests
-
-    outcome = check_digests(args, loaded.manifest, outcome)  # rebuilt images: `digest` updates
+    with _progress() as progress:
+        report = check(args.root, _check_options(args, fail_on=args.fail_on), trust=TRUST,
+                       progress=progress)
+    outcome, manifest = report.outcome, report.loaded.manifest
     if args.json:
-        print(check_json(outcome.results, loaded.manifest, rate_limit=outcome.rate_limit,
+        print(check_json(outcome.results, manifest, rate_limit=outcome.rate_limit,
                          warnings=outcome.warnings))
     else:
         print_check(stderr_console(), outcome.results, wide=args.wide)
@@ -363,19 +361,15 @@ def _check(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"check: {summary_line(outcome.results)}", file=sys.stderr)
     _step_summary(check_markdown(outcome.results))
-    severe = severe_findings(outcome.results, args.fail_on) if args.fail_on else []
-    for line in severe:
+    for line in report.severe:
         print(f"check: --fail-on {args.fail_on}: {line}", file=sys.stderr)
-    return 1 if outcome.errors or severe else 0
+    return report.status
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from release.fsutil import write_files
-    from release.refresh.commit import commit_on_branch, ensure_clean
-    from release.refresh.plan import plan_updates
+    from release.refresh.flow import RefreshOptions, RefreshReport, Stage, refresh
     from release.refresh.report import (
         check_markdown,
-        commit_message,
         print_check,
         refresh_markdown,
         refresh_table,
@@ -383,24 +377,38 @@ def _refresh(args: argparse.Namespace) -> int:
         summary_line,
     )
     from release.textdiff import unified_diff
+    from release.trust.steps import TRUST
 
-    root: Path = args.root
-    if args.commit and not args.dry_run:
-        ensure_clean(root)
-    loaded, outcome = _run_upstream(args, resolve=True)
-    from release.trust.refresh import report_lines, with_pinned_changes
-
-    outcome, pinned = with_pinned_changes(args, loaded.manifest, outcome)
     console = stderr_console()
-    print_check(console, outcome.results, wide=args.wide)
-    for warning in outcome.warnings:
-        console.print(f"warning: {warning}", markup=False, highlight=False)
-    console.print(f"refresh: {summary_line(outcome.results)}", markup=False, highlight=False)
-    for line in report_lines(pinned):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
-    _step_summary(check_markdown(outcome.results))
-    status = 1 if outcome.errors or pinned.alarms else 0
-    if outcome.results and len(outcome.errors) == len(outcome.results):
+
+    def line(text: str) -> None:
+        console.print(text, markup=False, highlight=False)
+
+    def show(stage: Stage, report: RefreshReport) -> None:
+        outcome, manifest = report.outcome, report.loaded.manifest
+        if stage is Stage.CHECKED:
+            print_check(console, outcome.results, wide=args.wide)
+            for warning in outcome.warnings:
+                line(f"warning: {warning}")
+            line(f"refresh: {summary_line(outcome.results)}")
+            for text in report.pinned.lines:
+                console.print(text, markup=False, highlight=False, soft_wrap=True)
+            _step_summary(check_markdown(outcome.results))
+        elif stage is Stage.PLANNED:
+            console.print(refresh_table(manifest, outcome.updates))
+        elif stage is Stage.STOPS:
+            for text in report.skipped_stops:
+                line(f"refresh: warning: {text}")
+        elif stage is Stage.WRITTEN:
+            _step_summary(refresh_markdown(manifest, outcome.updates, outcome.results))
+            console.print(f"refresh: wrote {len(report.changes)} file(s)")
+
+    options = RefreshOptions(check=_check_options(args), dry_run=args.dry_run,
+                             commit=args.commit, accept_changed=tuple(args.accept_changed or ()))
+    with _progress() as progress:
+        report = refresh(args.root, options, trust=TRUST, progress=progress, on_stage=show)
+    outcome = report.outcome
+    if report.all_failed:
         console.print(
             f"refresh: nothing could be checked: all {len(outcome.results)} upstreams failed "
             f"(first: {outcome.errors[0].component}: {outcome.errors[0].reason}); nothing was "
@@ -411,45 +419,14 @@ def _refresh(args: argparse.Namespace) -> int:
             "proxy, set HTTPS_PROXY (and NO_PROXY) and SSL_CERT_FILE to a bundle that holds the "
             "proxy's CA and the public ones"
         )
-        return status
-    if not outcome.updates:
+    elif not outcome.updates:
         console.print("refresh: every pin is at its candidate; nothing to change")
-        return status
-    plan = plan_updates(root, loaded, outcome.updates)
-    from release.trust.marks import confirm_in_changes, drops_for
-
-    # Every value refresh writes came from upstream: it is no longer unconfirmed.
-    plan = replace(plan, changes=confirm_in_changes(
-        plan.changes, loaded.path.name, drops_for(outcome.updates)))
-    console.print(refresh_table(loaded.manifest, outcome.updates))
-    for line in _skipped_stops(root, loaded.manifest, outcome.updates):
-        console.print(f"refresh: warning: {line}", markup=False, highlight=False)
-    if args.dry_run:
-        sys.stdout.write(unified_diff(plan.changes, color=_color_stdout()))
-        console.print(f"dry run: {len(plan.changes)} file(s) would change; nothing was written")
-        return status
-    write_files(root, plan.changes)
-    _step_summary(refresh_markdown(loaded.manifest, outcome.updates, outcome.results))
-    console.print(f"refresh: wrote {len(plan.changes)} file(s)")
-    if args.commit:
-        branch, sha = commit_on_branch(
-            root, [c.path for c in plan.changes], commit_message(loaded.manifest, outcome.updates,
-                                                         outcome.results),
-            today=args.today or _today(),
-        )
-        console.print(f"refresh: committed {sha[:12]} on branch {branch}")
-    return status
-
-
-def _skipped_stops(root: Path, manifest: Manifest, updates: Sequence[Update]) -> list[str]:
-    """Warnings for the planned updates that skip a required stop (checklists/)."""
-    from release.notes.stops import load_stops, skipped_moves, warning
-
-    stops = load_stops(root / "checklists", manifest.names())
-    current = {c.name: str(c.version) for c in manifest.components}
-    moves = [(u.component, current[u.component], str(u.version)) for u in updates
-             if u.component in current]
-    return [warning(skip) for skip in skipped_moves(stops, moves)]
+    elif args.dry_run:
+        sys.stdout.write(unified_diff(report.changes, color=_color_stdout()))
+        console.print(f"dry run: {len(report.changes)} file(s) would change; nothing was written")
+    elif report.commit is not None:
+        console.print(f"refresh: committed {report.commit[:12]} on branch {report.branch}")
+    return report.status
 
 
 def _positive_int(value: str) -> int:

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from dataclasses import replace
 from pathlib import Path
 
 from release.manifest.model import Component, Manifest
 from release.refresh.decide import PinRequest, decide_pin
+from release.refresh.flow import Fetching
 from release.trust.signed import SignedResolver
 from release.upstream.errors import UpstreamError
-from release.upstream.http import GitHubAuth, open_fetcher
 from release.upstream.resolve import Resolved
-from release.upstream.sources import Endpoints
 from release.versioning import Version
 
 
@@ -47,38 +45,30 @@ def needs_upstream(component: Component, version: str) -> bool:
             or (component.archive is not None and component.policy.checksum_required))
 
 
-def resolve_version(args: argparse.Namespace, component: Component, version: Version) -> Resolved:
+def resolve_version(root: Path, component: Component, version: Version,
+                    fetching: Fetching) -> Resolved:
     """What upstream says `version` of `component` pins (raises an `UpstreamError`)."""
-    cache = None if args.no_cache else args.cache_dir
 
     async def go() -> Resolved:
-        async with open_fetcher(
-            github=GitHubAuth.from_env(os.environ), cache_dir=cache,
-            record_dir=args.record, replay_dir=args.replay,
-        ) as fetcher:
-            resolver = SignedResolver(endpoints=Endpoints.from_environ(os.environ),
-                                      keys_dir=args.root / "keys")
+        async with fetching.open() as fetcher:
+            resolver = SignedResolver(endpoints=fetching.endpoints(), keys_dir=root / "keys")
             return await resolver.resolve(component, version, fetcher)
 
     return asyncio.run(go())
 
 
-def pin_request(args: argparse.Namespace, manifest: Manifest) -> PinRequest:
+def pin_request(root: Path, manifest: Manifest, request: PinRequest,
+                fetching: Fetching) -> PinRequest:
     """The request of `pin`, with upstream's values filled in when `--checksum` is not given."""
-    request = PinRequest(
-        component=args.component, version=args.version, checksum=args.checksum,
-        allow_downgrade=args.allow_downgrade, beyond_policy=args.beyond_policy,
-        break_set=args.break_set,
-    )
-    component = manifest.require(args.component)
+    component = manifest.require(request.component)
     decide_pin(manifest, replace(request, checksum=request.checksum or _placeholder(component)))
-    if request.checksum is not None or not needs_upstream(component, args.version):
+    if request.checksum is not None or not needs_upstream(component, request.version):
         return request
     try:
-        resolved = resolve_version(args, component, Version(args.version))
+        resolved = resolve_version(root, component, Version(request.version), fetching)
     except UpstreamError as exc:
         raise UpstreamError(
-            f"pin {component.name} {args.version}: {exc.message}; nothing was changed",
+            f"pin {component.name} {request.version}: {exc.message}; nothing was changed",
             hint="with no network, replay a recording (--replay DIR), or pass the value you "
             "checked yourself (--checksum sha256:<hex>)",
         ) from None

@@ -15,18 +15,16 @@ Deciding (`decide_pinned`) is pure over the verdicts.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from release.manifest.model import Manifest
 from release.refresh.decide import CheckResult, Status, Update
 from release.refresh.execute import Outcome
+from release.refresh.flow import CheckOptions
 from release.trust.online import OnlineReport, PinVerdict, Verdict, verify_online
-from release.upstream.http import GitHubAuth, open_fetcher
-from release.upstream.sources import Endpoints
 from release.versioning import BumpKind, Digest, Version
 
 STAYING = (Status.CURRENT, Status.OFF_POLICY, Status.HELD)
@@ -119,29 +117,27 @@ def mark_rebuilt(results: Sequence[CheckResult],
     return tuple(out)
 
 
-def check_digests(args: argparse.Namespace, manifest: Manifest, outcome: Outcome) -> Outcome:
+def check_digests(root: Path, manifest: Manifest, outcome: Outcome,
+                  options: CheckOptions) -> Outcome:
     """`check`'s results with the images of staying components that upstream rebuilt (one
     registry lookup per image; nothing else is re-derived)."""
     staying = [r.component for r in outcome.results if r.status in STAYING
                and (c := manifest.component(r.component)) is not None and c.image is not None]
-    report = reverify(args, manifest, staying, values=frozenset({"digest"}))
+    report = reverify(root, manifest, staying, options, values=frozenset({"digest"}))
     rebuilt = decide_pinned(report, ()).rebuilt
     # replace: the outcome's warnings and rate-limit figures stay
     return replace(outcome, results=mark_rebuilt(outcome.results, rebuilt))
 
 
-def reverify(args: argparse.Namespace, manifest: Manifest, names: Sequence[str], *,
+def reverify(root: Path, manifest: Manifest, names: Sequence[str], options: CheckOptions, *,
              values: frozenset[str] | None = None) -> OnlineReport:
-    cache = None if args.no_cache else args.cache_dir
+    fetching = options.fetching
 
     async def go() -> OnlineReport:
-        async with open_fetcher(
-            github=GitHubAuth.from_env(os.environ), cache_dir=cache,
-            record_dir=args.record, replay_dir=args.replay,
-        ) as fetcher:
+        async with fetching.open() as fetcher:
             return await verify_online(
-                manifest, fetcher, root=args.root, endpoints=Endpoints.from_environ(os.environ),
-                only=names, run_timeout=args.timeout, values=values,
+                manifest, fetcher, root=root, endpoints=fetching.endpoints(),
+                only=names, run_timeout=options.timeout, values=values,
             )
 
     if not names:
@@ -150,12 +146,13 @@ def reverify(args: argparse.Namespace, manifest: Manifest, names: Sequence[str],
 
 
 def with_pinned_changes(
-    args: argparse.Namespace, manifest: Manifest, outcome: Outcome,
+    root: Path, manifest: Manifest, outcome: Outcome, options: CheckOptions,
+    accept_changed: Sequence[str],
 ) -> tuple[Outcome, PinnedDecision]:
     """`outcome` with the digest updates and accepted changes of the components that stay."""
-    accept = [manifest.require(name).name for name in (args.accept_changed or ())]
+    accept = [manifest.require(name).name for name in accept_changed]
     staying = [r.component for r in outcome.results if r.status in STAYING]
-    decision = decide_pinned(reverify(args, manifest, staying), accept)
+    decision = decide_pinned(reverify(root, manifest, staying, options), accept)
     updated = replace(outcome, results=mark_rebuilt(outcome.results, decision.rebuilt),
                       updates=(*outcome.updates, *decision.updates))
     return updated, decision

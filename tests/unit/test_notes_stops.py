@@ -52,8 +52,8 @@ def test_every_problem_of_the_stops_file_is_located() -> None:
 
 
 def test_refresh_warns_about_an_update_past_a_required_stop(tmp_path: Path) -> None:
-    from release.cli import _skipped_stops
     from release.refresh.decide import Update
+    from release.refresh.flow import skipped_stops as _skipped_stops
     from release.versioning import Version
 
     manifest_ = load_manifest(REPO / "versions.yaml").manifest
