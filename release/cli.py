@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
-    from release.images.bom import Bom
+    from release.bom import Bom
     from release.images.plan import BuildPlan
     from release.manifest.load import LoadedManifest
     from release.manifest.model import Manifest
@@ -649,8 +649,8 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
 def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
     """A bill of materials by file or release version; a release that is not in releases/ is
     fetched from its GitHub release (unless --no-fetch) and kept there."""
+    from release.bom import bom_relpath, load_bom, resolve_bom
     from release.fsutil import FileChange, write_files
-    from release.images.bom import bom_relpath, load_bom, resolve_bom
     from release.images.bom_fetch import fetch_release_bom, is_version, repository_of
     from release.notes.gitlog import origin_url
     from release.upstream.http import GitHubAuth, open_fetcher

@@ -21,10 +21,11 @@ from typing import Any
 
 import httpx
 
+from release.bom import Bom, bom_json, bom_relpath
 from release.errors import InvalidInput
 from release.fsutil import FileChange, write_files
 from release.images import ecr
-from release.images.bom import Bom, bom_json, bom_relpath, make_bom
+from release.images.bom import make_bom
 from release.images.engine import Engine, connect
 from release.images.plan import BuildPlan
 from release.images.provenance import UNKNOWN_REVISION

@@ -26,7 +26,7 @@ from release.errors import InvalidInput, ProblemsFound
 from release.manifest.load import load_manifest, parse_manifest
 from release.manifest.model import Manifest, Service
 from release.notes import gitlog
-from release.notes.bom import Bom, bom_path, read_bom
+from release.notes.bom import ImagesTable, bom_path, read_bom
 from release.notes.changelog import GROUP_TITLES, Changelog, Entry, RawCommit, build_changelog
 from release.notes.checklist import (
     PHASE_TITLES,
@@ -76,7 +76,7 @@ class NotesInputs:
     commits: tuple[RawCommit, ...]
     changed_paths: tuple[str, ...]
     checklist: Checklist
-    bom: Bom | None
+    bom: ImagesTable | None
     bom_file: str
     repo_url: str | None
     generated_by: str = "python -m release notes"
@@ -144,7 +144,7 @@ class ReleaseNotes:
     phases: tuple[PhaseSection, ...]
     irreversible: tuple[RenderedItem, ...]
     rollback_step: str | None
-    bom: Bom | None
+    bom: ImagesTable | None
     bom_file: str
     repo_url: str | None
     generated_by: str
