@@ -584,15 +584,14 @@ def _build(args: argparse.Namespace) -> int:
 def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
     import json
 
-    from release.fsutil import FileChange, write_files
+    from release.fsutil import write_if_changed
     from release.images.exports import bake_document, github_matrix, plan_json, plan_table
     from release.refresh.report import stderr_console
 
     if args.bake is not None:
         bake: Path = args.bake.resolve()
-        old = bake.read_text(encoding="utf-8") if bake.is_file() else ""
         text = json.dumps(bake_document(plan, registry=args.registry), indent=2) + "\n"
-        write_files(bake.parent, [FileChange(path=bake.name, old=old, new=text)])
+        write_if_changed(bake.parent, bake.name, text)
         print(f"build: wrote bake file {args.bake} ({len(plan.images)} targets)", file=sys.stderr)
     if args.github_matrix:
         print(json.dumps(github_matrix(plan)))
@@ -673,7 +672,7 @@ def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
 
 
 def _sbom(args: argparse.Namespace) -> int:
-    from release.fsutil import FileChange, write_files
+    from release.fsutil import write_if_changed
     from release.images.provenance import read_provenance
     from release.images.sbom import make_sbom
     from release.manifest.load import load_manifest
@@ -692,8 +691,7 @@ def _sbom(args: argparse.Namespace) -> int:
     text = make_sbom(manifest, bom, created=provenance.created, image=args.image,
                      components=components)
     output: Path = args.output.resolve()
-    old = output.read_text(encoding="utf-8") if output.is_file() else ""
-    write_files(output.parent, [FileChange(path=output.name, old=old, new=text)])
+    write_if_changed(output.parent, output.name, text)
     counted = len(components) if components is not None else len(manifest.components)
     print(f"sbom: wrote {args.output} (CycloneDX 1.6, {counted} components"
           + (f", image {args.image})" if args.image else f", {len(bom.get('images', []))} images)"),
