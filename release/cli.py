@@ -650,8 +650,8 @@ def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
     fetched from its GitHub release (unless --no-fetch) and kept there."""
     from release.bom import bom_relpath, load_bom, resolve_bom
     from release.fsutil import FileChange, write_files
+    from release.gitremote import origin_url
     from release.images.bom_fetch import fetch_release_bom, is_version, repository_of
-    from release.notes.gitlog import origin_url
     from release.upstream.http import GitHubAuth, open_fetcher
 
     local = root / bom_relpath(ref)
