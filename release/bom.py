@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from release.errors import InvalidInput, Problem, ProblemsFound
-from release.versioning import DIGEST_RE
+from release.versioning import DIGEST_RE, IMAGE_PATH_COMPONENT, IMAGE_TAG_RE
 
 BOM_SCHEMA = 1
 RELEASES_DIR = "releases"
@@ -124,10 +124,9 @@ def bom_json(bom: Bom) -> str:
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
 _REPOSITORY = re.compile(
     r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9-]+)*(?::\d{1,5})?"
-    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    rf"(?:/{IMAGE_PATH_COMPONENT})*"
 )
 _REGISTRY = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
 
 class _Reader:
@@ -186,7 +185,7 @@ class _Reader:
 
 def _image(r: _Reader, item: Mapping[str, Any], path: str) -> BomImage:
     tags = r.strings(item, "tags", path)
-    if not all(_TAG.fullmatch(t) for t in tags):
+    if not all(IMAGE_TAG_RE.fullmatch(t) for t in tags):
         r.problems.append(Problem(file=r.file, line=0, path=f"{path}.tags",
                                   message="expected a list of image tags"))
     digest = r.get(item, "digest", path, str, optional=True)

@@ -676,10 +676,11 @@ def _sbom(args: argparse.Namespace) -> int:
     from release.images.provenance import read_provenance
     from release.images.sbom import make_sbom
     from release.manifest.load import load_manifest
+    from release.manifest.model import MANIFEST
 
     root: Path = args.root
     bom = _read_bom_json(args.bom)
-    manifest = load_manifest(root / "versions.yaml").manifest
+    manifest = load_manifest(root / MANIFEST).manifest
     provenance = read_provenance(root, os.environ)
     components = None
     if args.image is not None:
@@ -849,10 +850,11 @@ def _with_upstream_notes(inputs: NotesInputs) -> NotesInputs:
 
 def _docs(args: argparse.Namespace) -> int:
     from release.manifest.load import load_manifest
+    from release.manifest.model import MANIFEST
     from release.notes.docs import PAGE, render_page, write_or_check
 
     root: Path = args.root
-    page = render_page(load_manifest(root / "versions.yaml").manifest)
+    page = render_page(load_manifest(root / MANIFEST).manifest)
     changed = write_or_check(root, PAGE, page, check=args.check, regenerate="nox -s docs")
     print(f"docs: {PAGE} {'written' if changed else 'up to date'}", file=sys.stderr)
     return 0
@@ -881,7 +883,8 @@ def _version(args: argparse.Namespace) -> int:
     release tag carries (so `v$(python -m release version)` is the tag to push)."""
     from release.calver import parse_or_fail, release_state
     from release.fsutil import FileChange, write_files
-    from release.manifest.tree import MANIFEST, load_tree
+    from release.manifest.model import MANIFEST
+    from release.manifest.tree import load_tree
     from release.manifest.write import set_scalars
     from release.notes.gitlog import tag_names
     from release.textdiff import unified_diff
@@ -957,8 +960,10 @@ def find_root(start: Path) -> Path:
     So a command run from `images/redis/` works as it does from the root; with no versions.yaml
     anywhere above, the command's own "no such file" error names the path it looked for.
     """
+    from release.manifest.model import MANIFEST
+
     for folder in (start, *start.parents):
-        if (folder / "versions.yaml").is_file():
+        if (folder / MANIFEST).is_file():
             return folder if folder != start else Path()
     return Path()
 

@@ -26,6 +26,10 @@ MAX_VALUE_LENGTH = 128
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]*")
 _SAFE_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~/-]*")
 DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+# An image tag, as the OCI distribution spec (and Docker) allow it.
+IMAGE_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+# One `/`-separated part of an image repository path (`library`, `debian`).
+IMAGE_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 

@@ -13,9 +13,9 @@ import git
 from release.errors import InvalidInput
 from release.gitremote import actions_url, origin_remote, without_credentials
 from release.images.plan import IMAGES_DIR, Provenance
+from release.manifest.model import MANIFEST
 
 UNKNOWN_REVISION = "unknown"
-MANIFEST = "versions.yaml"
 
 
 def read_provenance(

@@ -16,6 +16,7 @@ from release.versioning import Digest, Tag, Version, Versioning
 from release.yamlcheck import closest
 
 SCHEMA_VERSION = 1
+MANIFEST = "versions.yaml"  # the manifest's file name, at the repository root
 
 
 class Service(StrEnum):

@@ -24,7 +24,7 @@ import git
 
 from release.errors import InvalidInput, ProblemsFound
 from release.manifest.load import load_manifest, parse_manifest
-from release.manifest.model import Manifest, Service
+from release.manifest.model import MANIFEST, Manifest, Service
 from release.notes import gitlog
 from release.notes.bom import ImagesTable, bom_path, read_bom
 from release.notes.changelog import GROUP_TITLES, Changelog, Entry, RawCommit, build_changelog
@@ -56,7 +56,6 @@ from release.notes.security import SecurityFix, line_ends, security_fixes
 from release.notes.stops import SkippedStop, skipped
 from release.notes.upstream_notes import UpstreamAttention
 
-MANIFEST = "versions.yaml"
 CHECKLISTS = "checklists"
 TEMPLATE = "notes.md.j2"
 OFF_CALL_PATH = frozenset({Service.SIGNOZ})
