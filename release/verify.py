@@ -219,7 +219,7 @@ def _claimed(pins: list[Pin], kinds: tuple[PinKind, ...], selector: str, stage: 
 def archive_urls(manifest: Manifest) -> list[str]:
     """The archive URL of every component at its pinned version: what a build may download."""
     return [
-        c.archive.url.replace("{version}", c.version).replace("{tag}", c.tag)
+        c.fill(c.archive.url)
         for c in manifest.components if c.archive is not None
     ]
 

@@ -18,6 +18,8 @@ from typing import NewType
 from packaging.version import InvalidVersion
 from packaging.version import Version as Pep440Version
 
+from release.template import fill_template
+
 Version = NewType("Version", str)
 Tag = NewType("Tag", str)
 Digest = NewType("Digest", str)
@@ -191,7 +193,7 @@ class Versioning:
 
     def tag_for(self, version: Version) -> Tag:
         spelled = version if self.separator == "." else version.replace(".", self.separator)
-        return Tag(self.tag.replace("{version}", spelled))
+        return Tag(fill_template(self.tag, version=spelled))
 
     def version_for(self, tag: str) -> Version | None:
         """The version a tag stands for, or None when the tag is not one of this component's."""

@@ -38,7 +38,7 @@ def _component(component: Component) -> BomComponent:
         checksum = f"sha256:{component.archive.sha256}"
     image = None
     if component.image is not None:
-        tag = component.image.tag.replace("{version}", component.version)
+        tag = component.fill(component.image.tag)
         digest = f"@{component.image.digest}" if component.image.digest else ""
         image = f"{component.image.repository}:{tag}{digest}"
     return BomComponent(name=component.name, version=component.version,

@@ -40,8 +40,8 @@ from release.manifest.model import (
     SignedFile,
     Upstream,
     UpstreamKind,
-    template_fields,
 )
+from release.template import template_fields
 from release.versioning import (
     DIGEST_RE,
     SHA256_RE,

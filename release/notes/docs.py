@@ -126,8 +126,7 @@ def _artifact(component: Component) -> Trusted | None:
     if component.commit is not None:
         return Trusted(f"commit {_commit_link(component, short=False)}")
     if component.archive is not None:
-        url = component.archive.url.replace("{version}", component.version).replace(
-            "{tag}", component.tag)
+        url = component.fill(component.archive.url)
         sha = component.archive.sha256
         checksum = f", sha256 {code(sha)}" if sha else ", **no checksum pinned**"
         return Trusted(f"archive {link(url.rsplit('/', 1)[-1], url)}{checksum}")
