@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,17 @@ class _Reader:
             return ()
         return tuple(items)
 
+    def objects(self, doc: Mapping[str, Any],
+                key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """Each object of the top-level list `key`, with its path (a non-object is a problem)."""
+        for n, item in enumerate(self.get(doc, key, "", list) or []):
+            path = f"{key}[{n}]"
+            if isinstance(item, dict):
+                yield path, item
+            else:
+                self.problems.append(Problem(file=self.file, line=0, path=path,
+                                             message="expected an object"))
+
     def formed(self, value: str | None, pattern: re.Pattern[str], where: str,
                what: str) -> str | None:
         """`value` when it has the form of `what`; a problem (and None) when it has not."""
@@ -181,6 +192,17 @@ class _Reader:
                                          message="expected an object of strings"))
             return None
         return value  # type: ignore[no-any-return]
+
+
+def _component(r: _Reader, item: Mapping[str, Any], path: str) -> BomComponent:
+    source = r.get(item, "source", path, dict) or {}
+    return BomComponent(
+        name=r.get(item, "name", path, str) or "", version=r.get(item, "version", path, str)
+        or "", source={str(k): str(v) for k, v in source.items()},
+        checksum=r.get(item, "checksum", path, str, optional=True),
+        image=r.get(item, "image", path, str, optional=True),
+        unconfirmed=r.strings(item, "unconfirmed", path) if "unconfirmed" in item else (),
+    )
 
 
 def _image(r: _Reader, item: Mapping[str, Any], path: str) -> BomImage:
@@ -239,27 +261,8 @@ def parse_bom(text: str, file: str, *, release: str | None = None,
         r.problems.append(Problem(file=file, line=0, path="schema",
                                   message=f"unsupported schema {schema}; this tool reads "
                                   f"{BOM_SCHEMA}"))
-    components: list[BomComponent] = []
-    for n, item in enumerate(r.get(doc, "components", "", list) or []):
-        path = f"components[{n}]"
-        if not isinstance(item, dict):
-            r.problems.append(Problem(file=file, line=0, path=path, message="expected an object"))
-            continue
-        source = r.get(item, "source", path, dict) or {}
-        components.append(BomComponent(
-            name=r.get(item, "name", path, str) or "", version=r.get(item, "version", path, str)
-            or "", source={str(k): str(v) for k, v in source.items()},
-            checksum=r.get(item, "checksum", path, str, optional=True),
-            image=r.get(item, "image", path, str, optional=True),
-            unconfirmed=r.strings(item, "unconfirmed", path) if "unconfirmed" in item else (),
-        ))
-    images: list[BomImage] = []
-    for n, item in enumerate(r.get(doc, "images", "", list) or []):
-        path = f"images[{n}]"
-        if not isinstance(item, dict):
-            r.problems.append(Problem(file=file, line=0, path=path, message="expected an object"))
-            continue
-        images.append(_image(r, item, path))
+    components = [_component(r, item, path) for path, item in r.objects(doc, "components")]
+    images = [_image(r, item, path) for path, item in r.objects(doc, "images")]
     named = r.get(doc, "release", "", str)
     if release is not None and named is not None and named != release:
         r.problems.append(Problem(file=file, line=0, path="release",
