@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the commands import their modules lazily, at run time
-    from release.images.bom import Bom
+    from release.bom import Bom
     from release.images.plan import BuildPlan
     from release.manifest.model import Manifest
     from release.notes.notes import NotesInputs
@@ -566,15 +566,14 @@ def _build(args: argparse.Namespace) -> int:
 def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
     import json
 
-    from release.fsutil import FileChange, write_files
+    from release.fsutil import write_if_changed
     from release.images.exports import bake_document, github_matrix, plan_json, plan_table
     from release.refresh.report import stderr_console
 
     if args.bake is not None:
         bake: Path = args.bake.resolve()
-        old = bake.read_text(encoding="utf-8") if bake.is_file() else ""
         text = json.dumps(bake_document(plan, registry=args.registry), indent=2) + "\n"
-        write_files(bake.parent, [FileChange(path=bake.name, old=old, new=text)])
+        write_if_changed(bake.parent, bake.name, text)
         print(f"build: wrote bake file {args.bake} ({len(plan.images)} targets)", file=sys.stderr)
     if args.github_matrix:
         print(json.dumps(github_matrix(plan)))
@@ -631,10 +630,10 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
 def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
     """A bill of materials by file or release version; a release that is not in releases/ is
     fetched from its GitHub release (unless --no-fetch) and kept there."""
+    from release.bom import bom_relpath, load_bom, resolve_bom
     from release.fsutil import FileChange, write_files
-    from release.images.bom import bom_relpath, load_bom, resolve_bom
+    from release.gitremote import origin_url
     from release.images.bom_fetch import fetch_release_bom, is_version, repository_of
-    from release.notes.gitlog import origin_url
     from release.upstream.http import GitHubAuth, open_fetcher
 
     local = root / bom_relpath(ref)
@@ -655,14 +654,15 @@ def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
 
 
 def _sbom(args: argparse.Namespace) -> int:
-    from release.fsutil import FileChange, write_files
+    from release.fsutil import write_if_changed
     from release.images.provenance import read_provenance
     from release.images.sbom import make_sbom
     from release.manifest.load import load_manifest
+    from release.manifest.model import MANIFEST
 
     root: Path = args.root
     bom = _read_bom_json(args.bom)
-    manifest = load_manifest(root / "versions.yaml").manifest
+    manifest = load_manifest(root / MANIFEST).manifest
     provenance = read_provenance(root, os.environ)
     components = None
     if args.image is not None:
@@ -674,8 +674,7 @@ def _sbom(args: argparse.Namespace) -> int:
     text = make_sbom(manifest, bom, created=provenance.created, image=args.image,
                      components=components)
     output: Path = args.output.resolve()
-    old = output.read_text(encoding="utf-8") if output.is_file() else ""
-    write_files(output.parent, [FileChange(path=output.name, old=old, new=text)])
+    write_if_changed(output.parent, output.name, text)
     counted = len(components) if components is not None else len(manifest.components)
     print(f"sbom: wrote {args.output} (CycloneDX 1.6, {counted} components"
           + (f", image {args.image})" if args.image else f", {len(bom.get('images', []))} images)"),
@@ -833,10 +832,11 @@ def _with_upstream_notes(inputs: NotesInputs) -> NotesInputs:
 
 def _docs(args: argparse.Namespace) -> int:
     from release.manifest.load import load_manifest
+    from release.manifest.model import MANIFEST
     from release.notes.docs import PAGE, render_page, write_or_check
 
     root: Path = args.root
-    page = render_page(load_manifest(root / "versions.yaml").manifest)
+    page = render_page(load_manifest(root / MANIFEST).manifest)
     changed = write_or_check(root, PAGE, page, check=args.check, regenerate="nox -s docs")
     print(f"docs: {PAGE} {'written' if changed else 'up to date'}", file=sys.stderr)
     return 0
@@ -865,7 +865,8 @@ def _version(args: argparse.Namespace) -> int:
     release tag carries (so `v$(python -m release version)` is the tag to push)."""
     from release.calver import parse_or_fail, release_state
     from release.fsutil import FileChange, write_files
-    from release.manifest.tree import MANIFEST, load_tree
+    from release.manifest.model import MANIFEST
+    from release.manifest.tree import load_tree
     from release.manifest.write import set_scalars
     from release.notes.gitlog import tag_names
     from release.textdiff import unified_diff
@@ -941,8 +942,10 @@ def find_root(start: Path) -> Path:
     So a command run from `images/redis/` works as it does from the root; with no versions.yaml
     anywhere above, the command's own "no such file" error names the path it looked for.
     """
+    from release.manifest.model import MANIFEST
+
     for folder in (start, *start.parents):
-        if (folder / "versions.yaml").is_file():
+        if (folder / MANIFEST).is_file():
             return folder if folder != start else Path()
     return Path()
 

@@ -1,12 +1,16 @@
 """Atomic file writes.
 
-Every file the tool writes goes through `write_files`: all new contents are written to temporary
-files next to their targets (and flushed to disk) before the first `os.replace`, so a crash
+Every file the tool writes goes through this module. `write_files` writes a set of text files:
+all new contents are written to temporary files next to their targets (and flushed to disk)
+before the first `os.replace`, so a crash
 leaves each file either old or new, never torn. Before the first replace, every target is
 checked to be replaceable (not a directory, not immutable or append-only, not on a read-only file
 system); if a replace still fails, the files already replaced get their old contents back. Files
 are replaced in the order given; callers put `versions.yaml` last, so a run killed half-way is
-completed by the next one.
+completed by the next one. `write_if_changed` is `write_files` for one file that is left alone
+when it already holds the text. `replace_bytes` is the single-file, bytes form for the tool's own
+files outside the tree (the HTTP cache, recordings): the same temporary file next to the target,
+then one `os.replace`; it raises `OSError` for the caller to report.
 """
 
 from __future__ import annotations
@@ -39,6 +43,51 @@ def read_text_exact(path: Path) -> str:
     return path.read_bytes().decode("utf-8")
 
 
+def _stage(target: Path, data: bytes, *, mode: int | None, durable: bool = True) -> Path:
+    """`data` in a new temporary file next to `target` (flushed to disk unless not `durable`;
+    `mode`, else mkstemp's private 0o600); the file is removed again if writing fails."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp_path = Path(tmp)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if mode is not None:
+            tmp_path.chmod(mode)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+    return tmp_path
+
+
+def replace_bytes(target: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace `target` with `data` atomically (a reader sees the old or the new file, never a
+    torn one). The new file is private (0o600). `durable=False` skips the flush to disk, for
+    files whose reader checks them anyway (the HTTP cache). Raises `OSError`; no temporary file
+    is left behind then."""
+    tmp_path = _stage(target, data, mode=None, durable=durable)
+    try:
+        tmp_path.replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+
+
+def write_if_changed(root: Path, path: str, text: str) -> bool:
+    """Write `text` to `root/path` (as `write_files` does) unless the file already holds exactly
+    this text; returns whether it was written."""
+    target = root / path
+    old = read_text_exact(target) if target.is_file() else None
+    if old == text:
+        return False
+    write_files(root, [FileChange(path=path, old=old or "", new=text)])
+    return True
+
+
 def write_files(root: Path, changes: Sequence[FileChange]) -> None:
     """Write every change atomically; nothing is replaced unless every temp file was written
     and every target can be replaced.
@@ -57,14 +106,7 @@ def write_files(root: Path, changes: Sequence[FileChange]) -> None:
             target = root / change.path
             target.parent.mkdir(parents=True, exist_ok=True)
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            tmp_path = Path(tmp)
-            staged.append((tmp_path, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(change.new.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp_path.chmod(mode)
+            staged.append((_stage(target, change.new.encode("utf-8"), mode=mode), target))
     except OSError as exc:
         for tmp_path, _ in staged:
             with contextlib.suppress(OSError):
@@ -132,14 +174,8 @@ def _restore(replaced: Sequence[tuple[Path, str, str | None]]) -> list[str]:
             if old is None:
                 target.unlink()
                 continue
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(old.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            mode = target.stat().st_mode & 0o7777
-            Path(tmp).chmod(mode)
-            Path(tmp).replace(target)
+            _stage(target, old.encode("utf-8"), mode=target.stat().st_mode & 0o7777).replace(
+                target)
         except OSError:
             failed.append(path)
     return failed

@@ -20,14 +20,13 @@ from ruamel.yaml.error import YAMLError
 from release.errors import PinError
 from release.fsutil import read_text_exact
 from release.manifest.load import make_yaml
-from release.manifest.model import Component, Manifest, Pin, PinKind
+from release.manifest.model import MANIFEST, Component, Manifest, Pin, PinKind
 from release.pins import locate_all, scan_dockerfile
 from release.pins.actions import action_uses
 from release.pins.downloads import downloads
 from release.pins.interface import split_image_ref
 from release.refresh.decide import admits
 
-MANIFEST = "versions.yaml"
 VERSION_LIKE_NAME = re.compile(r".*_(VERSION|SHA256|SHA512|DIGEST|TAG)")
 VERSION_LIKE_VALUE = re.compile(r"v?\d+\.\d+")
 COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
@@ -220,7 +219,7 @@ def _claimed(pins: list[Pin], kinds: tuple[PinKind, ...], selector: str, stage: 
 def archive_urls(manifest: Manifest) -> list[str]:
     """The archive URL of every component at its pinned version: what a build may download."""
     return [
-        c.archive.url.replace("{version}", c.version).replace("{tag}", c.tag)
+        c.fill(c.archive.url)
         for c in manifest.components if c.archive is not None
     ]
 

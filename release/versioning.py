@@ -18,6 +18,8 @@ from typing import NewType
 from packaging.version import InvalidVersion
 from packaging.version import Version as Pep440Version
 
+from release.template import fill_template
+
 Version = NewType("Version", str)
 Tag = NewType("Tag", str)
 Digest = NewType("Digest", str)
@@ -26,6 +28,10 @@ MAX_VALUE_LENGTH = 128
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]*")
 _SAFE_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~/-]*")
 DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+# An image tag, as the OCI distribution spec (and Docker) allow it.
+IMAGE_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+# One `/`-separated part of an image repository path (`library`, `debian`).
+IMAGE_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
@@ -187,7 +193,7 @@ class Versioning:
 
     def tag_for(self, version: Version) -> Tag:
         spelled = version if self.separator == "." else version.replace(".", self.separator)
-        return Tag(self.tag.replace("{version}", spelled))
+        return Tag(fill_template(self.tag, version=spelled))
 
     def version_for(self, tag: str) -> Version | None:
         """The version a tag stands for, or None when the tag is not one of this component's."""

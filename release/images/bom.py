@@ -1,77 +1,28 @@
-"""The bill of materials of a release: `releases/<version>.json`.
+"""Building a release's bill of materials, and comparing two (`bom diff`).
 
-It records only what a build run established: every component as `versions.yaml` pins it, and
-every image with its repository, its input hash and base images, and, only when the target
-registry was seen to hold it (pushed in this run or found there), its digest and tags. An image
-that failed or was never pushed has no digest and says why. Each image's `status` is where it
-stands (published, partial, failed, not-pushed), not what the run did, so a no-op re-run leaves
-the file as it was. `complete` is true when every image is published. The release notes read
-this file; `bom diff` compares two of them.
+The model, its JSON form and its reader are `release.bom` (shared with the release notes):
+`make_bom` fills that model from a build run, pure over the manifest, the plan and what happened.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-from release.errors import InvalidInput, Problem, ProblemsFound
+from release.bom import (
+    FAILED,
+    NOT_PUSHED,
+    PARTIAL,
+    PUBLISHED,
+    Bom,
+    BomComponent,
+    BomImage,
+)
 from release.images.plan import BuildPlan
 from release.images.run import ImageOutcome, RunOutcome, Status
 from release.manifest.model import Component, Manifest
-
-BOM_SCHEMA = 1
-RELEASES_DIR = "releases"
-# An image's state in a BOM.
-PUBLISHED = "published"  # in the registry under its content tag and the release tag
-PARTIAL = "partial"  # in the registry under its content tag only (the release tag failed)
-FAILED = "failed"  # not in the registry: its build, probe or push failed (see `error`)
-NOT_PUSHED = "not-pushed"  # not in the registry: left out of this run by --only
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BomComponent:
-    name: str
-    version: str
-    source: Mapping[str, str]
-    checksum: str | None = None  # sha256:<hex> of the source archive
-    image: str | None = None  # repository:tag@digest for a pinned image
-    # The values marked `unconfirmed:` in versions.yaml (never checked against upstream).
-    unconfirmed: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BomImage:
-    name: str
-    repository: str
-    input_hash: str
-    content_tag: str
-    base_images: tuple[str, ...]
-    status: str
-    registry: str | None = None
-    digest: str | None = None
-    tags: tuple[str, ...] = ()
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Bom:
-    release: str
-    commit: str
-    dirty: bool
-    registry: str | None
-    complete: bool
-    components: tuple[BomComponent, ...] = field(default=())
-    images: tuple[BomImage, ...] = field(default=())
-    schema: int = BOM_SCHEMA
-    allow_unconfirmed: bool = False  # pushed with --allow-unconfirmed
-
-
-def bom_relpath(release: str) -> str:
-    return f"{RELEASES_DIR}/{release}.json"
 
 
 def _source(component: Component) -> dict[str, str]:
@@ -87,7 +38,7 @@ def _component(component: Component) -> BomComponent:
         checksum = f"sha256:{component.archive.sha256}"
     image = None
     if component.image is not None:
-        tag = component.image.tag.replace("{version}", component.version)
+        tag = component.fill(component.image.tag)
         digest = f"@{component.image.digest}" if component.image.digest else ""
         image = f"{component.image.repository}:{tag}{digest}"
     return BomComponent(name=component.name, version=component.version,
@@ -127,151 +78,6 @@ def make_bom(manifest: Manifest, plan: BuildPlan, outcome: RunOutcome, *,
         components=tuple(_component(c) for c in manifest.components), images=tuple(images),
         allow_unconfirmed=allow_unconfirmed,
     )
-
-
-def bom_document(bom: Bom) -> dict[str, Any]:
-    return {
-        "schema": bom.schema,
-        "release": bom.release,
-        "commit": bom.commit,
-        "dirty": bom.dirty,
-        "registry": bom.registry,
-        "complete": bom.complete,
-        "allow_unconfirmed": bom.allow_unconfirmed,
-        "components": [
-            {"name": c.name, "version": c.version, "source": dict(c.source),
-             "checksum": c.checksum, "image": c.image, "unconfirmed": list(c.unconfirmed)}
-            for c in bom.components
-        ],
-        "images": [
-            {"name": i.name, "repository": i.repository, "registry": i.registry,
-             "tags": list(i.tags), "digest": i.digest, "input_hash": i.input_hash,
-             "content_tag": i.content_tag, "base_images": list(i.base_images),
-             "status": i.status, "error": i.error}
-            for i in bom.images
-        ],
-    }
-
-
-def bom_json(bom: Bom) -> str:
-    return json.dumps(bom_document(bom), indent=2) + "\n"
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-class _Reader:
-    """Typed getters over a parsed BOM that collect every problem with its key path."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def get(self, node: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...],
-            *, optional: bool = False) -> Any:
-        where = f"{path}.{key}" if path else key
-        if key not in node:
-            if not optional:
-                self.problems.append(Problem(file=self.file, line=0, path=where,
-                                             message="missing"))
-            return None
-        value = node[key]
-        if value is None and optional:
-            return None
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            self.problems.append(Problem(file=self.file, line=0, path=where,
-                                         message=f"expected {names}, found {type(value).__name__}"))
-            return None
-        return value
-
-    def strings(self, node: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
-        items = self.get(node, key, path, list) or []
-        if not all(isinstance(x, str) for x in items):
-            self.problems.append(Problem(file=self.file, line=0, path=f"{path}.{key}",
-                                         message="expected a list of strings"))
-            return ()
-        return tuple(items)
-
-
-def parse_bom(text: str, file: str) -> Bom:
-    """Validate a BOM document; every problem is reported at once (`ProblemsFound`)."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProblemsFound(f"{file} is not a bill of materials", [
-            Problem(file=file, line=exc.lineno, path="", message=f"invalid JSON: {exc.msg}")
-        ]) from None
-    if not isinstance(doc, dict):
-        raise InvalidInput(f"{file}: a bill of materials is a JSON object")
-    r = _Reader(file)
-    schema = r.get(doc, "schema", "", int)
-    if schema is not None and schema != BOM_SCHEMA:
-        r.problems.append(Problem(file=file, line=0, path="schema",
-                                  message=f"unsupported schema {schema}; this tool reads "
-                                  f"{BOM_SCHEMA}"))
-    components: list[BomComponent] = []
-    for n, item in enumerate(r.get(doc, "components", "", list) or []):
-        path = f"components[{n}]"
-        if not isinstance(item, dict):
-            r.problems.append(Problem(file=file, line=0, path=path, message="expected an object"))
-            continue
-        source = r.get(item, "source", path, dict) or {}
-        components.append(BomComponent(
-            name=r.get(item, "name", path, str) or "", version=r.get(item, "version", path, str)
-            or "", source={str(k): str(v) for k, v in source.items()},
-            checksum=r.get(item, "checksum", path, str, optional=True),
-            image=r.get(item, "image", path, str, optional=True),
-            unconfirmed=r.strings(item, "unconfirmed", path) if "unconfirmed" in item else (),
-        ))
-    images: list[BomImage] = []
-    for n, item in enumerate(r.get(doc, "images", "", list) or []):
-        path = f"images[{n}]"
-        if not isinstance(item, dict):
-            r.problems.append(Problem(file=file, line=0, path=path, message="expected an object"))
-            continue
-        images.append(BomImage(
-            name=r.get(item, "name", path, str) or "",
-            repository=r.get(item, "repository", path, str) or "",
-            input_hash=r.get(item, "input_hash", path, str) or "",
-            content_tag=r.get(item, "content_tag", path, str) or "",
-            base_images=r.strings(item, "base_images", path),
-            status=r.get(item, "status", path, str) or "",
-            registry=r.get(item, "registry", path, str, optional=True),
-            digest=r.get(item, "digest", path, str, optional=True),
-            tags=r.strings(item, "tags", path),
-            error=r.get(item, "error", path, str, optional=True),
-        ))
-    bom = Bom(
-        release=r.get(doc, "release", "", str) or "", commit=r.get(doc, "commit", "", str) or "",
-        dirty=bool(r.get(doc, "dirty", "", bool, optional=True)),
-        registry=r.get(doc, "registry", "", str, optional=True),
-        complete=bool(r.get(doc, "complete", "", bool)),
-        components=tuple(components), images=tuple(images),
-        allow_unconfirmed=bool(r.get(doc, "allow_unconfirmed", "", bool, optional=True)),
-    )
-    if r.problems:
-        raise ProblemsFound(f"{file} is not a valid bill of materials", r.problems)
-    return bom
-
-
-def resolve_bom(root: Path, ref: str) -> Path:
-    """A BOM named by path, or by release version (`releases/<version>.json` under `root`)."""
-    path = Path(ref)
-    if path.is_file():
-        return path
-    by_release = root / bom_relpath(ref)
-    if by_release.is_file():
-        return by_release
-    raise InvalidInput(f"no bill of materials {ref!r} (neither a file nor {by_release})")
-
-
-def load_bom(path: Path) -> Bom:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_bom(text, str(path))
 
 
 # -- diff (pure) ---------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from release.bom import Bom, bom_relpath, parse_bom
 from release.errors import InvalidInput, ReleaseError
-from release.images.bom import Bom, bom_relpath, parse_bom
 from release.upstream.errors import UpstreamError
 from release.upstream.interface import Fetcher
 

@@ -21,10 +21,11 @@ from typing import Any
 
 import httpx
 
+from release.bom import Bom, bom_json, bom_relpath
 from release.errors import InvalidInput
-from release.fsutil import FileChange, write_files
+from release.fsutil import write_if_changed
 from release.images import ecr
-from release.images.bom import Bom, bom_json, bom_relpath, make_bom
+from release.images.bom import make_bom
 from release.images.engine import Engine, connect
 from release.images.plan import BuildPlan
 from release.images.provenance import UNKNOWN_REVISION
@@ -103,7 +104,7 @@ def execute(
         return BuildReport(plan=plan, outcome=outcome, repositories=repositories)
     bom = make_bom(manifest, plan, outcome, allow_unconfirmed=options.allow_unconfirmed)
     relpath = bom_relpath(plan.release)
-    written = _write_bom(options.root, relpath, bom_json(bom))
+    written = write_if_changed(options.root, relpath, bom_json(bom))
     return BuildReport(plan=plan, outcome=outcome, repositories=repositories, bom=bom,
                        bom_path=relpath, bom_written=written)
 
@@ -162,13 +163,3 @@ def _target(options: BuildOptions, ecr_client: Any | None) -> RegistryTarget | N
     return ecr.login(ecr_client)
 
 
-def _write_bom(root: Path, relpath: str, text: str) -> bool:
-    """Write the BOM atomically; False when the file already holds exactly this text."""
-    path = root / relpath
-    old = ""
-    if path.is_file():
-        old = path.read_text(encoding="utf-8")
-        if old == text:
-            return False
-    write_files(root, [FileChange(path=relpath, old=old, new=text)])
-    return True

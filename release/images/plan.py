@@ -30,7 +30,7 @@ from pathlib import Path
 
 from release.errors import InvalidInput, PinError, Problem, ProblemsFound
 from release.images.context import ContextFile, read_context
-from release.manifest.model import Component, Manifest, Pin, PinKind
+from release.manifest.model import MANIFEST, Component, Manifest, Pin, PinKind
 from release.pins import locate
 from release.yamlcheck import closest
 
@@ -302,7 +302,7 @@ def plan_image(
                 name = pin.name or ""
                 if name in args and args[name] != value:
                     problems.append(Problem(
-                        file="versions.yaml", line=pin.line, path=f"components.{component.name}",
+                        file=MANIFEST, line=pin.line, path=f"components.{component.name}",
                         message=f"build arg {name} of image {source.name} is pinned by both "
                         f"{arg_owner[name]} ({args[name]!r}) and {component.name} ({value!r})",
                     ))
@@ -369,7 +369,7 @@ def _checked_value(
         expected = component.render(pin)
     except KeyError as exc:
         problems.append(Problem(
-            file="versions.yaml", line=pin.line, path=f"components.{component.name}",
+            file=MANIFEST, line=pin.line, path=f"components.{component.name}",
             message=f"{pin.describe()} in {pin.file}: no value for {{{exc.args[0]}}}",
         ))
         return None

@@ -5,18 +5,17 @@ and the creation time. Read once by the CLI and passed into the pure plan.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import git
 
 from release.errors import InvalidInput
+from release.gitremote import actions_url, origin_remote, without_credentials
 from release.images.plan import IMAGES_DIR, Provenance
+from release.manifest.model import MANIFEST
 
 UNKNOWN_REVISION = "unknown"
-MANIFEST = "versions.yaml"
-_USERINFO = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
 
 def read_provenance(
@@ -48,22 +47,14 @@ def read_provenance(
             (root.resolve() / p).relative_to(work).as_posix() for p in (MANIFEST, IMAGES_DIR)
         ]
         dirty = any(repo.is_dirty(untracked_files=True, path=p) for p in paths)
-        remote = _origin_url(repo)
+        origin = origin_remote(repo)
+        remote = without_credentials(origin) if origin else None
     if source is None:
-        server, repository = environ.get("GITHUB_SERVER_URL"), environ.get("GITHUB_REPOSITORY")
-        source = f"{server.rstrip('/')}/{repository}" if server and repository else remote
+        source = actions_url(environ) or remote
     return Provenance(
         revision=revision, dirty=dirty, source=source,
         created=_created(environ, committed or now),
     )
-
-
-def _origin_url(repo: git.Repo) -> str | None:
-    try:
-        url = repo.remotes["origin"].url
-    except (IndexError, KeyError, ValueError):
-        return None
-    return _USERINFO.sub(r"\g<scheme>", url)
 
 
 def _created(environ: Mapping[str, str], fallback: dt.datetime | None) -> str:

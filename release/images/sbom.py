@@ -53,7 +53,7 @@ def _purl(component: Component) -> PackageURL | None:
         owner, _, name = upstream.repo.partition("/")
         return PackageURL(type="github", namespace=owner, name=name, version=component.tag)
     if upstream.kind is UpstreamKind.DOCKER_HUB and component.image is not None:
-        tag = component.image.tag.replace("{version}", component.version)
+        tag = component.fill(component.image.tag)
         digest = component.image.digest
         qualifiers = {"tag": tag, "repository_url": "docker.io"}
         return PackageURL(type="oci", name=component.image.repository.rsplit("/", 1)[-1],
@@ -65,8 +65,7 @@ def _pinned(component: Component) -> CdxComponent:
     hashes: list[HashType] = []
     references: list[ExternalReference] = []
     if component.archive is not None:
-        url = component.archive.url.replace("{version}", component.version).replace(
-            "{tag}", component.tag)
+        url = component.fill(component.archive.url)
         references.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION,
                                             url=XsUri(url)))
         if component.archive.sha256:
@@ -76,7 +75,7 @@ def _pinned(component: Component) -> CdxComponent:
                                content=component.image.digest.removeprefix("sha256:")))
     notes = component.upstream.release_notes
     if notes:
-        url = notes.replace("{version}", component.version).replace("{tag}", component.tag)
+        url = component.fill(notes)
         references.append(ExternalReference(type=ExternalReferenceType.RELEASE_NOTES,
                                             url=XsUri(url)))
     confirmed = "unconfirmed: " + ", ".join(component.unconfirmed) if component.unconfirmed \

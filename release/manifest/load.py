@@ -22,6 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from release.errors import InvalidInput, Problem, ProblemsFound
 from release.manifest.model import (
     IMAGE_PIN_KINDS,
+    MANIFEST,
     SCHEMA_VERSION,
     VALUE_FIELDS,
     Archive,
@@ -39,8 +40,8 @@ from release.manifest.model import (
     SignedFile,
     Upstream,
     UpstreamKind,
-    template_fields,
 )
+from release.template import template_fields
 from release.versioning import (
     DIGEST_RE,
     SHA256_RE,
@@ -258,7 +259,7 @@ def load_manifest(path: Path) -> LoadedManifest:
     return LoadedManifest(path=path, text=text, manifest=parse_manifest(text, path.name))
 
 
-def parse_manifest(text: str, filename: str = "versions.yaml", *, sets: bool = True) -> Manifest:
+def parse_manifest(text: str, filename: str = MANIFEST, *, sets: bool = True) -> Manifest:
     """Parse and validate manifest text; raises `ProblemsFound` listing every problem.
 
     `sets=False` skips the rules of coherent sets (a member needs a specifier or a leader to

@@ -7,15 +7,16 @@ only place that builds them, from a parsed document, after checking every key.
 from __future__ import annotations
 
 import datetime as dt
-import string
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from release.errors import InvalidInput
+from release.template import fill_template
 from release.versioning import Digest, Tag, Version, Versioning
 from release.yamlcheck import closest
 
 SCHEMA_VERSION = 1
+MANIFEST = "versions.yaml"  # the manifest's file name, at the repository root
 
 
 class Service(StrEnum):
@@ -63,11 +64,6 @@ class PinKind(StrEnum):
 # The fields a pin's `value` template may use; see `Component.values`.
 VALUE_FIELDS = ("version", "tag", "major", "minor", "sha256", "digest", "image_tag", "commit")
 IMAGE_PIN_KINDS = (PinKind.DOCKERFILE_FROM, PinKind.COMPOSE_IMAGE)
-
-
-def template_fields(template: str) -> list[str]:
-    """The `{field}` names used by a template (raises ValueError on a malformed one)."""
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,14 +244,19 @@ class Component:
         if self.commit is not None:
             values["commit"] = self.commit
         if self.image is not None:
-            values["image_tag"] = self.image.tag.replace("{version}", self.version)
+            values["image_tag"] = fill_template(self.image.tag, version=self.version)
             if self.image.digest is not None:
                 values["digest"] = self.image.digest
         return values
 
     def render(self, pin: Pin) -> str:
         """The text `pin` must hold for the pinned version (KeyError: a value is missing)."""
-        return pin.value.format_map(self.values())
+        return self.fill(pin.value)
+
+    def fill(self, template: str) -> str:
+        """One of this component's templates (`{version}`, `{tag}`, ...) at the pinned version
+        (KeyError: a value the template uses is missing)."""
+        return fill_template(template, **self.values())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

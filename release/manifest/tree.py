@@ -13,9 +13,7 @@ from pathlib import Path
 
 from release.errors import InvalidInput, Problem, ProblemsFound
 from release.manifest.load import LoadedManifest, load_manifest
-from release.manifest.model import Manifest
-
-MANIFEST = "versions.yaml"
+from release.manifest.model import MANIFEST, Manifest
 
 
 def inside(root: Path, relative: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from ruamel.yaml.error import YAMLError
 
 from release.manifest.load import make_yaml
+from release.manifest.model import MANIFEST
 from release.yamlspans import yaml_key_spans
 
 
@@ -26,12 +27,12 @@ def reads_as_string(value: str) -> bool:
     return isinstance(loaded, dict) and loaded.get("k") == value and type(loaded["k"]) is str
 
 
-def set_scalar(text: str, key_path: str, value: str, *, filename: str = "versions.yaml") -> str:
+def set_scalar(text: str, key_path: str, value: str, *, filename: str = MANIFEST) -> str:
     """Return `text` with the scalar at dotted `key_path` replaced by `value`."""
     return set_scalars(text, {key_path: value}, filename=filename)
 
 
-def set_scalars(text: str, edits: Mapping[str, str], *, filename: str = "versions.yaml") -> str:
+def set_scalars(text: str, edits: Mapping[str, str], *, filename: str = MANIFEST) -> str:
     """Return `text` with the scalar at each dotted key path replaced (one parse for all)."""
     spans = yaml_key_spans(text, list(edits), file=filename)
     for key in sorted(edits, key=lambda k: spans[k].start, reverse=True):

@@ -7,7 +7,7 @@ One module per edge, read -> decide (pure) -> render:
 - `diff`: the third-party version diff between two manifests, and what it touches (pure);
 - `checklist` / `checklist_load`: the operator rollout checklist model, its selection, and the
   validation of `checklists/*.yaml`;
-- `bom`: the minimal fields read from a release's bill of materials;
+- `bom`: the table of images, read from a release's bill of materials (`release.bom`);
 - `markdown`: escaping and the Jinja2 environment every page is rendered with;
 - `notes`: the release notes (inputs from git or from the sample, decided, rendered);
 - `docs`: the third-party versions page.

@@ -1,50 +1,26 @@
-"""The fields the release notes read from a release's bill of materials.
+"""The release notes' table of images, read from the release's bill of materials.
 
-The bill of materials is written by the image build (`releases/<version>.json`,
-`release.images.bom`). The notes read only this minimal subset, agreed with that writer, and
-ignore every other field (so either side can grow):
-
-```json
-{
-  "release": "2026.11.0",
-  "images": [
-    {"name": "postgres", "registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
-     "repository": "delphi/postgres", "tags": ["2026.11.0", "..."],
-     "digest": "sha256:<64 hex>", "status": "published"}
-  ]
-}
-```
-
-`registry` and `status` may be absent; `digest` is null for an image the registry was not seen to
-hold (`status` then says why: failed, not-pushed). Every value read is validated before it
-reaches the notes; a file that does not match is an error naming the file and the field.
+The bill of materials (`releases/<version>.json`) is written by the image build and read here
+through its one model and parser, `release.bom` (so the notes accept what the build and
+release.yml write, and a file that does not match is an error naming the file and the field).
+The notes need only the release and each image's name, repository and tags (`NOTES_FIELDS`).
+The notes show each image's name, its repository with the registry host in front when the file
+names one, its tags, and its digest (null for an image the registry was not seen to hold; its
+`status` then says why: failed, not-pushed).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from release.errors import Problem, ProblemsFound
+from release.bom import NOTES_FIELDS, RELEASES_DIR, Bom, bom_relpath, parse_bom
 from release.manifest.load import read_text
-from release.versioning import DIGEST_RE, Digest
-
-RELEASES_DIR = "releases"
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
-_REPOSITORY = re.compile(
-    r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9-]+)*(?::\d{1,5})?"
-    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
-)
-_REGISTRY = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+from release.versioning import Digest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BomImage:
+class ImageRow:
     name: str
     repository: str  # with the registry host in front when the file names one
     tags: tuple[str, ...]
@@ -53,101 +29,42 @@ class BomImage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Bom:
+class ImagesTable:
     version: str
-    images: tuple[BomImage, ...]
+    images: tuple[ImageRow, ...]  # by name
     path: str
 
 
 def bom_path(root: Path, version: str) -> Path:
-    return root / RELEASES_DIR / f"{version}.json"
+    return root / bom_relpath(version)
 
 
-def read_bom(root: Path, version: str) -> Bom | None:
-    """The bill of materials of `version`, or None when the release has none (yet)."""
+def images_table(bom: Bom, path: str) -> ImagesTable:
+    """The notes' view of a parsed bill of materials."""
+    rows = [
+        ImageRow(
+            name=image.name,
+            repository=f"{image.registry}/{image.repository}" if image.registry
+            else image.repository,
+            tags=image.tags, digest=Digest(image.digest) if image.digest is not None else None,
+            status=image.status or None,
+        )
+        for image in bom.images
+    ]
+    return ImagesTable(version=bom.release, images=tuple(sorted(rows, key=lambda i: i.name)),
+                       path=path)
+
+
+def parse_release_bom(text: str, filename: str, *, version: str) -> ImagesTable:
+    """The images of `version`'s bill of materials `text` (which must be that release's)."""
+    bom = parse_bom(text, filename, release=version, needed=NOTES_FIELDS)
+    return images_table(bom, filename)
+
+
+def read_bom(root: Path, version: str) -> ImagesTable | None:
+    """The images of `version`'s bill of materials, or None when the release has none (yet)."""
     path = bom_path(root, version)
     if not path.is_file():
         return None
     relative = f"{RELEASES_DIR}/{path.name}"
-    return parse_bom(read_text(path), relative, version=version)
-
-
-def parse_bom(text: str, filename: str, *, version: str) -> Bom:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        message = f"invalid JSON: {exc.msg}"
-        problem = Problem(file=filename, line=exc.lineno, path="", message=message)
-        raise ProblemsFound(f"{filename} is not valid JSON", [problem]) from None
-    problems: list[Problem] = []
-
-    def bad(path: str, message: str) -> None:
-        problems.append(Problem(file=filename, line=0, path=path, message=message))
-
-    if not isinstance(doc, dict):
-        bad("", "expected a JSON object")
-        raise _failure(filename, problems)
-    if doc.get("release") != version:
-        bad("release", f"is {doc.get('release')!r}, expected {version!r}")
-    raw_images = doc.get("images")
-    images: list[BomImage] = []
-    if not isinstance(raw_images, list):
-        bad("images", "expected a list")
-    else:
-        for index, raw in enumerate(raw_images):
-            image = _image(raw, f"images[{index}]", bad)
-            if image is not None:
-                images.append(image)
-    if problems:
-        raise _failure(filename, problems)
-    return Bom(
-        version=version, images=tuple(sorted(images, key=lambda i: i.name)), path=filename
-    )
-
-
-def _image(raw: Any, path: str, bad: Callable[[str, str], None]) -> BomImage | None:
-    if not isinstance(raw, dict):
-        bad(path, "expected an object")
-        return None
-    name, repository, tags, digest = (
-        raw.get("name"), raw.get("repository"), raw.get("tags"), raw.get("digest")
-    )
-    registry, status = raw.get("registry"), raw.get("status")
-    ok = True
-    if registry is not None and not (isinstance(registry, str) and _REGISTRY.fullmatch(registry)):
-        bad(f"{path}.registry", f"{registry!r} is not a registry host")
-        ok = False
-    if status is not None and (not isinstance(status, str) or not _NAME.fullmatch(status)):
-        bad(f"{path}.status", f"{status!r} is not a status")
-        ok = False
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        bad(f"{path}.name", f"{name!r} is not an image name")
-        ok = False
-    if not isinstance(repository, str) or not _REPOSITORY.fullmatch(repository):
-        bad(f"{path}.repository", f"{repository!r} is not an image repository")
-        ok = False
-    tags_ok = isinstance(tags, list) and all(isinstance(t, str) and _TAG.fullmatch(t) for t in tags)
-    if not tags_ok:
-        bad(f"{path}.tags", "expected a list of image tags")
-        ok = False
-    if digest is not None and (not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest)):
-        bad(f"{path}.digest", f"{digest!r} is not an image digest (sha256:<64 hex>) or null")
-        ok = False
-    if not ok or not isinstance(name, str) or not isinstance(repository, str):
-        return None
-    assert isinstance(tags, list)
-    if isinstance(registry, str):
-        repository = f"{registry}/{repository}"
-    return BomImage(
-        name=name, repository=repository, tags=tuple(str(t) for t in tags),
-        digest=Digest(digest) if isinstance(digest, str) else None,
-        status=status if isinstance(status, str) else None,
-    )
-
-
-def _failure(filename: str, problems: list[Problem]) -> ProblemsFound:
-    return ProblemsFound(
-        f"{filename}: the bill of materials has {len(problems)} problem(s)", problems,
-        hint="the release notes read release and images[].{name, registry, repository, tags, "
-        "digest, status}",
-    )
+    return parse_release_bom(read_text(path), relative, version=version)

@@ -154,7 +154,7 @@ def notes_url(component: Component) -> str | None:
     template = component.upstream.release_notes
     if template is None:
         return None
-    return template.replace("{version}", component.version).replace("{tag}", component.tag)
+    return component.fill(template)
 
 
 def diff_manifests(

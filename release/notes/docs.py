@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.errors import ReleaseError
-from release.fsutil import FileChange, write_files
+from release.fsutil import read_text_exact, write_if_changed
 from release.manifest.model import Component, Manifest, Pin, PinKind, UpstreamKind
 from release.notes.checklist import SERVICE_TITLES
 from release.notes.diff import action_of, is_base_image, is_ci_tooling, notes_url
@@ -126,8 +126,7 @@ def _artifact(component: Component) -> Trusted | None:
     if component.commit is not None:
         return Trusted(f"commit {_commit_link(component, short=False)}")
     if component.archive is not None:
-        url = component.archive.url.replace("{version}", component.version).replace(
-            "{tag}", component.tag)
+        url = component.fill(component.archive.url)
         sha = component.archive.sha256
         checksum = f", sha256 {code(sha)}" if sha else ", **no checksum pinned**"
         return Trusted(f"archive {link(url.rsplit('/', 1)[-1], url)}{checksum}")
@@ -193,15 +192,14 @@ def write_or_check(root: Path, relative: str, text: str, *, check: bool, regener
 
     Returns whether the file changed (with `check`: always False, or an error).
     """
+    if not check:
+        return write_if_changed(root, relative, text)
     path = root / relative
-    current = path.read_bytes().decode("utf-8") if path.is_file() else None
+    current = read_text_exact(path) if path.is_file() else None
     if current == text:
         return False
-    if check:
-        state = "is missing" if current is None else "is stale"
-        raise ReleaseError(
-            f"{relative} {state}: it differs from what the current tree renders",
-            hint=f"run `{regenerate}` and commit the result",
-        )
-    write_files(root, [FileChange(path=relative, old=current or "", new=text)])
-    return True
+    state = "is missing" if current is None else "is stale"
+    raise ReleaseError(
+        f"{relative} {state}: it differs from what the current tree renders",
+        hint=f"run `{regenerate}` and commit the result",
+    )

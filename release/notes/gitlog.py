@@ -7,7 +7,6 @@ without the previous release tag) with a hint; nothing else in the notes talks t
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import git
 
 from release.errors import InvalidInput
+from release.gitremote import actions_url, origin_remote, web_url
 from release.notes.changelog import RawCommit
 
 RELEASE_TAGS = "v*"
@@ -179,57 +179,14 @@ def changed_paths(repo: git.Repo, span: Range) -> tuple[str, ...]:
     return tuple(sorted(paths))
 
 
-_SCP_LIKE = re.compile(r"(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)")
-
-
-def web_url(remote: str) -> str | None:
-    """The https URL of a repository from its git remote (ssh, scp-like or https), or None.
-
-    Credentials in the remote URL are dropped: they must never reach the notes.
-    """
-    remote = remote.strip()
-    if remote.startswith(("https://", "http://", "ssh://", "git://")):
-        scheme, _, rest = remote.partition("://")
-        host_part, _, path = rest.partition("/")
-        host = host_part.rsplit("@", 1)[-1].split(":")[0]
-        if scheme in ("http", "https"):
-            host = host_part.rsplit("@", 1)[-1]
-    else:
-        m = _SCP_LIKE.fullmatch(remote)
-        if m is None:
-            return None
-        host, path = m.group("host"), m.group("path")
-    path = path.removesuffix("/").removesuffix(".git")
-    if not host or path.count("/") != 1:
-        return None
-    return f"https://{host}/{path}"
-
-
-def origin_url(root: Path) -> str | None:
-    """The https URL of the `origin` remote of the repository at `root` (credentials dropped),
-    or None (no repository, no origin, a URL that names no repository)."""
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-        urls = list(repo.remote("origin").urls)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandError):
-        return None
-    return web_url(urls[0]) if urls else None
-
-
 def repository_url(repo: git.Repo | None, env: Mapping[str, str], given: str | None) -> str | None:
     """Where commit and PR links point: `--repo-url`, then `DELPHI_REPOSITORY_URL`, then GitHub
     Actions' `GITHUB_SERVER_URL`/`GITHUB_REPOSITORY`, then the `origin` remote; else no links."""
     explicit = given or env.get("DELPHI_REPOSITORY_URL")
     if explicit:
         return explicit.rstrip("/")
-    server, name = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY")
-    if server and name:
-        return f"{server.rstrip('/')}/{name}"
-    if repo is None:
-        return None
-    try:
-        origin = repo.remote("origin")
-    except ValueError:
-        return None
-    urls = list(origin.urls)
-    return web_url(urls[0]) if urls else None
+    from_actions = actions_url(env)
+    if from_actions is not None:
+        return from_actions
+    remote = origin_remote(repo) if repo is not None else None
+    return web_url(remote) if remote else None

@@ -24,9 +24,9 @@ import git
 
 from release.errors import InvalidInput, ProblemsFound
 from release.manifest.load import load_manifest, parse_manifest
-from release.manifest.model import Manifest, Service
+from release.manifest.model import MANIFEST, Manifest, Service
 from release.notes import gitlog
-from release.notes.bom import Bom, bom_path, read_bom
+from release.notes.bom import ImagesTable, bom_path, read_bom
 from release.notes.changelog import GROUP_TITLES, Changelog, Entry, RawCommit, build_changelog
 from release.notes.checklist import (
     PHASE_TITLES,
@@ -56,7 +56,6 @@ from release.notes.security import SecurityFix, line_ends, security_fixes
 from release.notes.stops import SkippedStop, skipped
 from release.notes.upstream_notes import UpstreamAttention
 
-MANIFEST = "versions.yaml"
 CHECKLISTS = "checklists"
 TEMPLATE = "notes.md.j2"
 OFF_CALL_PATH = frozenset({Service.SIGNOZ})
@@ -76,7 +75,7 @@ class NotesInputs:
     commits: tuple[RawCommit, ...]
     changed_paths: tuple[str, ...]
     checklist: Checklist
-    bom: Bom | None
+    bom: ImagesTable | None
     bom_file: str
     repo_url: str | None
     generated_by: str = "python -m release notes"
@@ -144,7 +143,7 @@ class ReleaseNotes:
     phases: tuple[PhaseSection, ...]
     irreversible: tuple[RenderedItem, ...]
     rollback_step: str | None
-    bom: Bom | None
+    bom: ImagesTable | None
     bom_file: str
     repo_url: str | None
     generated_by: str

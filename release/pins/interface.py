@@ -13,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from release.errors import PinError
-from release.versioning import DIGEST_RE, UnsafeValueError, check_safe_value
+from release.versioning import DIGEST_RE, IMAGE_TAG_RE, UnsafeValueError, check_safe_value
 from release.yamlspans import Located
 
 # Docker's tag grammar (distribution/reference): stricter than `check_safe_value`, which also
 # allows `+` and `~`; a tag outside it would be rejected by `docker build`, not by us.
-IMAGE_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
 # A marker line's value: one version-like token, not glued to a preceding name character (so
 # `python3.14`, `sha256sum` and `x86_64` hold no token).

@@ -23,6 +23,7 @@ from release.manifest.model import Component, Manifest
 from release.refresh.age import eligible_from
 from release.risk.advisories import Advisory, Finding, affecting, findings, fixes
 from release.risk.eol import EndOfLife
+from release.template import fill_template
 from release.upstream.interface import Listing, RejectedTag, UpstreamRelease
 from release.upstream.resolve import Resolved
 from release.versioning import (
@@ -379,7 +380,7 @@ def decide_pin(manifest: Manifest, request: PinRequest) -> Update | None:
             sha256 = checksum
         elif kind is not BumpKind.NONE and component.policy.checksum_required:
             tag = component.versioning.tag_for(Version(version))
-            url = component.archive.url.format(version=version, tag=tag)
+            url = fill_template(component.archive.url, version=version, tag=tag)
             raise InvalidInput(
                 f"{component.name} pins the sha256 of {url}; "
                 "pass --checksum sha256:<hex> for that file"

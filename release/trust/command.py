@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from release.fsutil import FileChange, read_text_exact, write_files
-from release.manifest.model import Manifest
+from release.manifest.model import MANIFEST, Manifest
 from release.refresh.decide import select
 from release.refresh.report import stderr_console
 from release.trust.marks import without_marks
@@ -20,7 +20,7 @@ from release.trust.online import OnlineReport, Verdict, verify_online
 from release.trust.report import online_json, online_markdown, online_table, summary_line
 from release.upstream.http import GitHubAuth, open_fetcher
 from release.upstream.sources import Endpoints
-from release.verify import MANIFEST, VerifyReport, render_json, render_text
+from release.verify import VerifyReport, render_json, render_text
 
 
 def run_online(args: argparse.Namespace, manifest: Manifest) -> OnlineReport:

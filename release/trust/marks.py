@@ -15,13 +15,14 @@ from typing import Any
 from release.errors import InvalidInput
 from release.fsutil import FileChange
 from release.manifest.load import make_yaml, parse_manifest
+from release.manifest.model import MANIFEST
 from release.refresh.decide import Update
 
 _FLOW = re.compile(r"(?P<indent>\s*)unconfirmed:\s*\[(?P<items>[^\]]*)\](?P<rest>.*)")
 
 
 def without_marks(text: str, drops: Mapping[str, Sequence[str]], *,
-                  filename: str = "versions.yaml") -> str:
+                  filename: str = MANIFEST) -> str:
     """`text` with each component's `drops` (value names) removed from its `unconfirmed:`."""
     doc: Any = make_yaml().load(text)
     lines = text.splitlines(keepends=True)

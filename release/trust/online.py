@@ -274,7 +274,7 @@ class OnlineVerifier:
         registry, path = registry_for(image.repository,
                                       docker_hub=self.endpoints.docker_hub_registry,
                                       registries=self.endpoints.registries)
-        tag = image.tag.replace("{version}", component.version)
+        tag = component.fill(image.tag)
         found = await image_digest(self.fetcher, registry, path, tag)
         different = IMAGE_REBUILD.format(tag=f"{image.repository}:{tag}")
         if "digest" in component.unconfirmed:

@@ -17,26 +17,26 @@ One entry is one file, named by the sha256 of its key `(method, URL, Accept)`:
      "length": N, "sha256": "<hex of body>"}\\n
     <N bytes of body>
 
-Entries are written atomically (temp file in the same directory, then `os.replace`). An entry
-that cannot be read or does not check out (truncated, wrong key, wrong digest) is ignored, as
-if it were absent; a failed write is logged and ignored: the cache only ever saves traffic.
-Request headers are never stored, so no `Authorization` can reach the disk; response headers
-are limited to `CACHED_HEADERS`. The key leaves out who asked: an entry stored by an anonymous
-run is revalidated by an authenticated one and the other way round, and since every use is a
-conditional request, the server decides each time whether the stored body is still the answer.
+Entries are written atomically (`fsutil.replace_bytes`: a temp file beside it, then
+`os.replace`). An entry that cannot be read or does not check out (truncated, wrong key, wrong
+digest) is ignored, as if it were absent; a failed write is logged and ignored: the cache only
+ever saves traffic. Request headers are never stored, so no `Authorization` can reach the disk;
+response headers are limited to `CACHED_HEADERS`. The key leaves out who asked: an entry stored
+by an anonymous run is revalidated by an authenticated one and the other way round, and since
+every use is a conditional request, the server decides each time whether the stored body is
+still the answer.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from release.fsutil import replace_bytes
 
 _log = logging.getLogger(__name__)
 
@@ -121,15 +121,8 @@ class HttpCache:
         target = self.directory / cache_key(entry.method, entry.url, entry.accept)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                Path(tmp).replace(target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()
-                raise
+            # Not flushed to disk: a torn entry fails its sha256 on reading and is ignored.
+            replace_bytes(target, data, durable=False)
         except OSError as exc:
             _log.warning("cannot write HTTP cache entry for %s: %s", entry.url, exc)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from release.manifest.model import ChecksumKind, Component
+from release.template import fill_template
 from release.upstream.common import header, shown, shown_url
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.github import DEFAULT_API_URL, asset_sha256
@@ -48,7 +49,7 @@ class SumLine:
 
 
 def fill(template: str, version: str, tag: str) -> str:
-    return template.replace("{version}", version).replace("{tag}", tag)
+    return fill_template(template, version=version, tag=tag)
 
 
 def file_name(url: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from release.manifest.model import Component
+from release.template import fill_template
 from release.upstream.errors import PermanentUpstreamError
 from release.versioning import Tag, UnsafeValueError, Version, check_safe_tag
 
@@ -137,7 +138,7 @@ def classify_tags(
         seen.add(version)
         notes = None
         if component.upstream.release_notes:
-            notes = component.upstream.release_notes.format(version=version, tag=name)
+            notes = fill_template(component.upstream.release_notes, version=version, tag=name)
         releases.append(
             UpstreamRelease(
                 version=version, tag=Tag(name), prerelease=prerelease,

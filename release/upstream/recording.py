@@ -25,18 +25,16 @@ API listings and checksum files, not for large downloads.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from release.errors import InvalidInput
+from release.fsutil import replace_bytes
 from release.upstream.errors import PermanentUpstreamError
 
 INDEX_NAME = "index.json"
@@ -97,18 +95,6 @@ def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
     return {k: v for k, v in sorted(headers.items()) if k in RECORDED_HEADERS}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
-
-
 class RecordingTransport(httpx.AsyncBaseTransport):
     """Pass every request to `inner` and save the response in `directory`.
 
@@ -142,7 +128,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         accept = request.headers.get("accept", "")
         name = body_file_name(method, url, accept, headers.get("content-type", ""))
         self.directory.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.directory / name, body)
+        replace_bytes(self.directory / name, body)
         self._entries[(method, url, accept)] = _Recorded(
             method=method, url=url, accept=accept, status=status, headers=headers, body=name
         )
@@ -154,7 +140,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             for e in sorted(self._entries.values(), key=lambda e: (e.url, e.method, e.accept or ""))
         ]
         index = json.dumps({"format": FORMAT, "responses": rows}, indent=2) + "\n"
-        _write_atomic(self.directory / INDEX_NAME, index.encode())
+        replace_bytes(self.directory / INDEX_NAME, index.encode())
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -33,7 +33,7 @@ from release.upstream.interface import (
     classify_tags,
     sha256_hex,
 )
-from release.versioning import DIGEST_RE, Digest
+from release.versioning import DIGEST_RE, IMAGE_PATH_COMPONENT, IMAGE_TAG_RE, Digest
 
 DOCKER_HUB_URL = "https://hub.docker.com"
 DOCKER_HUB_REGISTRY = "https://registry-1.docker.io"
@@ -55,8 +55,7 @@ MANIFEST_MAX_BYTES = 4 * 1024 * 1024
 TOKEN_MAX_BYTES = 64 * 1024
 
 # The distribution spec's repository path component, and a tag.
-_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_PATH_COMPONENT = re.compile(IMAGE_PATH_COMPONENT)
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d+)?")
 _AUTH_PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(?:,|$)')
 # A bearer token is sent in a header: refuse anything that is not token68-like.
@@ -308,7 +307,7 @@ async def image_digest(
     its bytes hashed (the digest is by definition the sha256 of those bytes).
     """
     check_path(repository)
-    if not _TAG.fullmatch(tag):
+    if not IMAGE_TAG_RE.fullmatch(tag):
         raise PermanentUpstreamError(f"{shown(tag)!r} is not an image tag")
     base = registry_base.rstrip("/")
     url = f"{base}/v2/{repository}/manifests/{tag}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from release.manifest.model import Component
+from release.template import fill_template
 from release.upstream.checksums import archive_sha256
 from release.upstream.errors import UpstreamError
 from release.upstream.github import tag_commit
@@ -89,8 +90,8 @@ class UpstreamResolver:
                 component.image.repository, docker_hub=endpoints.docker_hub_registry,
                 registries=endpoints.registries,
             )
-            return await image_digest(fetcher, base, path, component.image.tag.replace(
-                "{version}", version))
+            return await image_digest(fetcher, base, path,
+                                      fill_template(component.image.tag, version=version))
 
         try:
             async with asyncio.TaskGroup() as group:

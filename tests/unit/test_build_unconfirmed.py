@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from release.bom import bom_json, parse_bom
 from release.errors import InvalidInput
-from release.images.bom import bom_json, make_bom, parse_bom
+from release.images.bom import make_bom
 from release.images.build import BuildOptions, execute, unconfirmed_inputs
 from release.images.plan import Provenance, make_plan, read_sources
 from release.images.run import RunOutcome

@@ -100,3 +100,30 @@ def test_a_replace_that_fails_half_way_puts_the_replaced_files_back(
     assert (tmp_path / "a.txt").read_text() == "old a\n"
     assert (tmp_path / "versions.yaml").read_text() == "old v\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "versions.yaml"]
+
+
+def test_write_if_changed_leaves_a_file_that_holds_the_text(tmp_path: Path) -> None:
+    from release.fsutil import write_if_changed
+
+    assert write_if_changed(tmp_path, "d/page.md", "one\r\n") is True
+    assert (tmp_path / "d/page.md").read_bytes() == b"one\r\n"
+    assert write_if_changed(tmp_path, "d/page.md", "one\r\n") is False
+    assert write_if_changed(tmp_path, "d/page.md", "one\n") is True  # CRLF is a difference
+    assert (tmp_path / "d/page.md").read_bytes() == b"one\n"
+
+
+def test_replace_bytes_replaces_whole_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    from release.fsutil import replace_bytes
+
+    target = tmp_path / "entry"
+    target.write_bytes(b"old")
+    replace_bytes(target, b"new\x00bytes")
+    replace_bytes(tmp_path / "cached", b"x", durable=False)
+    assert target.read_bytes() == b"new\x00bytes"
+    assert (tmp_path / "cached").read_bytes() == b"x"
+    assert (target.stat().st_mode & 0o777, sorted(p.name for p in tmp_path.iterdir())) == (
+        0o600, ["cached", "entry"])
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(IsADirectoryError):
+        replace_bytes(tmp_path / "dir", b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cached", "dir", "entry"]

@@ -1,4 +1,4 @@
-"""The minimal fields of the bill of materials the release notes read."""
+"""The release notes' table of images, read through the one bill-of-materials parser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from release.errors import ProblemsFound
-from release.notes.bom import BomImage, parse_bom
+from release.notes.bom import ImageRow, parse_release_bom
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -17,14 +17,18 @@ def document(**image: object) -> str:
         "name": "postgres", "registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
         "repository": "delphi/postgres", "tags": ["2026.11.0", "in-3f2a"], "digest": DIGEST,
         "status": "published", "input_hash": "sha256:x", "base_images": [],
+        # what release.yml adds after signing (jq)
+        "signature": {"digest": "sha256:" + "cd" * 32, "identity": "https://github.com/x",
+                      "issuer": "https://token.actions.githubusercontent.com"},
+        "sbom_attestation": {"digest": "sha256:" + "ef" * 32},
     }
     entry.update(image)
     return json.dumps({"schema": 1, "release": "2026.11.0", "commit": "abc", "images": [entry]})
 
 
 def test_reads_the_agreed_fields_and_ignores_the_rest() -> None:
-    bom = parse_bom(document(), "releases/2026.11.0.json", version="2026.11.0")
-    assert bom.images == (BomImage(
+    bom = parse_release_bom(document(), "releases/2026.11.0.json", version="2026.11.0")
+    assert bom.images == (ImageRow(
         name="postgres",
         repository="123456789012.dkr.ecr.eu-west-1.amazonaws.com/delphi/postgres",
         tags=("2026.11.0", "in-3f2a"), digest=DIGEST, status="published",  # type: ignore[arg-type]
@@ -32,7 +36,7 @@ def test_reads_the_agreed_fields_and_ignores_the_rest() -> None:
 
 
 def test_an_image_without_digest_keeps_its_status() -> None:
-    bom = parse_bom(document(digest=None, status="failed", registry=None), "r.json",
+    bom = parse_release_bom(document(digest=None, status="failed", registry=None), "r.json",
                     version="2026.11.0")
     assert (bom.images[0].repository, bom.images[0].digest, bom.images[0].status) == (
         "delphi/postgres", None, "failed"
@@ -57,5 +61,5 @@ def test_an_image_without_digest_keeps_its_status() -> None:
 )
 def test_problems(text: str, expected: list[str]) -> None:
     with pytest.raises(ProblemsFound) as info:
-        parse_bom(text, "r.json", version="2026.11.0")
+        parse_release_bom(text, "r.json", version="2026.11.0")
     assert [str(p) for p in info.value.problems] == expected

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from release.images.bom import ChangeKind, diff_boms, parse_bom
+from release.bom import parse_bom
+from release.images.bom import ChangeKind, diff_boms
 
 D1, D2 = "sha256:" + "1a" * 32, "sha256:" + "2b" * 32
 H1, H2 = "3c" * 32, "4d" * 32
