@@ -325,16 +325,9 @@ def _color_stdout() -> bool:
 
 
 def _step_summary(markdown: str) -> None:
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    try:
-        with Path(path).open("a", encoding="utf-8") as handle:
-            handle.write(markdown + "\n")
-    except OSError as exc:
-        # The summary is a convenience of the CI page: the run's result stands without it.
-        print(f"warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {exc.strerror}",
-              file=sys.stderr)
+    from release.stepsummary import append
+
+    append(markdown)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -704,10 +697,7 @@ def _scan(args: argparse.Namespace) -> int:
     bom = _read_bom_json(args.bom)
     scans = scan_gate(ecr.make_client(os.environ), bom)
     report = report_markdown(scans, fail_on)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with Path(summary).open("a", encoding="utf-8") as handle:
-            handle.write(report)
+    _step_summary(report.removesuffix("\n"))
     failed = [s for s in scans if s.at_or_above(fail_on)]
     for s in scans:
         counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(s.counts.items())) or "none"

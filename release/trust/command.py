@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +14,7 @@ from release.fsutil import FileChange, read_text_exact, write_files
 from release.manifest.model import MANIFEST, Manifest
 from release.refresh.decide import select
 from release.refresh.report import stderr_console
+from release.stepsummary import append as append_step_summary
 from release.trust.marks import without_marks
 from release.trust.online import OnlineReport, Verdict, verify_online
 from release.trust.report import online_json, online_markdown, online_table, summary_line
@@ -66,7 +66,7 @@ def verify_online_command(args: argparse.Namespace, manifest: Manifest,
         document = json.loads(online_json(report, strict=args.strict))
         document["files"] = json.loads(render_json(files))
         print(json.dumps(document, indent=2))
-    _step_summary(online_markdown(report))
+    append_step_summary(online_markdown(report))
     if args.confirm:
         confirm(args.root, report, console)
     code = report.exit_code(strict=args.strict)
@@ -90,15 +90,3 @@ def confirm(root: Path, report: OnlineReport, console: Console) -> None:
     console.print(f"verify: confirmed {shown}; dropped their unconfirmed: marks in {MANIFEST} "
                   "(`nox -s docs` updates docs/third-party-versions.md)",
                   markup=False, highlight=False, soft_wrap=True)
-
-
-def _step_summary(markdown: str) -> None:
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    try:
-        with Path(path).open("a", encoding="utf-8") as handle:
-            handle.write(markdown + "\n")
-    except OSError as exc:
-        print(f"warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {exc.strerror}",
-              file=sys.stderr)
