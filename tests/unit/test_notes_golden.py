@@ -38,6 +38,7 @@ class Scenario:
     edits: tuple[tuple[str, str], ...]
     subject: str
     paths: tuple[str, ...] = ()
+    body: str = ""
 
 
 SCENARIOS = (
@@ -45,10 +46,12 @@ SCENARIOS = (
              "refresh: postgresql 17.11 -> 17.12 (minor)"),
     Scenario("postgres-major", (('version: "17.11"', 'version: "18.1"'),),
              "feat(postgres)!: PostgreSQL 18"),
-    # The security advisory of this patch appears once the policy work (advisories in the
-    # notes) has landed; until then the note shows the patch alone.
+    # A patch that fixes an advisory, as `refresh --commit` records it (the id is the fake
+    # world's, not a real advisory).
     Scenario("asterisk-patch", (("version: 22.10.1", "version: 22.10.2"),),
-             "refresh: asterisk 22.10.1 -> 22.10.2 (patch)"),
+             "refresh: update 1 component",
+             body="- asterisk 22.10.1 -> 22.10.2 (security)\n\nSecurity fixes:\n"
+                  "- asterisk 22.10.2 fixes GHSA-wwww-0000-0003 (moderate)\n"),
     Scenario("debian-rebuild", (('version: "20260803"', 'version: "20260831"'),),
              "refresh: debian 20260803 -> 20260831 (Debian point release)"),
     Scenario("signoz-set", (("version: 0.138.0", "version: 0.140.1"),
@@ -70,7 +73,7 @@ def edited(text: str, edits: tuple[tuple[str, str], ...]) -> str:
 def render(scenario: Scenario) -> str:
     old = parse_manifest(OLD_TEXT, "v2026.10.0:versions.yaml")
     new = parse_manifest(edited(OLD_TEXT, scenario.edits), "HEAD:versions.yaml")
-    commit = RawCommit(sha="5" * 40, subject=scenario.subject, body="",
+    commit = RawCommit(sha="5" * 40, subject=scenario.subject, body=scenario.body,
                        author_name=AUTHOR[0], author_email=AUTHOR[1], parents=("4" * 40,),
                        merged=())
     inputs = NotesInputs(
