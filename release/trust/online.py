@@ -123,7 +123,10 @@ def compare(base: PinVerdict, upstream: str, *, how: str, source: str,
 
 def failure_reason(exc: UpstreamError, what: str, version: str) -> str:
     """Why a value could not be re-derived: the version gone upstream, or the fetch failed."""
-    if _GONE.search(exc.message):
+    if exc.status in (404, 410) or _GONE.search(exc.message):
+        # The status when the fetcher's error reaches here as it was raised; the message when a
+        # resolver re-worded it (GitHub's 422 "No commit found" for a lost tag has no better
+        # mark than its text).
         return f"the version {version} is gone upstream: {exc.message}"
     if "not in the recording" in exc.message:
         return f"the replayed recording holds no answer: {exc.message}"

@@ -10,7 +10,15 @@ from release.errors import ReleaseError
 
 
 class UpstreamError(ReleaseError):
-    """An upstream could not be checked. The component is reported and its pins left alone."""
+    """An upstream could not be checked. The component is reported and its pins left alone.
+
+    `status` is the HTTP status upstream answered with, when an answer's status is the failure
+    (404, 410, a 5xx after the retries); None for a timeout, bad data or a refused redirect.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
 
 
 class RetryableUpstreamError(UpstreamError):

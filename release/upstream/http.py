@@ -572,6 +572,7 @@ class HttpFetcher:
         where = f"{method} {self._redact(url)}"
         attempt = 0
         problem = ""
+        last_status: int | None = None  # the status of the last answer, if it was one
         while True:
             attempt += 1
             asked: float | None = None
@@ -590,6 +591,7 @@ class HttpFetcher:
                 problem = self._transport_error(
                     where, timed_out.error, read_timeout=timed_out.read_timeout
                 ).message
+                last_status = None
             except httpx.InvalidURL as exc:
                 raise PermanentUpstreamError(f"{where}: invalid URL ({self._redact(str(exc))})"
                                              ) from None
@@ -598,15 +600,18 @@ class HttpFetcher:
                 if isinstance(failure, PermanentUpstreamError):
                     raise failure from exc
                 problem = failure.message
+                last_status = None
             else:
                 if not self._retryable(answer, ok):
                     return answer
                 problem = f"{where}: HTTP {answer.status} {answer.reason}".rstrip()
+                last_status = answer.status
                 asked = self._asked_wait(answer)
                 if asked is not None and asked > self.settings.max_wait:
                     raise self._wait_too_long(problem, url, answer, asked)
             if attempt >= self.settings.max_attempts:
-                raise RetryableUpstreamError(f"{problem}; gave up after {attempt} attempts")
+                raise RetryableUpstreamError(f"{problem}; gave up after {attempt} attempts",
+                                             status=last_status)
             delay = asked if asked is not None else self._backoff(attempt)
             self.stats.retries += 1
             _log.warning("%s; retrying in %.1f s (attempt %d of %d)",
@@ -696,7 +701,7 @@ class HttpFetcher:
         hint = None
         if answer.status in (401, 403) and same_origin(answer.url, self.github.api_url):
             hint = "check GITHUB_TOKEN" if self.github.token else "set GITHUB_TOKEN"
-        return PermanentUpstreamError(message.rstrip(), hint=hint)
+        return PermanentUpstreamError(message.rstrip(), hint=hint, status=answer.status)
 
     def _redact(self, text: str) -> str:
         token = self.github.token

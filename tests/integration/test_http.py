@@ -130,6 +130,7 @@ def test_503_forever_gives_up_after_max_attempts(upstream_server: UpstreamServer
     assert str(caught.value) == (
         f"GET {url}: HTTP 503 Service Unavailable; gave up after 3 attempts"
     )
+    assert caught.value.status == 503
     assert upstream_server.hits("/down") == 3
     assert sleeps.calls == [1.0, 2.0]
 
@@ -159,6 +160,7 @@ def test_server_hang_is_a_retryable_timeout(upstream_server: UpstreamServer) -> 
     assert str(caught.value) == (
         f"GET {url}: timed out, no data for 0.2 s; gave up after 2 attempts"
     )
+    assert caught.value.status is None  # no answer, so no status
     assert upstream_server.hits("/hang") == 2
 
 
@@ -226,6 +228,7 @@ def test_404_is_permanent_and_not_retried(upstream_server: UpstreamServer) -> No
     with pytest.raises(PermanentUpstreamError) as caught:
         run_with(get(url), sleeps=sleeps)
     assert str(caught.value) == f"GET {url}: HTTP 404 Not Found (Not Found)"
+    assert caught.value.status == 404
     assert upstream_server.hits("/repos/a/missing/releases") == 1
     assert sleeps.calls == []
 

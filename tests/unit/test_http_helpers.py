@@ -325,3 +325,4 @@ def test_a_live_client_reads_the_ca_bundle_once_with_proxies_set(
     client = build_client()
     assert len(loads) == 1
     assert len(client._mounts) == 3  # httpx's proxy transports, one per variable
+
