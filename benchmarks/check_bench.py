@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -590,7 +591,7 @@ def main() -> int:
     for line in summary(figures):
         print(line)
     if args.json:
-        args.json.write_text(json.dumps([f.__dict__ for f in figures], indent=2) + "\n")
+        args.json.write_text(json.dumps([dataclasses.asdict(f) for f in figures], indent=2) + "\n")
     return 0
 
 
