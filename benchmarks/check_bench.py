@@ -27,13 +27,20 @@ for GraphQL, the sum over its rounds of queries (first pages, then each further 
 ceil(queries / per-host limit) x latency, and at least the other hosts' REST floor. The
 summary gives the medians and the ratios to nvchecker.
 
+`--only stalled` runs the whole manifest once with api.github.com answering nothing (every
+GitHub request hangs) under the CLI's own timeouts: it ends after about one read timeout plus
+the one short retry of the circuit breaker (the printed bound, 40 s) and reports every other
+component.
+
     python benchmarks/check_bench.py [--latency 0.1] [--components 1000] [--rounds 3]
+    python benchmarks/check_bench.py --only stalled
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -149,6 +156,15 @@ def serve_synthetic(server: UpstreamServer, count: int, counters: Counter[str]) 
     server.route_handler("POST", "/graphql", graphql)
 
 
+def stalled_github() -> dict[str, Any]:
+    """api.github.com answers nothing: every GitHub request of every component hangs."""
+    from fake_world import FakeWorld, Fault, FaultKind, Override, Role
+
+    faults = tuple(Fault(kind=FaultKind.HANG, role=role)
+                   for role in (Role.LISTING, Role.PAGE, Role.COMMIT, Role.RELEASE))
+    return {repo.component: Override(faults=faults) for repo in FakeWorld().repos}
+
+
 def counted(counters: Counter[str], reply: Reply) -> Reply:
     counters["bytes"] += len(reply.body)
     return reply
@@ -164,7 +180,7 @@ def serve(kind: str, count: int, latency: float) -> int:
         else:
             from fake_world import FakeWorld
 
-            world = FakeWorld()
+            world = FakeWorld(stalled_github() if kind == "stalled" else None)
             handle = world._handle
 
             def counting(request: RecordedRequest) -> Reply:
@@ -174,16 +190,19 @@ def serve(kind: str, count: int, latency: float) -> int:
             world.install(server)
             host_of = lambda path: path.split("/")[1]  # noqa: E731 - the host prefix
 
+        started = [time.process_time()]
+
         def stats(_: RecordedRequest) -> Reply:
             hosts = Counter(host_of(r.path) for r in server.requests
                             if not r.path.startswith("/__"))
             posts = sum(1 for r in server.requests if r.method == "POST")
             return Reply.of_json({"hosts": dict(hosts), "bytes": counters["bytes"],
-                                  "posts": posts})
+                                  "posts": posts, "cpu": time.process_time() - started[0]})
 
         def reset(_: RecordedRequest) -> Reply:
             server.requests.clear()
             counters.clear()
+            started[0] = time.process_time()
             return Reply.of_json({})
 
         server.route_handler("GET", "/__stats", stats)
@@ -344,6 +363,7 @@ class Figures:
     points: dict[str, int]
     floor: float
     errors: int
+    server_cpu: float = 0.0
 
     def line(self) -> str:
         ratio = self.wall / self.floor if self.floor else math.nan
@@ -351,7 +371,7 @@ class Figures:
         return (f"{self.label:<26} wall {self.wall:6.2f} s  cpu {self.cpu:5.2f} s  "
                 f"floor {self.floor:5.2f} s (x{ratio:4.2f})  requests {self.requests:5d}  "
                 f"bytes {self.bytes:9d}  gh points {points:<18} RSS {self.rss_mib:6.1f} MiB  "
-                f"errors {self.errors}")
+                f"server cpu {self.server_cpu:5.2f} s  errors {self.errors}")
 
 
 def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float,
@@ -404,7 +424,7 @@ class Bench:
         errors = sum(1 for c in document["components"] if c["status"] == "error")
         points = {k: v for k, v in document["github_rate_limit_spent"].items() if v}
         return Figures(label, wall, cpu, rss, sum(stats["hosts"].values()), stats["bytes"],
-                       points, self.floors(mode, stats["hosts"]), errors)
+                       points, self.floors(mode, stats["hosts"]), errors, stats["cpu"])
 
     def theirs(self, label: str) -> Figures:
         control(self.url, "reset")
@@ -421,7 +441,7 @@ class Bench:
         api = stats["hosts"].get("api.github.com", 0)
         return Figures(label, wall, cpu, rss, sum(stats["hosts"].values()), stats["bytes"],
                        {"core": api} if api else {}, self.floors("nvchecker", stats["hosts"]),
-                       errors)
+                       errors, stats["cpu"])
 
     def rounds(self, name: str, count: int) -> list[Figures]:
         figures: list[Figures] = []
@@ -520,15 +540,37 @@ def synthetic(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[F
         return bench.rounds(f"synthetic-{count}", args.rounds)
 
 
+def stalled(args: argparse.Namespace) -> list[Figures]:
+    """The whole manifest with api.github.com answering nothing, the CLI's own timeouts."""
+    def floors(_mode: str, _hosts: dict[str, int]) -> float:
+        return 30.0 + 10.0  # one read timeout, then the one short retry (FetchSettings)
+
+    with child_server("stalled", 0, args.latency) as url:
+        bench = Bench(url, prefix_host=True, latency=args.latency, root=ROOT, only=(),
+                      nvchecker=Path(sys.executable), config=Path(), floors=floors)
+        with tempfile.TemporaryDirectory() as cache:
+            figures = bench.ours("stalled-api.github.com rest", "rest", Path(cache))
+    from release.manifest.load import load_manifest
+
+    total = len(load_manifest(ROOT / "versions.yaml").manifest.components)
+    print(figures.line(), flush=True)
+    print(f"stalled: {figures.errors} components failed (those on GitHub), the other "
+          f"{total - figures.errors} reported; bound {floors('', {}):.0f} s", flush=True)
+    return [figures]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added per request")
     parser.add_argument("--components", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per scenario")
-    parser.add_argument("--only", choices=("real", "synthetic"), help="one scenario only")
+    parser.add_argument("--only", choices=("real", "synthetic", "stalled"),
+                        help="one scenario only (stalled: api.github.com hangs, ~45 s, "
+                        "run only when asked)")
     parser.add_argument("--nvchecker-version", default="2.22")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    parser.add_argument("--serve", choices=("synthetic", "real"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("synthetic", "real", "stalled"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--run-ours", nargs=2, metavar=("URL", "PREFIX"), help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.serve:
@@ -543,11 +585,13 @@ def main() -> int:
             figures += real(args, nvchecker, Path(folder))
         if args.only in (None, "synthetic"):
             figures += synthetic(args, nvchecker, Path(folder))
+        if args.only == "stalled":
+            figures += stalled(args)
     print()
     for line in summary(figures):
         print(line)
     if args.json:
-        args.json.write_text(json.dumps([f.__dict__ for f in figures], indent=2) + "\n")
+        args.json.write_text(json.dumps([dataclasses.asdict(f) for f in figures], indent=2) + "\n")
     return 0
 
 

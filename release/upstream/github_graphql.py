@@ -87,7 +87,9 @@ class _Repo:
     commits: dict[str, str] = field(default_factory=dict)
     cursor: str | None = None
     pages: int = 0
-    done: asyncio.Future[None] | None = None
+    #: Set once every page was read or the repository failed: its component goes on then,
+    #: while other repositories' further pages are still being asked.
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _literal(value: str) -> str:
@@ -167,7 +169,11 @@ class GithubGraphQL:
             raise BatchUnavailable(f"{shown(key)} was not part of the GraphQL batch")
         if self._runner is None:
             self._runner = asyncio.create_task(self._run())
-        await asyncio.shield(self._runner)
+        await repo.done.wait()
+        runner = self._runner
+        error = runner.exception() if runner.done() and not runner.cancelled() else None
+        if error is not None:
+            raise error  # a bug, not an upstream failure: let it surface
         if key in self._errors:
             raise self._errors[key]
         return classify_tags(component, repo.items, published=repo.published or None)
@@ -184,11 +190,18 @@ class GithubGraphQL:
 
     async def _run(self) -> None:
         pending = list(self._repos.values())
-        while pending:
-            batches = chunks(pending)
-            await asyncio.gather(*(self._query(batch) for batch in batches))
-            pending = [r for r in pending if r.cursor is not None
-                       and f"{r.kind}:{r.repo}" not in self._errors]
+        try:
+            while pending:
+                batches = chunks(pending)
+                await asyncio.gather(*(self._query(batch) for batch in batches))
+                finished = [r for r in pending if r.cursor is None
+                            or f"{r.kind}:{r.repo}" in self._errors]
+                for repo in finished:
+                    repo.done.set()
+                pending = [r for r in pending if not r.done.is_set()]
+        finally:
+            for repo in self._repos.values():
+                repo.done.set()
 
     async def _query(self, repos: list[_Repo]) -> None:
         body = json.dumps({"query": build_query(repos)}).encode()

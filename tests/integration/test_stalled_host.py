@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fake_world import TODAY, FakeWorld, Fault, FaultKind, HostRoutingTransport, Override, Role
-from upstream_server import UpstreamServer
+from upstream_server import Reply, UpstreamServer
 
 from release.manifest.load import load_manifest
 from release.refresh.decide import Status
@@ -156,3 +156,23 @@ def test_a_hanging_url_on_a_host_that_answers_fails_only_its_component(
         name for name, _status in ((r.component, r.status) for r in outcome.results)
         if _status is Status.UPDATE
     }
+
+
+def test_an_answer_to_the_short_retry_closes_the_circuit(upstream_server: UpstreamServer) -> None:
+    """The host stalls once (a hang), answers the one short retry, and is trusted again."""
+    upstream_server.route_sequence("GET", "/a", [Reply(hang=True), Reply.of_json({"a": 1})])
+    upstream_server.route("GET", "/b", json={"b": 2})
+    settings = FetchSettings(read_timeout=1.0, stall_retry_timeout=0.5, max_attempts=3)
+
+    async def main() -> tuple[list[object], HttpFetcher]:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            fetcher = HttpFetcher(client, settings=settings, sleep=_no_sleep, jitter=lambda: 0.0)
+            first = await fetcher.get(f"{upstream_server.url}/a")
+            second = await fetcher.get(f"{upstream_server.url}/b")
+            return [first.json(), second.json()], fetcher
+
+    bodies, fetcher = asyncio.run(main())
+    assert bodies == [{"a": 1}, {"b": 2}]
+    assert upstream_server.hits("/a") == 2
+    assert fetcher.stats.stalled_hosts == []
+    assert fetcher.stats.retries == 1
