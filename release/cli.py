@@ -577,6 +577,13 @@ def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
     return 0
 
 
+CLASSIC_BUILD_LIMITS = (
+    "build: the engine's classic builder made these images for its own architecture only, "
+    "without SBOM or provenance attestations; the release builds linux/amd64 and linux/arm64 "
+    "with both, with BuildKit (build --plan --bake, release.yml)"
+)
+
+
 def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) -> int:
     import docker
     import httpx
@@ -613,6 +620,8 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
     lines = [r.describe() for r in report.repositories if r.created or r.mutable]
     console.print(outcome_table(report))
     lines += [*failure_lines(report.outcome.failed), summary_line(report)]
+    if report.outcome.builds:
+        lines.append(CLASSIC_BUILD_LIMITS)
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if args.json:

@@ -429,6 +429,11 @@ def test_one_commit_built_twice_gives_one_image_id(
     code, doc, err = build(capsys, tree, "--only", "alpha")
     assert code == 0, err
     assert doc is not None
+    # The local build says what it cannot do.
+    assert err.splitlines()[-1] == (
+        "build: the engine's classic builder made these images for its own architecture only, "
+        "without SBOM or provenance attestations; the release builds linux/amd64 and "
+        "linux/arm64 with both, with BuildKit (build --plan --bake, release.yml)")
     first = next(i for i in doc["images"] if i["name"] == "alpha")["image_id"]
     committed = int(git(tree, "log", "-1", "--format=%ct").strip())
     log = (tree / "build" / "logs" / "alpha.log").read_text()
