@@ -8,11 +8,11 @@ and a file that holds no signature at all.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from world_trust import SigningKey, make_key
 
 from release.upstream.signatures import (
     SignatureCheck,
@@ -28,47 +28,31 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SigningKey:
-    home: Path
-    fingerprint: str
+@dataclass(frozen=True, slots=True)
+class PinnedKey:
+    """A test signing key (`world_trust.make_key`) and its public key, exported to a file."""
+
+    key: SigningKey
     public: Path
 
+    @property
+    def fingerprint(self) -> str:
+        return self.key.fingerprint
+
     def sign(self, data: bytes, where: Path) -> bytes:
-        where.write_bytes(data)
-        subprocess.run(
-            ["gpg", "--batch", "--homedir", str(self.home), "--local-user", self.fingerprint,
-             "--armor", "--detach-sign", "--output", f"{where}.asc", str(where)],
-            check=True, capture_output=True,
-        )
-        return Path(f"{where}.asc").read_bytes()
+        """A detached armoured signature of `data` (made next to `where`)."""
+        return self.key.sign(data, where.parent)
 
 
-def _make_key(root: Path, name: str) -> SigningKey:
-    home = root / name
-    home.mkdir(mode=0o700)
-    subprocess.run(
-        ["gpg", "--batch", "--homedir", str(home), "--passphrase", "", "--quick-gen-key",
-         f"{name} <{name}@example.invalid>", "ed25519", "sign", "never"],
-        check=True, capture_output=True,
-    )
-    listing = subprocess.run(
-        ["gpg", "--batch", "--homedir", str(home), "--with-colons", "--list-keys"],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    fingerprint = next(line.split(":")[9] for line in listing.splitlines()
-                       if line.startswith("fpr:"))
+def _make_key(root: Path, name: str) -> PinnedKey:
+    key = make_key(root, name)
     public = root / f"{name}.asc"
-    exported = subprocess.run(
-        ["gpg", "--batch", "--homedir", str(home), "--armor", "--export", fingerprint],
-        check=True, capture_output=True,
-    ).stdout
-    public.write_bytes(exported)
-    return SigningKey(home=home, fingerprint=fingerprint, public=public)
+    public.write_bytes(key.armored)
+    return PinnedKey(key=key, public=public)
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[SigningKey, SigningKey]:
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[PinnedKey, PinnedKey]:
     root = tmp_path_factory.mktemp("gpg")
     return _make_key(root, "upstream"), _make_key(root, "stranger")
 
@@ -76,7 +60,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[SigningKey, SigningK
 ARCHIVE = b"squid-7.6 release archive bytes\n" * 64
 
 
-def test_a_good_signature_names_the_pinned_key(keys: tuple[SigningKey, SigningKey],
+def test_a_good_signature_names_the_pinned_key(keys: tuple[PinnedKey, PinnedKey],
                                                tmp_path: Path) -> None:
     upstream, _ = keys
     signature = upstream.sign(ARCHIVE, tmp_path / "squid-7.6.tar.xz")
@@ -89,7 +73,7 @@ def test_a_good_signature_names_the_pinned_key(keys: tuple[SigningKey, SigningKe
     )
 
 
-def test_text_before_the_armour_is_accepted(keys: tuple[SigningKey, SigningKey],
+def test_text_before_the_armour_is_accepted(keys: tuple[PinnedKey, PinnedKey],
                                             tmp_path: Path) -> None:
     # Squid's .asc files start with File:/Date:/SHA256: lines before the armoured signature.
     upstream, _ = keys
@@ -100,7 +84,7 @@ def test_text_before_the_armour_is_accepted(keys: tuple[SigningKey, SigningKey],
     assert result.verdict is SignatureVerdict.GOOD
 
 
-def test_tampered_bytes_are_a_bad_signature(keys: tuple[SigningKey, SigningKey],
+def test_tampered_bytes_are_a_bad_signature(keys: tuple[PinnedKey, PinnedKey],
                                             tmp_path: Path) -> None:
     upstream, _ = keys
     signature = upstream.sign(ARCHIVE, tmp_path / "squid-7.6.tar.xz")
@@ -116,7 +100,7 @@ def test_tampered_bytes_are_a_bad_signature(keys: tuple[SigningKey, SigningKey],
     assert upstream.fingerprint.endswith(result.key_id)
 
 
-def test_a_valid_signature_over_other_bytes_is_bad(keys: tuple[SigningKey, SigningKey],
+def test_a_valid_signature_over_other_bytes_is_bad(keys: tuple[PinnedKey, PinnedKey],
                                                    tmp_path: Path) -> None:
     upstream, _ = keys
     other = upstream.sign(b"squid-7.5 archive\n", tmp_path / "squid-7.5.tar.xz")
@@ -125,7 +109,7 @@ def test_a_valid_signature_over_other_bytes_is_bad(keys: tuple[SigningKey, Signi
     assert result.verdict is SignatureVerdict.BAD
 
 
-def test_a_key_in_the_keyring_but_not_pinned_is_unknown(keys: tuple[SigningKey, SigningKey],
+def test_a_key_in_the_keyring_but_not_pinned_is_unknown(keys: tuple[PinnedKey, PinnedKey],
                                                         tmp_path: Path) -> None:
     upstream, stranger = keys
     signature = stranger.sign(ARCHIVE, tmp_path / "squid-7.6.tar.xz")
@@ -140,7 +124,7 @@ def test_a_key_in_the_keyring_but_not_pinned_is_unknown(keys: tuple[SigningKey, 
 
 
 def test_a_signature_by_a_key_missing_from_the_keyring_is_unknown(
-    keys: tuple[SigningKey, SigningKey], tmp_path: Path,
+    keys: tuple[PinnedKey, PinnedKey], tmp_path: Path,
 ) -> None:
     upstream, stranger = keys
     signature = stranger.sign(ARCHIVE, tmp_path / "squid-7.6.tar.xz")
@@ -150,7 +134,7 @@ def test_a_signature_by_a_key_missing_from_the_keyring_is_unknown(
     assert result.fingerprint == stranger.fingerprint
 
 
-def test_an_html_page_is_no_signature(keys: tuple[SigningKey, SigningKey]) -> None:
+def test_an_html_page_is_no_signature(keys: tuple[PinnedKey, PinnedKey]) -> None:
     upstream, _ = keys
     result = check_detached(ARCHIVE, b"<html><body>404 Not Found</body></html>\n",
                             keys=[upstream.public], pinned=[upstream.fingerprint])
