@@ -100,9 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pin.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     pin.add_argument("--allow-downgrade", action="store_true", help="allow moving backwards")
-    from release.trust.pin import add_pin_options
-
-    add_pin_options(pin, _default_cache())
+    pin.add_argument("--beyond-policy", action="store_true",
+                     help="pin a version the component's policy does not admit")
+    recording = pin.add_mutually_exclusive_group()
+    recording.add_argument("--record", metavar="DIR", type=Path,
+                           help="record the upstream responses into DIR")
+    recording.add_argument("--replay", metavar="DIR", type=Path,
+                           help="answer upstream requests from a recording in DIR")
+    pin.add_argument("--cache-dir", metavar="DIR", type=Path, default=_default_cache(),
+                     help="persistent HTTP cache (default: %(default)s)")
+    pin.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
     pin.add_argument("--break-set", action="store_true",
                      help="move one member of a coherent set (policy.group with a leader) alone")
     pin.set_defaults(handler=_pin)

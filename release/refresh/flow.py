@@ -33,7 +33,6 @@ from release.manifest.load import LoadedManifest
 from release.manifest.model import Manifest
 from release.manifest.tree import load_tree
 from release.notes.stops import load_stops, skipped_moves, warning
-from release.refresh.commit import commit_on_branch, ensure_clean
 from release.refresh.decide import CheckResult, PinRequest, Update, decide_pin, select
 from release.refresh.execute import DEFAULT_RUN_TIMEOUT, Outcome, run_check
 from release.refresh.plan import plan_updates
@@ -257,6 +256,8 @@ def refresh(root: Path, options: RefreshOptions, *, trust: Trust,
         return report
 
     if options.commit and not options.dry_run:
+        from release.refresh.commit import ensure_clean  # noqa: PLC0415 - gitpython, --commit only
+
         ensure_clean(root)
     loaded = load_tree(root)
     outcome = _checked(root, loaded, options.check, trust, resolve=True, progress=progress)
@@ -277,6 +278,8 @@ def refresh(root: Path, options: RefreshOptions, *, trust: Trust,
     report = stage(Stage.WRITTEN, replace(report, written=True))
     if not options.commit:
         return report
+    from release.refresh.commit import commit_on_branch  # noqa: PLC0415
+
     branch, sha = commit_on_branch(
         root, [c.path for c in report.changes],
         commit_message(loaded.manifest, outcome.updates, outcome.results),

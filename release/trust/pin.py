@@ -8,7 +8,6 @@ so a refused version costs no request.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from dataclasses import replace
 from pathlib import Path
@@ -20,21 +19,6 @@ from release.trust.signed import SignedResolver
 from release.upstream.errors import UpstreamError
 from release.upstream.resolve import Resolved
 from release.versioning import Version
-
-
-def add_pin_options(parser: argparse.ArgumentParser, default_cache: Path) -> None:
-    parser.add_argument(
-        "--beyond-policy", action="store_true",
-        help="pin a version the component's policy does not admit",
-    )
-    recording = parser.add_mutually_exclusive_group()
-    recording.add_argument("--record", metavar="DIR", type=Path,
-                           help="record the upstream responses into DIR")
-    recording.add_argument("--replay", metavar="DIR", type=Path,
-                           help="answer upstream requests from a recording in DIR")
-    parser.add_argument("--cache-dir", metavar="DIR", type=Path, default=default_cache,
-                        help="persistent HTTP cache (default: %(default)s)")
-    parser.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
 
 
 def needs_upstream(component: Component, version: str) -> bool:
