@@ -637,28 +637,13 @@ def _build_run(args: argparse.Namespace, manifest: Manifest, plan: BuildPlan) ->
 
 
 def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
-    """A bill of materials by file or release version; a release that is not in releases/ is
-    fetched from its GitHub release (unless --no-fetch) and kept there."""
-    from release.bom import bom_relpath, load_bom, resolve_bom
-    from release.fsutil import FileChange, write_files
-    from release.gitremote import origin_url
-    from release.images.bom_fetch import fetch_release_bom, is_version, repository_of
-    from release.upstream.http import GitHubAuth, open_fetcher
+    from release.bom import bom_relpath
+    from release.images.bom_fetch import release_bom
 
-    local = root / bom_relpath(ref)
-    if args.no_fetch or not is_version(ref) or local.is_file():
-        return load_bom(resolve_bom(root, ref))
-    repository = repository_of(os.environ, args.repo, origin_url(root))
-    auth = GitHubAuth.from_env(os.environ)
-
-    async def fetch() -> tuple[bytes, Bom]:
-        async with open_fetcher(github=auth) as fetcher:
-            return await fetch_release_bom(fetcher, api_url=auth.api_url.rstrip("/"),
-                                           repository=repository, version=ref)
-
-    body, bom = asyncio.run(fetch())
-    write_files(root, [FileChange(path=bom_relpath(ref), old="", new=body.decode("utf-8"))])
-    print(f"bom: {bom_relpath(ref)} fetched from {repository} release v{ref}", file=sys.stderr)
+    bom, fetched_from = release_bom(root, ref, repo=args.repo, fetch=not args.no_fetch,
+                                    environ=os.environ)
+    if fetched_from is not None:
+        print(f"bom: {bom_relpath(ref)} fetched from {fetched_from}", file=sys.stderr)
     return bom
 
 

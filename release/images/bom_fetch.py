@@ -10,13 +10,15 @@ records for it, validated, and kept in `releases/` for the next run.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from release.bom import Bom, bom_relpath, parse_bom
+from release import calver
+from release.bom import Bom, bom_relpath, load_bom, parse_bom, resolve_bom
 from release.errors import InvalidInput, ReleaseError
 from release.upstream.errors import UpstreamError
 from release.upstream.interface import Fetcher
@@ -104,4 +106,29 @@ def _asset(document: Any, name: str, where: str) -> Mapping[str, Any]:
 
 def is_version(ref: str) -> bool:
     """Whether a `bom diff` argument names a release (not a file)."""
-    return not Path(ref).exists() and re.fullmatch(r"\d{4}\.\d{1,2}\.\d{1,3}", ref) is not None
+    return not Path(ref).exists() and calver.parse(ref) is not None
+
+
+def release_bom(
+    root: Path, ref: str, *, repo: str | None, fetch: bool, environ: Mapping[str, str],
+) -> tuple[Bom, str | None]:
+    """The bill of materials `ref` names (a file, or a release version); a release that is not
+    in `releases/` is fetched from its GitHub release (when `fetch`) and kept there. The second
+    value says where it was fetched from (None when it was read from the tree)."""
+    from release.fsutil import FileChange, write_files  # noqa: PLC0415 - only when fetching
+    from release.gitremote import origin_url  # noqa: PLC0415
+    from release.upstream.http import GitHubAuth, open_fetcher  # noqa: PLC0415
+
+    if not fetch or not is_version(ref) or (root / bom_relpath(ref)).is_file():
+        return load_bom(resolve_bom(root, ref)), None
+    repository = repository_of(environ, repo, origin_url(root))
+    auth = GitHubAuth.from_env(environ)
+
+    async def download() -> tuple[bytes, Bom]:
+        async with open_fetcher(github=auth) as fetcher:
+            return await fetch_release_bom(fetcher, api_url=auth.api_url.rstrip("/"),
+                                           repository=repository, version=ref)
+
+    body, bom = asyncio.run(download())
+    write_files(root, [FileChange(path=bom_relpath(ref), old="", new=body.decode("utf-8"))])
+    return bom, f"{repository} release v{ref}"
