@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from release.errors import InvalidInput
 
-CALVER_RE = re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,3})")
+CALVER_RE = re.compile(r"(\d{4})\.(0?[1-9]|1[0-2])\.(\d{1,3})")  # month 1-12
 TAG_PREFIX = "v"
 
 

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from release.calver import CALVER_RE
 from release.errors import InvalidInput, Problem, ProblemsFound
 from release.manifest.model import (
     IMAGE_PIN_KINDS,
@@ -57,7 +58,7 @@ from release.yamlcheck import LocatedChecker, closest, describe
 E = TypeVar("E", bound=str)
 
 COMPONENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
-RELEASE_RE = re.compile(r"\d{4}\.\d{1,2}\.\d{1,3}")
+RELEASE_RE = CALVER_RE  # YYYY.MM.N, the one definition (release.calver)
 GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 IMAGE_REPOSITORY = re.compile(
     r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._/-][a-z0-9]+)*)*"

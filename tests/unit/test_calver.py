@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from release.calver import CalVer, next_release, parse, release_state, release_tags
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -47,3 +50,16 @@ def test_release_state_of_a_first_release() -> None:
     assert not state.released
     assert state.describe() == ("release 2026.11.0: no release tag yet; the first release is "
                                 "tagged v2026.11.0")
+
+
+def test_versions_yaml_refuses_an_impossible_release_month() -> None:
+    from release.errors import ProblemsFound
+    from release.manifest.load import parse_manifest
+
+    text = (REPO / "versions.yaml").read_text().replace("release: 2026.11.0",
+                                                         "release: 2026.13.0", 1)
+    with pytest.raises(ProblemsFound) as caught:
+        parse_manifest(text)
+    assert [str(p) for p in caught.value.problems] == [
+        "versions.yaml:13: release: '2026.13.0' is not a Delphi release version such as "
+        "2026.11.0"]
