@@ -36,7 +36,7 @@ Figures = tuple[float, int, dict[str, int]]
 
 
 async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool) -> Figures:
-    from fake_world import HostRoutingTransport
+    from world import HostRoutingTransport
 
     manifest = load_manifest(ROOT / "versions.yaml").manifest
     httpx.get(f"{url}/__reset")

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # fake_world and upstream_server live with the tests
 
-from fake_world import record_check
+from world import record_check
 
 from release.manifest.load import load_manifest
 from release.upstream.recording import INDEX_NAME

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
-from upstream_server import Reply
+
+from world.server import Reply
 
 if TYPE_CHECKING:
-    from fake_world import FakeWorld, _Request
+    from world.fakeworld import FakeWorld, _Request
 
 OSV = "https://api.osv.dev"
 CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # base score 9.8
@@ -78,7 +79,7 @@ def _tags(world: FakeWorld, repo: str) -> list[str]:
 
 
 def _osv_record(world: FakeWorld, advisory: WorldAdvisory) -> dict[str, Any]:
-    from fake_world import commit_sha
+    from world.fakeworld import commit_sha
 
     url = f"https://github.com/{advisory.repo}"
     events: list[dict[str, str]] = [{"introduced": commit_sha(advisory.repo, advisory.introduced)}]
@@ -126,7 +127,7 @@ def _json(document: Any, status: int = 200) -> Reply:
 
 def add_advisories(world: FakeWorld) -> None:
     """Serve OSV and every repository's security advisories from `ADVISORIES`."""
-    from fake_world import GITHUB_API, Role
+    from world.fakeworld import GITHUB_API, Role
 
     def querybatch(request: _Request, _fault: object) -> Reply:
         try:

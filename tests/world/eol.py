@@ -11,10 +11,10 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from upstream_server import Reply
+from world.server import Reply
 
 if TYPE_CHECKING:
-    from fake_world import FakeWorld
+    from world.fakeworld import FakeWorld
 
 ENDOFLIFE = "https://endoflife.date"
 
@@ -46,7 +46,7 @@ def product_json(product: str) -> dict[str, Any]:
 
 
 def add_eol(world: FakeWorld) -> None:
-    from fake_world import Role
+    from world.fakeworld import Role
 
     for product in PRODUCTS:
         body = json.dumps(product_json(product)).encode()

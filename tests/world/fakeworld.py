@@ -69,19 +69,19 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
-from upstream_server import RecordedRequest, Reply, UpstreamServer
-from world_advisories import add_advisories
-from world_eol import add_eol
-from world_gitrefs import add_gitrefs
-from world_graphql import add_graphql
-from world_sets import add_sets
-from world_supply import histogram_quantile_assets
-from world_supply import install as install_supply
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
 from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.recording import RecordingTransport
+from world.advisories import add_advisories
+from world.eol import add_eol
+from world.gitrefs import add_gitrefs
+from world.graphql import add_graphql
+from world.server import RecordedRequest, Reply, UpstreamServer
+from world.sets import add_sets
+from world.supply import histogram_quantile_assets
+from world.supply import install as install_supply
 
 #: The day the world is as of (for `run_check(today=...)`).
 TODAY = dt.date(2026, 9, 16)

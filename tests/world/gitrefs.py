@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fake_world import FakeWorld, Fault, GhRepo, _Request
-    from upstream_server import Reply
+    from world.fakeworld import FakeWorld, Fault, GhRepo, _Request
+    from world.server import Reply
 
 
 def add_gitrefs(world: FakeWorld) -> None:
     """Serve `git/refs/tags` of every GitHub repository of `world`."""
-    from fake_world import GITHUB_API, Role
+    from world.fakeworld import GITHUB_API, Role
 
     for repo in world.repos:
         world._add(f"{GITHUB_API}/repos/{repo.repo}/git/refs/tags", repo.component, Role.OTHER,
@@ -25,7 +25,7 @@ def add_gitrefs(world: FakeWorld) -> None:
 
 
 def _responder(world: FakeWorld, repo: GhRepo) -> Callable[[_Request, Fault | None], Reply]:
-    from fake_world import GITHUB_API, _gh_headers, _json
+    from world.fakeworld import GITHUB_API, _gh_headers, _json
 
     def respond(request: _Request, _fault: Fault | None) -> Reply:
         refs = []

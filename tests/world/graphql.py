@@ -30,10 +30,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from upstream_server import Reply
+from world.server import Reply
 
 if TYPE_CHECKING:
-    from fake_world import FakeWorld, GhRepo, _Request
+    from world.fakeworld import FakeWorld, GhRepo, _Request
 
 GRAPHQL = "https://api.github.com/graphql"
 ANNOTATED = frozenset({"kamailio/kamailio", "redis/redis"})
@@ -62,7 +62,7 @@ class GraphQLState:
 
 def add_graphql(world: FakeWorld) -> GraphQLState:
     """Serve `POST /graphql` for `world`; `FakeWorld.__init__` keeps the state as `graphql`."""
-    from fake_world import Role  # fake_world imports this module
+    from world.fakeworld import Role  # fake_world imports this module
 
     state = GraphQLState()
 
@@ -169,7 +169,7 @@ def _offset(cursor: str) -> int:
 
 def _releases(world: FakeWorld, repo: GhRepo) -> list[dict[str, Any]]:
     """The REST release JSON of `repo` (drafts included: GraphQL callers are authenticated)."""
-    from fake_world import GhRelease
+    from world.fakeworld import GhRelease
 
     extra = world._extra(repo.component) if repo.source == "releases" else ()
     injected = [GhRelease(tag=t, day="2026-09-15", title=t) for t in extra]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from upstream_server import Reply
+from world.server import Reply
 
 if TYPE_CHECKING:
-    from fake_world import FakeWorld
+    from world.fakeworld import FakeWorld
 
 RAW = "https://raw.githubusercontent.com"
 FILE = "deploy/docker/docker-compose.yaml"
@@ -56,7 +56,7 @@ services:
 
 
 def add_sets(world: FakeWorld) -> None:
-    from fake_world import Role
+    from world.fakeworld import Role
 
     for tag in PINS:
         reply = Reply(body=compose(tag).encode(), headers={"Content-Type": "text/plain"})

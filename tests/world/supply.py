@@ -21,7 +21,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fake_world import FakeWorld
+    from world.fakeworld import FakeWorld
 
 PJPROJECT_RELEASES = (("2.18", "2026-09-01"), ("2.17", "2026-05-14"), ("2.16", "2025-12-02"),
                       ("2.15.1", "2025-01-10"), ("2.15", "2024-12-18"))
@@ -48,7 +48,7 @@ def histogram_quantile_assets(version: str) -> tuple[str, ...]:
 
 
 def install(world: FakeWorld) -> None:
-    from fake_world import GhRelease, GhRepo, Role, _file, _wrong_name, fake_bytes, sha256
+    from world.fakeworld import GhRelease, GhRepo, Role, _file, _wrong_name, fake_bytes, sha256
 
     releases = tuple(GhRelease(tag=v, day=day, title=f"PJSIP {v}", branch="master")
                      for v, day in PJPROJECT_RELEASES)

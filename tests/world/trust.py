@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fake_world import FakeWorld, Role, _Request, fake_bytes
-from upstream_server import Reply, UpstreamServer
-
 from release.fsutil import write_files
 from release.manifest.load import load_manifest
 from release.refresh.decide import Update
 from release.refresh.plan import plan_updates
 from release.upstream.registry import registry_for
+from world.fakeworld import FakeWorld, Role, _Request, fake_bytes
+from world.server import Reply, UpstreamServer
 
 HTML_WITH_HEX = (
     b"<!DOCTYPE html>\n<html><head><title>404 - File or directory not found.</title></head>"

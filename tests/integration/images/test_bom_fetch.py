@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from upstream_server import UpstreamServer
+from world.server import UpstreamServer
 
 from release.cli import main
 
@@ -137,6 +137,6 @@ def test_no_fetch_stays_in_the_tree(
 def test_the_release_workflow_attaches_the_asset_under_the_name_bom_diff_asks_for() -> None:
     from release.images.bom_fetch import asset_name
 
-    workflow = (Path(__file__).resolve().parents[2] / ".github/workflows/release.yml").read_text()
+    workflow = (Path(__file__).resolve().parents[3] / ".github/workflows/release.yml").read_text()
     assert asset_name("$VERSION") == "delphi-$VERSION-bom.json"
     assert 'bom="$RUNNER_TEMP/delphi-$VERSION-bom.json"' in workflow

@@ -24,7 +24,7 @@ from release.cli import main
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data" / "notes"
 GOLDEN = DATA / "golden-2026.11.0.md"
 REPO_URL = "https://github.com/acme/delphi-release"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from upstream_server import UpstreamServer
+from world.server import UpstreamServer
 
 from release.manifest.load import parse_manifest
 from release.notes.diff import diff_manifests
@@ -20,7 +20,7 @@ from release.upstream.http import HttpFetcher
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OLD_TEXT = (REPO / "tests" / "data" / "notes" / "versions.yaml").read_text(encoding="utf-8")
 NEW_TEXT = (OLD_TEXT.replace("release: 2026.10.0", "release: 2026.11.0")
             .replace("version: 2.11.4", "version: 2.11.6")

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from fake_world import FakeWorld, serve_world, world_fetcher
+from world import FakeWorld, serve_world, world_fetcher
 
 from release.cli import main
 from release.manifest.load import load_manifest

@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
-from fake_world import FakeWorld
+from world import FakeWorld
 
 from release.cli import main
 from release.manifest.load import load_manifest
 from release.pins.downloads import downloads
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REPLAY = REPO / "tests" / "data" / "replay"
 TODAY = "2026-11-26"
 HELPER = "images/signoz/clickhouse/histogram-quantile.Dockerfile"

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_world import (
+from world import (
     EVIL,
     TODAY,
     FakeWorld,
@@ -28,7 +28,7 @@ from fake_world import (
     Role,
     registry_token,
 )
-from upstream_server import UpstreamServer
+from world.server import UpstreamServer
 
 from release.manifest.load import load_manifest
 from release.manifest.model import Archive, Checksum
@@ -43,7 +43,7 @@ from release.versioning import Version
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 TOKEN = "ghp_w0rldT0KENvalue0123456789abcdefABCD"
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import git
 import pytest
-from fake_world import FakeWorld
+from world import FakeWorld
 
 from release.cli import main
 from release.pins.actions import action_uses
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REPLAY = REPO / "tests" / "data" / "replay"
 TODAY = "2026-11-26"
 WORKFLOWS = (".github/workflows/ci.yml", ".github/workflows/refresh.yml",

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fake_world import TODAY as WORLD_TODAY
-from fake_world import serve_world, world_fetcher
+from world import TODAY as WORLD_TODAY
+from world import serve_world, world_fetcher
 
 from release.cli import main
 from release.manifest.load import load_manifest
@@ -18,7 +18,7 @@ from release.manifest.model import Manifest
 from release.refresh.decide import Status
 from release.refresh.execute import Outcome, run_check
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REPLAY = REPO / "tests" / "data" / "replay"
 # The day of the world: coturn 4.18.0 was published 13 days before, 4.17.2 19 days before.
 TODAY = "2026-09-16"

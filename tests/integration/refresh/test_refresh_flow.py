@@ -32,7 +32,7 @@ from release.versioning import Version
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REPLAY = REPO / "tests" / "data" / "replay"
 TODAY = dt.date(2026, 11, 26)
 OPTIONS = CheckOptions(today=TODAY, fetching=Fetching(replay_dir=REPLAY))

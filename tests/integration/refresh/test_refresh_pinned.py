@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_world import TODAY, FakeWorld, world_fetcher
-from world_trust import align, repush_image, serve_changed, tamper_archive
+from world import TODAY, FakeWorld, world_fetcher
+from world.trust import align, repush_image, serve_changed, tamper_archive
 
 from release.cli import main
 from release.manifest.load import load_manifest

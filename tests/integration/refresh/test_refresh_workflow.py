@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / ".github" / "workflows" / "refresh.yml"
 REPLAY = ROOT / "tests" / "data" / "replay"
 TODAY = "2026-09-16"  # the day the demo was recorded (tests/fake_world.py)

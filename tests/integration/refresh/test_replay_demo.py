@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_world import TODAY, record_check
+from world import TODAY, record_check
 
 from release.manifest.load import load_manifest
 from release.refresh.decide import Status
@@ -24,7 +24,7 @@ from release.upstream.recording import INDEX_NAME, ReplayTransport
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 REPLAY = REPO / "tests" / "data" / "replay"
 # Headers that differ from one recording to the next on real hosts (the world sends none).

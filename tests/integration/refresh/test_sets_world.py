@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fake_world import TODAY, serve_world, world_fetcher
+from world import TODAY, serve_world, world_fetcher
 
 from release.cli import main
 from release.errors import ProblemsFound
@@ -21,7 +21,7 @@ from release.versioning import Version
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 SET = ("signoz", "signoz-otel-collector", "clickhouse", "zookeeper")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fake_world import TODAY, FakeWorld, Fault, FaultKind, HostRoutingTransport, Override, Role
-from upstream_server import Reply, UpstreamServer
+from world import TODAY, FakeWorld, Fault, FaultKind, HostRoutingTransport, Override, Role
+from world.server import Reply, UpstreamServer
 
 from release.manifest.load import load_manifest
 from release.refresh.decide import Status
@@ -25,7 +25,7 @@ from release.upstream.http import FetchSettings, HttpFetcher
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 #: A bound on the whole run in the harness (the run itself ends after about 2 s + 1 s).
 HARNESS_BOUND = 60.0

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fake_world import TODAY, serve_world, world_fetcher
-from upstream_server import Reply, UpstreamServer
+from world import TODAY, serve_world, world_fetcher
+from world.server import Reply, UpstreamServer
 
 from release.cli import main
 from release.manifest.load import load_manifest
@@ -22,7 +22,7 @@ from release.versioning import BumpKind
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 
 

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_world import FakeWorld, Role, world_fetcher
-from upstream_server import Reply, UpstreamServer
-from world_trust import (
+from world import FakeWorld, Role, world_fetcher
+from world.server import Reply, UpstreamServer
+from world.trust import (
     align,
     hang,
     html_sums,
@@ -34,7 +34,7 @@ PGBOUNCER = "https://www.pgbouncer.org/downloads/files/1.25.2/pgbouncer-1.25.2.t
 KAMAILIO = "https://www.kamailio.org/pub/kamailio/6.1.4/src/kamailio-6.1.4_src.tar.gz"
 ASTERISK_SUMS = "https://downloads.asterisk.org/pub/telephony/asterisk/releases/asterisk-22.10.1.sha256"
 POSTGRES_SUMS = "https://ftp.postgresql.org/pub/source/v17.11/postgresql-17.11.tar.bz2.sha256"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 #: Pinned values in versions.yaml (each archive's checksum, image's digest, action's commit).
 ALL = sum((c.archive is not None) + (c.image is not None) + (c.commit is not None)
           for c in load_manifest(REPO_ROOT / "versions.yaml").manifest.components)

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fake_world import TODAY, FakeWorld, Role, fake_bytes, world_fetcher
-from world_trust import (
+from world import TODAY, FakeWorld, Role, fake_bytes, world_fetcher
+from world.trust import (
     SigningKey,
     align,
     file_reply,

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_world import TODAY, FakeWorld, HostRoutingTransport
-from upstream_server import UpstreamServer
+from world import TODAY, FakeWorld, HostRoutingTransport
+from world.server import UpstreamServer
 
 from release.manifest.load import load_manifest
 from release.manifest.model import UpstreamKind
@@ -36,7 +36,7 @@ from release.upstream.sources import Endpoints, source_for
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 TOKEN = "ghp_gr4phqlT0KENvalue0123456789abcdefABCD"
 GITHUB = [c for c in MANIFEST.components

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from upstream_server import RecordedRequest, Reply, UpstreamServer, http_date
+from world.server import RecordedRequest, Reply, UpstreamServer, http_date
 
 from release.errors import InvalidInput
 from release.upstream.cache import HttpCache, cache_key

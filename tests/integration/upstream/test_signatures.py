@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from world_trust import SigningKey, make_key
+from world.trust import SigningKey, make_key
 
 from release.upstream.signatures import (
     SignatureCheck,

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import git
 import httpx
 import pytest
-from upstream_server import RecordedRequest, Reply, UpstreamServer
+from world.server import RecordedRequest, Reply, UpstreamServer
 
 from release.manifest.load import load_manifest
 from release.manifest.model import (
@@ -52,7 +52,7 @@ from release.versioning import Version
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 TODAY = dt.date(2026, 8, 21)
 T = TypeVar("T")

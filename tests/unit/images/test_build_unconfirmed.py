@@ -17,7 +17,7 @@ from release.images.plan import Provenance, make_plan, read_sources
 from release.images.run import RunOutcome
 from release.manifest.load import load_manifest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 PROVENANCE = Provenance(revision="0" * 40, created="2026-11-26T00:00:00Z")
 SOURCES, _ = read_sources(REPO)

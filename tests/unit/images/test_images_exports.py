@@ -14,7 +14,7 @@ from release.cli import main
 from release.images.exports import bake_document, github_matrix, plan_document
 from release.images.plan import BuildPlan, ImagePlan, PinnedComponent, Provenance
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 HASH = "sha256:" + "5b" * 32
 BASE = "debian:trixie-20260803-slim@sha256:" + "74" * 32
 

@@ -22,7 +22,7 @@ from release.images.plan import (
 )
 from release.manifest.load import load_manifest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BASE = "debian:trixie-20260803-slim@sha256:" + "74" * 32
 OTHER_BASE = "debian:trixie-20260803-slim@sha256:" + "75" * 32
 ARGS = {"TOOL_VERSION": "1.2.3", "TOOL_SHA256": "ab" * 32}

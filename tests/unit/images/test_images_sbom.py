@@ -14,7 +14,7 @@ from release.cli import main
 from release.images.sbom import make_sbom
 from release.manifest.load import load_manifest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 DIGEST = "sha256:" + "ab" * 32
 BOM: dict[str, Any] = {

@@ -12,7 +12,7 @@ from release.errors import ProblemsFound
 from release.manifest import load
 from release.manifest.load import make_yaml, parse_yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FILES = ["versions.yaml", "tests/data/notes/versions.yaml", "docs/examples/sample-release.yaml"]
 
 

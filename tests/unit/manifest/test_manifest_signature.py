@@ -10,7 +10,7 @@ from release.errors import ProblemsFound
 from release.manifest.load import parse_manifest
 from release.manifest.model import Signature, SignedFile
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEXT = (REPO / "versions.yaml").read_text(encoding="utf-8")
 ANCHOR = '      checksum: {kind: asset-digest, asset: "squid-{version}.tar.xz"}\n'
 FPR = "EA31CC5E9488E5168D2DCC5EB268E706FF5CF463"

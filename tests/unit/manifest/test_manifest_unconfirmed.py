@@ -75,7 +75,7 @@ def test_bad_unconfirmed_entries_are_refused(line: str, expected: str) -> None:
 
 
 def test_the_repository_manifest_marks_the_offline_values() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     manifest = parse_manifest((root / "versions.yaml").read_text("utf-8"))
     marked = {(u.component, u.value) for u in unconfirmed_values(manifest)}
     assert marked == {

@@ -9,7 +9,7 @@ import pytest
 from release.manifest.load import load_manifest, parse_manifest
 from release.manifest.write import reads_as_string, set_scalar
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_round_trip_of_the_real_manifest_is_byte_identical() -> None:

@@ -10,7 +10,7 @@ from release.manifest.load import load_manifest
 from release.notes.checklist import Checklist
 from release.notes.checklist_load import load_checklist
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def the_checklist() -> Checklist:

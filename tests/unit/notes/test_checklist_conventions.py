@@ -32,7 +32,7 @@ from release.manifest.load import load_manifest
 from release.notes.checklist import ROLLOUT_PHASES, SAME_STEPS, Checklist, Item, Phase
 from release.notes.checklist_load import load_checklist, parse_checklists
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SEPARATORS = re.compile(r"&&|\|\||;|\||\$\(|`|\bthen\b|\bdo\b|\belse\b")
 TIMEOUT = re.compile(r"(?:^|\s)(?:-t|--timeout)[ =]?\d+")
 FETCHES = re.compile(r"\bgit clone\b|\bdocker (?:compose )?pull\b|\bapt-get\b|\bpip install\b|"

@@ -18,7 +18,7 @@ from release.notes.checklist_shell import (
     shellcheck,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEXT = """\
 items:
   - id: rollout-x

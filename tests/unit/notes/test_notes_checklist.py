@@ -24,7 +24,7 @@ from release.notes.checklist import (
 from release.notes.checklist_load import load_checklist, parse_checklists
 from release.notes.diff import ChangeKind, image_services, is_ci_tooling
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 COMPONENTS = ("postgresql", "pgbouncer", "redis", "asterisk", "node")
 IMAGES = ("postgres", "pgbouncer", "redis", "asterisk", "node-app")
 

@@ -10,7 +10,7 @@ from release.manifest.load import load_manifest
 from release.notes.diff import CHANGED, ChangeKind, classify
 from release.versioning import Digest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 TODAY = dt.date(2026, 11, 26)
 

@@ -11,7 +11,7 @@ from release.errors import ReleaseError
 from release.manifest.load import load_manifest, parse_manifest
 from release.notes.docs import render_page, write_or_check
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 HELD = textwrap.dedent(
     """\

@@ -25,7 +25,7 @@ from release.manifest.load import parse_manifest
 from release.notes.changelog import RawCommit
 from release.notes.notes import NotesInputs, decide, load_checklist_for, render_notes
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data" / "notes"
 GOLDEN = DATA / "golden"
 OLD_TEXT = (DATA / "versions.yaml").read_text(encoding="utf-8")

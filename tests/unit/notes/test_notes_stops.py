@@ -12,7 +12,7 @@ from release.errors import ProblemsFound
 from release.manifest.load import load_manifest
 from release.notes.stops import load_stops, parse_stops
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 def test_the_delphi_stops_are_valid_and_name_their_sources() -> None:
     manifest_ = load_manifest(REPO / "versions.yaml").manifest
     stops = load_stops(REPO / "checklists", manifest_.names())

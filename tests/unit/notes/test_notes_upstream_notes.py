@@ -8,7 +8,7 @@ from typing import Any
 from release.manifest.load import load_manifest
 from release.notes.upstream_notes import attention_lines, in_range
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 BODY = """\
 ## Highlights

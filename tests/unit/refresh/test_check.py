@@ -14,7 +14,7 @@ from release.refresh.decide import CheckResult, Status, apply_groups, choose, fa
 from release.upstream.interface import Listing, UpstreamRelease
 from release.versioning import BumpKind, Tag, Version
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 TODAY = dt.date(2026, 11, 26)
 

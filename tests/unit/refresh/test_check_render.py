@@ -13,7 +13,7 @@ from rich.console import Console
 from release.cli import main
 from release.refresh import report
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REPLAY = REPO / "tests" / "data" / "replay"
 ARGS = ["check", "--root", str(REPO), "--replay", str(REPLAY), "--no-cache",
         "--today", "2026-09-16"]

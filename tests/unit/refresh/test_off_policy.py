@@ -14,7 +14,7 @@ from release.upstream.interface import Listing, UpstreamRelease
 from release.verify import render_text, verify_tree
 from release.versioning import Tag, Version
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 
 

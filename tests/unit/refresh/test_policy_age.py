@@ -19,7 +19,7 @@ from release.refresh.report import check_json, summary_line
 from release.upstream.interface import Listing, UpstreamRelease
 from release.versioning import Tag, Version
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 TODAY = dt.date(2026, 9, 16)
 

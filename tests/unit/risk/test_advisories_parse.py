@@ -22,7 +22,7 @@ from release.risk.cvss import base_score
 from release.upstream.errors import PermanentUpstreamError
 from release.versioning import Version
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 URL = "https://api.osv.dev/v1/vulns/X"
 

@@ -10,7 +10,7 @@ from release.errors import InvalidInput
 from release.manifest.load import parse_manifest
 from release.trust.marks import without_marks
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEXT = (REPO / "versions.yaml").read_text(encoding="utf-8")
 MARK = "    unconfirmed: [sha256]  # recorded offline; see the header\n"
 

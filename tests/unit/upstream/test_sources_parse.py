@@ -28,7 +28,7 @@ from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.interface import Fetcher, FetchResult, Listing, Source, classify_tags
 from release.versioning import Version
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MANIFEST = load_manifest(REPO / "versions.yaml").manifest
 API = "https://api.github.com"
 HEX_A = "a" * 64
