@@ -26,7 +26,8 @@ from packaging.version import InvalidVersion, Version
 from world.server import Reply
 
 if TYPE_CHECKING:
-    from world.fakeworld import FakeWorld, _Request
+    from world.fakeworld import FakeWorld
+    from world.routing import _Request
 
 OSV = "https://api.osv.dev"
 CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # base score 9.8
@@ -79,7 +80,7 @@ def _tags(world: FakeWorld, repo: str) -> list[str]:
 
 
 def _osv_record(world: FakeWorld, advisory: WorldAdvisory) -> dict[str, Any]:
-    from world.fakeworld import commit_sha
+    from world.catalogue import commit_sha
 
     url = f"https://github.com/{advisory.repo}"
     events: list[dict[str, str]] = [{"introduced": commit_sha(advisory.repo, advisory.introduced)}]
@@ -127,7 +128,8 @@ def _json(document: Any, status: int = 200) -> Reply:
 
 def add_advisories(world: FakeWorld) -> None:
     """Serve OSV and every repository's security advisories from `ADVISORIES`."""
-    from world.fakeworld import GITHUB_API, Role
+    from world.faults import Role
+    from world.github import GITHUB_API
 
     def querybatch(request: _Request, _fault: object) -> Reply:
         try:

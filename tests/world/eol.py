@@ -46,7 +46,7 @@ def product_json(product: str) -> dict[str, Any]:
 
 
 def add_eol(world: FakeWorld) -> None:
-    from world.fakeworld import Role
+    from world.faults import Role
 
     for product in PRODUCTS:
         body = json.dumps(product_json(product)).encode()

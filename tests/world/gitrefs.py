@@ -11,13 +11,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from world.fakeworld import FakeWorld, Fault, GhRepo, _Request
+    from world.catalogue import GhRepo
+    from world.fakeworld import FakeWorld
+    from world.faults import Fault
+    from world.routing import _Request
     from world.server import Reply
 
 
 def add_gitrefs(world: FakeWorld) -> None:
     """Serve `git/refs/tags` of every GitHub repository of `world`."""
-    from world.fakeworld import GITHUB_API, Role
+    from world.faults import Role
+    from world.github import GITHUB_API
 
     for repo in world.repos:
         world._add(f"{GITHUB_API}/repos/{repo.repo}/git/refs/tags", repo.component, Role.OTHER,
@@ -25,7 +29,8 @@ def add_gitrefs(world: FakeWorld) -> None:
 
 
 def _responder(world: FakeWorld, repo: GhRepo) -> Callable[[_Request, Fault | None], Reply]:
-    from world.fakeworld import GITHUB_API, _gh_headers, _json
+    from world.github import GITHUB_API, _gh_headers
+    from world.replies import _json
 
     def respond(request: _Request, _fault: Fault | None) -> Reply:
         refs = []

@@ -1,7 +1,7 @@
 """GitHub's GraphQL API in the fake world: `POST https://api.github.com/graphql`.
 
 Answers the aliased queries of `release.upstream.github_graphql` from the same repository data
-the REST endpoints of `tests/fake_world.py` serve (the REST JSON of each release and tag,
+the REST endpoints of `world.github` serve (the REST JSON of each release and tag,
 converted field by field), with GitHub's behaviour where the client depends on it:
 
 * no `Authorization`: 401 and GitHub's JSON message (GraphQL has no anonymous access);
@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 from world.server import Reply
 
 if TYPE_CHECKING:
-    from world.fakeworld import FakeWorld, GhRepo, _Request
+    from world.catalogue import GhRepo
+    from world.fakeworld import FakeWorld
+    from world.routing import _Request
 
 GRAPHQL = "https://api.github.com/graphql"
 ANNOTATED = frozenset({"kamailio/kamailio", "redis/redis"})
@@ -62,7 +64,7 @@ class GraphQLState:
 
 def add_graphql(world: FakeWorld) -> GraphQLState:
     """Serve `POST /graphql` for `world`; `FakeWorld.__init__` keeps the state as `graphql`."""
-    from world.fakeworld import Role  # fake_world imports this module
+    from world.faults import Role
 
     state = GraphQLState()
 
@@ -169,7 +171,7 @@ def _offset(cursor: str) -> int:
 
 def _releases(world: FakeWorld, repo: GhRepo) -> list[dict[str, Any]]:
     """The REST release JSON of `repo` (drafts included: GraphQL callers are authenticated)."""
-    from world.fakeworld import GhRelease
+    from world.catalogue import GhRelease
 
     extra = world._extra(repo.component) if repo.source == "releases" else ()
     injected = [GhRelease(tag=t, day="2026-09-15", title=t) for t in extra]

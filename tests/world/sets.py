@@ -56,7 +56,7 @@ services:
 
 
 def add_sets(world: FakeWorld) -> None:
-    from world.fakeworld import Role
+    from world.faults import Role
 
     for tag in PINS:
         reply = Reply(body=compose(tag).encode(), headers={"Content-Type": "text/plain"})

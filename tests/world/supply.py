@@ -48,7 +48,10 @@ def histogram_quantile_assets(version: str) -> tuple[str, ...]:
 
 
 def install(world: FakeWorld) -> None:
-    from world.fakeworld import GhRelease, GhRepo, Role, _file, _wrong_name, fake_bytes, sha256
+    from world.catalogue import GhRelease, GhRepo
+    from world.fakedata import fake_bytes, sha256
+    from world.faults import Role, _wrong_name
+    from world.replies import _file
 
     releases = tuple(GhRelease(tag=v, day=day, title=f"PJSIP {v}", branch="master")
                      for v, day in PJPROJECT_RELEASES)

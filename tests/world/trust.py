@@ -21,7 +21,10 @@ from release.manifest.load import load_manifest
 from release.refresh.decide import Update
 from release.refresh.plan import plan_updates
 from release.upstream.registry import registry_for
-from world.fakeworld import FakeWorld, Role, _Request, fake_bytes
+from world.fakedata import fake_bytes
+from world.fakeworld import FakeWorld
+from world.faults import Role
+from world.routing import _Request
 from world.server import Reply, UpstreamServer
 
 HTML_WITH_HEX = (
