@@ -99,7 +99,7 @@ def synthetic_manifest(count: int) -> str:
 
 
 class SyntheticWorld:
-    """The synthetic repositories in the shape tests/world_graphql.py answers GraphQL from."""
+    """The synthetic repositories in the shape tests/world/graphql.py answers GraphQL from."""
 
     def __init__(self, count: int) -> None:
         from world import GhRepo

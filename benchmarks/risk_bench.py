@@ -1,6 +1,6 @@
 """Benchmark: `check` with advisory and end-of-life lookups against without.
 
-The real versions.yaml against the fake world (tests/fake_world.py, with its OSV, GitHub
+The real versions.yaml against the fake world (tests/world/, with its OSV, GitHub
 advisories and endoflife.date parts), served by a child process that adds a fixed latency to
 every request; each run has a cold cache of its own. The advisory and end-of-life lookups run
 next to the version lookups, so the added wall time should stay near one round trip.

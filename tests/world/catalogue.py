@@ -316,7 +316,7 @@ def _signoz() -> GhRepo:
             ("v0.135.0", "2026-06-30", False)]
     plan += [(f"v0.135.0-cloud.{n}", _days_before("2026-06-28", 3 * (5 - n)), True)
              for n in range(5, 0, -1)]
-    plan.insert(3, ("histogram-quantile/v0.0.2", "2026-09-08", False))  # see world_supply
+    plan.insert(3, ("histogram-quantile/v0.0.2", "2026-09-08", False))  # see world.supply
     plan += [("histogram-quantile/v0.0.1", "2026-06-10", False)]
     plan += [(f"v0.{m}.0", _days_before("2026-06-15", 14 * (134 - m)), False)
              for m in range(134, 128, -1)]

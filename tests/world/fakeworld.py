@@ -117,7 +117,7 @@ class FakeWorld(GitHubSite, DockerHubSite, ProjectSites):
         self._add_redis_downloads()
         self._add_pgbouncer_site()
         install_supply(self)  # first: it adds repositories the two below serve too
-        self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world_graphql)
+        self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world.graphql)
         add_advisories(self)
         add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
         add_eol(self)

@@ -253,7 +253,7 @@ class Routes:
     def _add(self, url: str, component: str | Callable[[_Request], str | None] | None,
              role: Role | RoleOf, respond: Respond, *, method: str = "GET") -> None:
         """Answer `method url` (query ignored) with `respond`; `component` owns the exchange
-        (for faults and `exchanges`). The hook for world parts in `tests/world_*.py`."""
+        (for faults and `exchanges`). The hook for world parts in `tests/world/<area>.py`."""
         parts = urlsplit(url)
         key = f"/{parts.netloc}{parts.path}"
         owner = component if callable(component) else _owner(component)

@@ -1,7 +1,7 @@
 """Every build input pinned: pjproject, the histogramQuantile helper, the Debian snapshot, and
 `verify` reporting a download no component claims.
 
-Refresh runs offline on the recording of the fake world (tests/world_supply.py's part of it).
+Refresh runs offline on the recording of the fake world (tests/world/supply.py's part of it).
 """
 
 from __future__ import annotations

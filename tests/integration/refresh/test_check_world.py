@@ -1,6 +1,6 @@
 """`run_check(resolve=True)` on the real `versions.yaml` against the fake world.
 
-Every upstream answers from one local server (tests/fake_world.py) at its real URL, through the
+Every upstream answers from one local server (tests/world/) at its real URL, through the
 project's `HttpFetcher` over a real `httpx.AsyncClient` whose transport routes real hosts to that
 server. Waiting is never real: retries sleep through an injected recorder.
 """

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / ".github" / "workflows" / "refresh.yml"
 REPLAY = ROOT / "tests" / "data" / "replay"
-TODAY = "2026-09-16"  # the day the demo was recorded (tests/fake_world.py)
+TODAY = "2026-09-16"  # the day the demo was recorded (tests/world/)
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
                 "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com"}
 

@@ -1,4 +1,4 @@
-"""Coherent sets: the SigNoz followers take the versions SigNoz pins (tests/world_sets.py)."""
+"""Coherent sets: the SigNoz followers take the versions SigNoz pins (tests/world/sets.py)."""
 
 from __future__ import annotations
 

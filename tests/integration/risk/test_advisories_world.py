@@ -1,4 +1,4 @@
-"""Advisories from OSV and GitHub in the fake world (tests/world_advisories.py): what check
+"""Advisories from OSV and GitHub in the fake world (tests/world/advisories.py): what check
 shows, the security release that passes the age gate, failing sources, `--fail-on`."""
 
 from __future__ import annotations

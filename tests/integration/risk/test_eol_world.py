@@ -1,4 +1,4 @@
-"""End of life from endoflife.date (tests/world_eol.py) and `policy.eol`, through check."""
+"""End of life from endoflife.date (tests/world/eol.py) and `policy.eol`, through check."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """GitHub listings through GraphQL (with a token) against the fake world, and parity with REST.
 
-The world answers `POST /graphql` (tests/world_graphql.py) from the same repository data as its
+The world answers `POST /graphql` (tests/world/graphql.py) from the same repository data as its
 REST endpoints; these tests run the real manifest both ways and compare what each component
 gets, and check the batching (one query for every GitHub component, further pages only where
 needed), the per-repository `NOT_FOUND`, and the fallback to REST when GraphQL fails.

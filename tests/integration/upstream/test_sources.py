@@ -1,4 +1,4 @@
-"""Every source kind against real local servers (tests/upstream_server.py) and real git repos.
+"""Every source kind against real local servers (tests/world/server.py) and real git repos.
 
 Requests go through the project's `HttpFetcher` over a real `httpx.AsyncClient` and real
 sockets; git tags come from a repository made in `tmp_path` and listed over `file://`.

@@ -6,7 +6,7 @@ real checklist (`checklists/`) and templates. The expected notes are in
 `tests/data/notes/golden/<scenario>.md`. After a deliberate change to the checklist or the
 templates, regenerate them with
 
-    DELPHI_UPDATE_GOLDEN=1 python -m pytest tests/unit/test_notes_golden.py
+    DELPHI_UPDATE_GOLDEN=1 python -m pytest tests/unit/notes/test_notes_golden.py
 
 and read each changed note as the operator who will follow it before committing it.
 """

@@ -1,5 +1,5 @@
 """Required stops: the data file (`checklists/required-stops.yaml`), validated with file and
-line. How a release that skips one reads: tests/unit/test_notes_render.py."""
+line. How a release that skips one reads: tests/unit/notes/test_notes_render.py."""
 
 from __future__ import annotations
 

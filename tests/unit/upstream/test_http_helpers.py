@@ -1,5 +1,5 @@
 """Pure parts of the shared HTTP client: link headers, origins, settings, cache and recording
-files. (The client itself is tested against a real server in tests/integration/test_http.py.)"""
+files. (The client itself is tested against a real server in tests/integration/upstream/test_http.py.)"""
 
 from __future__ import annotations
 

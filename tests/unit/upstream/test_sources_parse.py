@@ -2,7 +2,7 @@
 
 Where a whole source is exercised, it runs on the project's `HttpFetcher` over an
 `httpx.MockTransport` (parser-level only; every kind also has a test against a real local
-server in tests/integration/test_sources.py).
+server in tests/integration/upstream/test_sources.py).
 """
 
 from __future__ import annotations
