@@ -2,8 +2,9 @@
 
 - OSV: one `POST {osv}/v1/querybatch` for every component (by the pinned commit for
   components pinned by commit, else by the GitHub repository as a GIT-ecosystem package, its
-  URL as `name`, and the pinned tag as `version`, the query OSV's API documents for git tags),
-  then `GET {osv}/v1/vulns/{id}` for each id it names, at once.
+  URL as `name`, and the pinned tag as `version`, the query OSV's API documents for git tags;
+  GitHub Actions also by their `GitHub Actions` package), then `GET {osv}/v1/vulns/{id}` for
+  each id it names, at once.
 - GitHub: `GET {api}/repos/{owner}/{repo}/security-advisories`, once per repository of a
   component on GitHub. Repository advisories are REST only: GitHub's GraphQL API serves the
   global Advisory Database (`securityAdvisories`), not the advisories a repository publishes,
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from release.manifest.model import Component, UpstreamKind
+from release.manifest.model import Component, PinKind, UpstreamKind
 from release.risk.advisories import (
     Advisory,
     merge,
@@ -61,15 +62,27 @@ class AdvisoryReport:
     warnings: tuple[str, ...] = ()
 
 
-def osv_query(component: Component) -> dict[str, Any] | None:
-    """The OSV query of the pinned version, or None when OSV cannot be asked about it."""
-    if component.commit is not None:
-        return {"commit": component.commit}
+def osv_queries(component: Component) -> list[dict[str, Any]]:
+    """The OSV queries of the pinned version (none when OSV cannot be asked about it).
+
+    - pinned by commit: `{"commit": ...}` (OSV matches it against GIT ranges);
+    - else, on GitHub (or `policy.advisory-repo`): the GIT-ecosystem package named by the
+      repository's URL, the pinned tag as `version` (OSV's documented query for git tags);
+    - a GitHub Action (a `github-action` pin) also by its package in the `GitHub Actions`
+      ecosystem (`{owner}/{repo}`, the version), where OSV carries GitHub's reviewed
+      advisories of actions, with ECOSYSTEM ranges a commit query does not match.
+    """
+    queries: list[dict[str, Any]] = []
     repo = github_repo(component)
-    if repo is not None:
-        return {"package": {"name": osv_package_name(repo), "ecosystem": "GIT"},
-                "version": component.tag}
-    return None
+    if component.commit is not None:
+        queries.append({"commit": component.commit})
+    elif repo is not None:
+        queries.append({"package": {"name": osv_package_name(repo), "ecosystem": "GIT"},
+                        "version": component.tag})
+    if repo is not None and any(p.kind is PinKind.GITHUB_ACTION for p in component.pins):
+        queries.append({"package": {"name": repo, "ecosystem": "GitHub Actions"},
+                        "version": component.version})
+    return queries
 
 
 def github_repo(component: Component) -> str | None:
@@ -132,7 +145,7 @@ async def _find_advisories(
     found: dict[str, list[Advisory]] = {c.name: [] for c in components}
 
     async def osv() -> None:
-        asked = [(c, q) for c in components if (q := osv_query(c)) is not None]
+        asked = [(c, q) for c in components for q in osv_queries(c)]
         if not asked:
             return
         ids = await osv_ids([q for _, q in asked])
