@@ -5,7 +5,9 @@ advisories and endoflife.date parts), served by a child process that adds a fixe
 every request. Four runs a round: versions only and with the lookups, each first with an empty
 cache (`cold`), then again with the cache its cold run left (`warm`: the HTTP cache, whose
 version listings are revalidated, and the advisory and end-of-life answers of
-`release.risk.fresh`, used without a request while younger than their lifetime). The lookups
+`release.risk.fresh`, used without a request while younger than their lifetime), then once
+more with those answers past their lifetime (`expired`, as the weekly refresh finds them: asked
+again, conditionally, OSV records whose `modified` is unchanged excepted). The lookups
 start at once, next to the version lookups, as background requests (a host's version lookups
 take its slots first), so the added wall time is what the busiest host's extra requests cost:
 `--timeline` prints every request of the last round (start, end, host, path), to see where.
@@ -37,12 +39,13 @@ from check_bench import child_server
 
 from release.manifest.load import load_manifest
 from release.refresh.execute import run_check
-from release.risk.fresh import Answers
+from release.risk.fresh import DEFAULT_TTL, Answers
 from release.upstream.cache import HttpCache
 from release.upstream.http import FetchSettings, GitHubAuth, HttpFetcher
 
 TODAY = dt.date(2026, 9, 16)  # the fake world's day
 TOKEN = "ghp_benchTOKENvalue0123456789abcdefABCD"  # noqa: S105 - a fake one, for GraphQL
+STATES = ("cold", "warm", "expired")
 RISK_PATHS = ("/security-advisories", "/v1/", "/api/v1/products/")
 
 
@@ -75,7 +78,7 @@ class Timed(httpx.AsyncBaseTransport):
 
 
 async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool,
-              token: bool) -> Figures:
+              token: bool, ttl: float = DEFAULT_TTL) -> Figures:
     from fake_world import HostRoutingTransport
 
     manifest = load_manifest(ROOT / "versions.yaml").manifest
@@ -89,7 +92,7 @@ async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool,
                               github=GitHubAuth(token=TOKEN if token else None))
         start = transport.start = time.perf_counter()
         outcome = await run_check(manifest, fetcher, today=TODAY, advisories=risk,
-                                  end_of_life=risk, answers=Answers(cache / "answers"))
+                                  end_of_life=risk, answers=Answers(cache / "answers", ttl=ttl))
         wall = time.perf_counter() - start
     if outcome.warnings or outcome.errors:
         raise RuntimeError(f"unexpected warnings/errors: {outcome.warnings} {outcome.errors}")
@@ -116,9 +119,10 @@ def main() -> int:
         for _ in range(args.rounds):
             for risk in (False, True):
                 with tempfile.TemporaryDirectory() as cache:
-                    for state in ("cold", "warm"):
+                    for state in STATES:
                         figures = asyncio.run(one(url, settings, Path(cache), risk=risk,
-                                                   token=args.token))
+                                                   token=args.token,
+                                                   ttl=0.0 if state == "expired" else DEFAULT_TTL))
                         key = (state, risk)
                         last[key] = figures
                         if key not in best or figures.wall < best[key].wall:
@@ -128,11 +132,11 @@ def main() -> int:
             print(f"--- {state}, {'with' if risk else 'without'} advisories + eol")
             for begun, ended, host, method, path in figures.log:
                 print(f"  {begun:5.2f}-{ended:5.2f}  {host:28} {method:4} {path}")
-    for state in ("cold", "warm"):
+    for state in STATES:
         for risk in (False, True):
             f = best[(state, risk)]
             label = f"{state}, {'with advisories + eol' if risk else 'versions only'}"
-            print(f"{label:<28} wall {f.wall:6.2f} s  requests {f.requests:4d}  "
+            print(f"{label:<31} wall {f.wall:6.2f} s  requests {f.requests:4d}  "
                   f"per host {dict(sorted(f.hosts.items()))}")
         added = best[(state, True)].wall - best[(state, False)].wall
         extra = best[(state, True)].risk_requests()
