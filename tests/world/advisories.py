@@ -6,8 +6,10 @@ an advisory names a repository, the range of versions it affects and the version
 Real URLs, real shapes:
 
 - `POST https://api.osv.dev/v1/querybatch` (GIT-ecosystem queries by the repository's URL and a
-  tag; queries by commit find nothing), `GET https://api.osv.dev/v1/vulns/{id}`: OSV records
-  with GIT ranges (commits) and `versions` (the affected tags), `severity` a CVSS vector;
+  tag, `GitHub Actions` queries by `owner/repo` and a version; queries by commit find nothing;
+  another ecosystem is a 400 for the whole batch, as OSV answers), `GET
+  https://api.osv.dev/v1/vulns/{id}`: OSV records with GIT ranges (commits) and `versions` (the
+  affected tags), or an ECOSYSTEM range for an action, `severity` a CVSS vector;
 - `GET https://api.github.com/repos/{owner}/{repo}/security-advisories` for every world
   repository (most answer `[]`), with `vulnerable_version_range` and `patched_versions`.
 
@@ -45,6 +47,9 @@ class WorldAdvisory:
     cve: str | None = None
     osv: bool = True  # OSV has it
     github: bool = True  # the repository published it
+    #: OSV's ecosystem of it: "GIT" (GIT ranges of commits, `versions` the affected tags) or
+    #: "GitHub Actions" (GitHub's reviewed advisory of an action: an ECOSYSTEM range of versions)
+    ecosystem: str = "GIT"
 
     def affects(self, version: str) -> bool:
         try:
@@ -69,7 +74,13 @@ ADVISORIES = (
     WorldAdvisory(id="GHSA-wwww-0000-0003", repo="asterisk/asterisk", introduced="22.0.0",
                   fixed=None, severity="moderate", osv=False,
                   summary="PJSIP: a malformed Contact header crashes the channel driver"),
+    # actions/checkout 6.0.0 (not the pinned 6.0.1): only OSV's `GitHub Actions` ecosystem has it.
+    WorldAdvisory(id="GHSA-wwww-0000-0004", repo="actions/checkout", introduced="6.0.0",
+                  fixed="6.0.1", severity="moderate", github=False, ecosystem="GitHub Actions",
+                  summary="Credentials persisted in the checkout's git config after the job"),
 )
+#: The ecosystems the fake OSV knows; any other one in a batch is a 400 for the whole batch.
+OSV_ECOSYSTEMS = ("GIT", "GitHub Actions")
 
 
 ADVISORY_REPOS = {"nodejs/node": "node", "postgres/postgres": "postgresql"}
@@ -83,18 +94,30 @@ def _osv_record(world: FakeWorld, advisory: WorldAdvisory) -> dict[str, Any]:
     from world.catalogue import commit_sha
 
     url = f"https://github.com/{advisory.repo}"
-    events: list[dict[str, str]] = [{"introduced": commit_sha(advisory.repo, advisory.introduced)}]
-    if advisory.fixed is not None:
-        events.append({"fixed": commit_sha(advisory.repo, advisory.fixed)})
+    affected: dict[str, Any]
+    if advisory.ecosystem == "GIT":
+        events: list[dict[str, str]] = [
+            {"introduced": commit_sha(advisory.repo, advisory.introduced)}]
+        if advisory.fixed is not None:
+            events.append({"fixed": commit_sha(advisory.repo, advisory.fixed)})
+        affected = {
+            "package": {"name": url, "ecosystem": "GIT"},
+            "ranges": [{"type": "GIT", "repo": url, "events": events}],
+            "versions": [t for t in _tags(world, advisory.repo) if advisory.affects(t)],
+        }
+    else:
+        span: list[dict[str, str]] = [{"introduced": advisory.introduced}]
+        if advisory.fixed is not None:
+            span.append({"fixed": advisory.fixed})
+        affected = {
+            "package": {"name": advisory.repo, "ecosystem": advisory.ecosystem},
+            "ranges": [{"type": "ECOSYSTEM", "events": span}],
+        }
     record: dict[str, Any] = {
         "schema_version": "1.6.0", "id": advisory.id, "modified": "2026-09-10T08:00:00Z",
         "published": "2026-09-03T08:00:00Z", "summary": advisory.summary,
         "aliases": [advisory.cve] if advisory.cve else [],
-        "affected": [{
-            "package": {"name": url, "ecosystem": "GIT"},
-            "ranges": [{"type": "GIT", "repo": url, "events": events}],
-            "versions": [t for t in _tags(world, advisory.repo) if advisory.affects(t)],
-        }],
+        "affected": [affected],
     }
     if advisory.cvss:
         record["severity"] = [{"type": "CVSS_V3", "score": advisory.cvss}]
@@ -139,11 +162,12 @@ def add_advisories(world: FakeWorld) -> None:
         results: list[dict[str, Any]] = []
         for query in queries:
             package = query.get("package") or {}
-            repo = str(package.get("name", "")).removeprefix("https://github.com/")
-            tag = str(query.get("version", ""))
+            ecosystem = package.get("ecosystem")
+            if package and ecosystem not in OSV_ECOSYSTEMS:
+                return _json({"code": 3, "message": f"Invalid ecosystem: {ecosystem}"},
+                             status=400)
             vulns = [{"id": a.id, "modified": "2026-09-10T08:00:00Z"} for a in ADVISORIES
-                     if a.osv and package.get("ecosystem") == "GIT" and a.repo == repo
-                     and tag in _tags(world, repo) and a.affects(tag)]
+                     if a.osv and ecosystem == a.ecosystem and _matches(world, a, query)]
             results.append({"vulns": vulns} if vulns else {})
         return _json({"results": results})
 
@@ -160,6 +184,18 @@ def add_advisories(world: FakeWorld) -> None:
     for name, component in ADVISORY_REPOS.items():
         world._add(f"{GITHUB_API}/repos/{name}/security-advisories", component, Role.OTHER,
                    _constant([]))
+
+
+def _matches(world: FakeWorld, advisory: WorldAdvisory, query: dict[str, Any]) -> bool:
+    """A GIT query names the repository's URL and a tag of it; a `GitHub Actions` query
+    names `owner/repo` and a version (queries by commit find nothing here)."""
+    package = query.get("package") or {}
+    version = str(query.get("version", ""))
+    if advisory.ecosystem == "GIT":
+        repo = str(package.get("name", "")).removeprefix("https://github.com/")
+        return repo == advisory.repo and version in _tags(world, repo) \
+            and advisory.affects(version)
+    return package.get("name") == advisory.repo and advisory.affects(version)
 
 
 def _constant(document: Any) -> Callable[[_Request, object], Reply]:
