@@ -12,11 +12,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from release.calver import CALVER_RE
@@ -53,9 +53,7 @@ from release.versioning import (
     check_safe_value,
     parses,
 )
-from release.yamlcheck import LocatedChecker, closest, describe
-
-E = TypeVar("E", bound=str)
+from release.yamlcheck import ISO_DATE_RE, LocatedChecker
 
 COMPONENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
 RELEASE_RE = CALVER_RE  # YYYY.MM.N, the one definition (release.calver)
@@ -151,9 +149,6 @@ def read_text(path: Path) -> str:
         raise InvalidInput(f"{path}:{line}: not valid UTF-8") from None
 
 
-ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def _c_loader() -> type | None:
     """A loader of libyaml's C parser (ruamel.yaml.clibz) feeding ruamel's round-trip
     constructor, or None when the C parser is not installed."""
@@ -234,16 +229,6 @@ def parse_yaml(text: str, filename: str) -> Any:
     raise ProblemsFound(f"{filename} is not valid YAML", [problem]) from None
 
 
-def _iso_date(text: str) -> dt.date | None:
-    """`text` as a date when it is written YYYY-MM-DD and is a calendar date, else None."""
-    if not ISO_DATE_RE.fullmatch(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def _impossible_date(text: str) -> tuple[int, str | None]:
     """The first line holding a YYYY-MM-DD that is no calendar date (line 0 when none)."""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -275,91 +260,13 @@ class _Validator(LocatedChecker):
     """Walks the parsed document, building models and collecting located problems."""
 
     def __init__(self, filename: str, text: str, *, sets: bool = True) -> None:
-        super().__init__(filename)
-        self.lines = text.splitlines()
+        super().__init__(filename, text)
         self.sets = sets
         self.default_min_age = 0
         self.default_min_age_security = 0
         self.default_eol_warning = 90
 
-    def raw_value(self, node: CommentedMap, key: str) -> str | None:
-        """The value of `key` as written in the source (for numbers YAML has reinterpreted)."""
-        try:
-            line, col = node.lc.value(key)
-        except (KeyError, AttributeError, TypeError):
-            return None
-        if line >= len(self.lines):
-            return None
-        token = re.match(r"[^\s#,\]}]+", self.lines[line][col:])
-        return token.group(0) if token else None
-
-    # -- typed getters -----------------------------------------------------------------------
-
-    def string(
-        self, node: CommentedMap, key: str, path: str, *, required: bool = True
-    ) -> str | None:
-        """A string value; numbers and booleans YAML produced from unquoted text are refused."""
-        full = self.join(path, key)
-        if key not in node:
-            if required:
-                self.problem(self.node_line(node, 0), path, f"missing required key {key!r}")
-            return None
-        value = node[key]
-        line = self.key_line(node, key)
-        if isinstance(value, str):
-            if not value.strip():
-                self.problem(line, full, "must not be empty")
-                return None
-            return str(value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raw = self.raw_value(node, key) or str(value)
-            self.problem(
-                line, full,
-                f'expected a string, found the number {raw}; quote it ("{raw}") so YAML keeps '
-                "it as written",
-            )
-            return None
-        self.problem(line, full, f"expected a string, found {describe(value)}")
-        return None
-
-    def boolean(self, node: CommentedMap, key: str, path: str, default: bool) -> bool:
-        if key not in node:
-            return default
-        value = node[key]
-        if isinstance(value, bool):
-            return value
-        self.problem(
-            self.key_line(node, key), self.join(path, key),
-            f"expected true or false, found {describe(value)}",
-        )
-        return default
-
-    def enum(self, node: CommentedMap, key: str, path: str, cls: type[E]) -> E | None:
-        raw = self.string(node, key, path)
-        if raw is None:
-            return None
-        valid = [str(m) for m in cls.__members__.values()]  # type: ignore[attr-defined]
-        if raw not in valid:
-            close = closest(raw, valid)
-            hint = f" (did you mean {close!r}?)" if close else ""
-            self.problem(
-                self.key_line(node, key), self.join(path, key),
-                f"{raw!r} is not a valid {key}{hint}; valid: {', '.join(valid)}",
-            )
-            return None
-        return cls(raw)
-
-    def matching(
-        self, node: CommentedMap, key: str, path: str, regex: re.Pattern[str], what: str,
-        *, required: bool = True,
-    ) -> str | None:
-        value = self.string(node, key, path, required=required)
-        if value is None:
-            return None
-        if not regex.fullmatch(value):
-            self.problem(self.key_line(node, key), self.join(path, key), f"{value!r} is not {what}")
-            return None
-        return value
+    # -- typed getters of this format (the shared ones are LocatedChecker's) ------------------
 
     def template(
         self, node: CommentedMap, key: str, path: str, fields: tuple[str, ...],
@@ -437,25 +344,6 @@ class _Validator(LocatedChecker):
         self.default_min_age = self.duration(m, "min-age", "policy", 0)
         self.default_min_age_security = self.duration(m, "min-age-security", "policy", 0)
         self.default_eol_warning = self.duration(m, "eol-warning", "policy", 90)
-
-    def date(self, node: CommentedMap, key: str, path: str) -> dt.date | None:
-        """A `YYYY-MM-DD` date (None when absent or invalid, which is reported)."""
-        if key not in node:
-            return None
-        raw = node[key]
-        if isinstance(raw, dt.datetime):
-            return raw.date()
-        if isinstance(raw, dt.date):
-            return raw
-        # Python's fromisoformat also takes 20261231 and 2026-W52-1; the message (and
-        # docs/manifest.md) promise YYYY-MM-DD, so only that is accepted.
-        day = _iso_date(str(raw))
-        if day is None:
-            self.problem(
-                self.key_line(node, key), self.join(path, key),
-                f"{raw!r} is not a date; write it as YYYY-MM-DD",
-            )
-        return day
 
     def duration(self, node: CommentedMap, key: str, path: str, default: int) -> int:
         """A number of days written `7d` or `2w` (`0d`: no gate); `default` when absent."""
@@ -551,14 +439,11 @@ class _Validator(LocatedChecker):
         commit: str | None,
     ) -> tuple[str, ...]:
         """`unconfirmed: [sha256, digest, commit]`: pinned values nobody checked upstream."""
-        if "unconfirmed" not in node:
+        value = self.sequence(node, "unconfirmed", path)
+        if value is None:
             return ()
-        value = node["unconfirmed"]
         line = self.key_line(node, "unconfirmed")
         sub = f"{path}.unconfirmed"
-        if not isinstance(value, CommentedSeq):
-            self.problem(line, sub, f"expected a list, found {describe(value)}")
-            return ()
         present = {
             "sha256": archive is not None and archive.sha256 is not None,
             "digest": image is not None and image.digest is not None,
@@ -578,13 +463,10 @@ class _Validator(LocatedChecker):
         return tuple(result)
 
     def services(self, node: CommentedMap, path: str) -> tuple[Service, ...]:
-        if "services" not in node:
+        value = self.sequence(node, "services", path)
+        if value is None:
             return ()
-        value = node["services"]
         line = self.key_line(node, "services")
-        if not isinstance(value, CommentedSeq):
-            self.problem(line, f"{path}.services", f"expected a list, found {describe(value)}")
-            return ()
         result: list[Service] = []
         valid = [s.value for s in Service]
         for item in value:
@@ -805,24 +687,15 @@ class _Validator(LocatedChecker):
         return Hold(reason=reason, until=until)
 
     def pins(self, node: CommentedMap, path: str) -> tuple[Pin, ...] | None:
-        if "pins" not in node:
-            return None
-        sub = f"{path}.pins"
-        value = node["pins"]
-        line = self.key_line(node, "pins")
-        if not isinstance(value, CommentedSeq):
-            self.problem(line, sub, f"expected a list of pin locations, found {describe(value)}")
+        value = self.sequence(node, "pins", path, "a list of pin locations")
+        if value is None:
             return None
         if not value:
-            self.problem(line, sub, "a component needs at least one pin location")
+            self.problem(self.key_line(node, "pins"), f"{path}.pins",
+                         "a component needs at least one pin location")
             return None
         result: list[Pin] = []
-        for index, item in enumerate(value):
-            ipath = f"{sub}[{index}]"
-            iline = self.node_line(item, line + index + 1)
-            m = self.mapping(item, ipath, iline)
-            if m is None:
-                continue
+        for ipath, m in self.objects(node, "pins", path):
             pin = self.pin(m, ipath)
             if pin is not None:
                 result.append(pin)
