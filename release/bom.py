@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from release.errors import InvalidInput, Problem, ProblemsFound
+from release.manifest.load import read_text
 from release.versioning import DIGEST_RE, IMAGE_PATH_COMPONENT, IMAGE_TAG_RE
 from release.yamlcheck import LocatedChecker
 
@@ -204,25 +205,36 @@ def _image(r: _Reader, item: Mapping[str, Any], path: str) -> BomImage:
     )
 
 
-# What the release notes need of a BOM (`parse_bom(..., needed=NOTES_FIELDS)`): the release and
-# each image's name, repository and tags; the rest may be absent (it is checked when present).
+# What each reader needs of a BOM (`needed=`): the rest may be absent (and is checked when
+# present). The release notes: the release and each image's name, repository and tags. `sbom`:
+# what it records of the release and of each image. `scan`: each image's name and repository
+# (it scans those with a digest).
 NOTES_FIELDS = frozenset({"release", "images", "name", "repository", "tags"})
+SBOM_FIELDS = frozenset({"release", "commit", "name", "repository", "status", "input_hash",
+                         "content_tag"})
+SCAN_FIELDS = frozenset({"name", "repository"})
 
 
 def parse_bom(text: str, file: str, *, release: str | None = None,
               needed: frozenset[str] | None = None) -> Bom:
-    """Validate a BOM document; every problem is reported at once (`ProblemsFound`).
+    """The BOM of JSON `text`; every problem is reported at once (`ProblemsFound`)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProblemsFound(f"{file}:{exc.lineno}: not JSON, so not a bill of materials", [
+            Problem(file=file, line=exc.lineno, path="", message=f"invalid JSON: {exc.msg}")
+        ]) from None
+    return read_bom(doc, file, release=release, needed=needed)
+
+
+def read_bom(doc: Any, file: str, *, release: str | None = None,
+             needed: frozenset[str] | None = None) -> Bom:
+    """Validate a parsed BOM document; every problem is reported at once (`ProblemsFound`).
 
     With `release`, the document must be that release's bill of materials. With `needed`, only
     those keys must be there (a missing one reads as empty); without it, every key the build
     writes must be.
     """
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProblemsFound(f"{file} is not a bill of materials", [
-            Problem(file=file, line=exc.lineno, path="", message=f"invalid JSON: {exc.msg}")
-        ]) from None
     if not isinstance(doc, dict):
         raise InvalidInput(f"{file}: a bill of materials is a JSON object")
     r = _Reader(file, needed)
@@ -261,11 +273,6 @@ def resolve_bom(root: Path, ref: str) -> Path:
     raise InvalidInput(f"no bill of materials {ref!r} (neither a file nor {by_release})")
 
 
-def load_bom(path: Path) -> Bom:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_bom(text, str(path))
-
-
+def load_bom(path: Path, *, needed: frozenset[str] | None = None) -> Bom:
+    """The BOM in the file `path` (`needed` as for `read_bom`)."""
+    return parse_bom(read_text(path), str(path), needed=needed)
