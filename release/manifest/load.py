@@ -45,6 +45,7 @@ from release.manifest.model import (
 from release.template import template_fields
 from release.versioning import (
     DIGEST_RE,
+    GITHUB_REPOSITORY_RE,
     SHA256_RE,
     Digest,
     UnsafeValueError,
@@ -57,7 +58,6 @@ from release.yamlcheck import ISO_DATE_RE, LocatedChecker
 
 COMPONENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
 RELEASE_RE = CALVER_RE  # YYYY.MM.N, the one definition (release.calver)
-GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 IMAGE_REPOSITORY = re.compile(
     r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._/-][a-z0-9]+)*)*"
 )
@@ -519,7 +519,8 @@ class _Validator(LocatedChecker):
             return None
         self.check_keys(m, sub, UPSTREAM_KEYS, ())
         kind = self.enum(m, "kind", sub, UpstreamKind)
-        repo = self.matching(m, "repo", sub, GITHUB_REPO, "a GitHub owner/name", required=False)
+        repo = self.matching(m, "repo", sub, GITHUB_REPOSITORY_RE, "a GitHub owner/name",
+                             required=False)
         url = self.matching(m, "url", sub, URL_RE, "a URL", required=False)
         image = self.matching(
             m, "image", sub, IMAGE_REPOSITORY, "an image repository", required=False
@@ -589,7 +590,7 @@ class _Validator(LocatedChecker):
                 required=False,
             ),
             follow_leader=self.boolean(m, "follow-leader", sub, default=False),
-            advisory_repo=self.matching(m, "advisory-repo", sub, GITHUB_REPO,
+            advisory_repo=self.matching(m, "advisory-repo", sub, GITHUB_REPOSITORY_RE,
                                         "a GitHub owner/name", required=False),
             line=self.key_line(node, "policy"),
         )
