@@ -229,17 +229,35 @@ def _verify(args: argparse.Namespace) -> int:
         if given:
             raise UsageError(f"verify: {', '.join(given)} needs --online")
     root: Path = args.root
+    if args.online:
+        return _verify_online(args)
     loaded = load_tree(root)
     report = verify_tree(root, loaded.manifest)
-    if args.online:
-        from release.trust.command import verify_online_command
-
-        return verify_online_command(args, loaded.manifest, report)
     if args.json:
         print(render_json(report))
     else:
         print(render_text(report), file=sys.stderr)
     return 1 if report.problems else 0
+
+
+def _verify_online(args: argparse.Namespace) -> int:
+    from release.refresh.report import stderr_console
+    from release.trust.command import print_confirmed, print_verified, progress_line
+    from release.trust.flow import OnlineOptions, OnlineVerifyReport, verify_online_flow
+
+    console = stderr_console()
+    only = tuple(args.only) if args.only is not None else None
+    options = OnlineOptions(fetching=_fetching(args), only=only, timeout=args.timeout,
+                            strict=args.strict, confirm=args.confirm)
+
+    def show(report: OnlineVerifyReport) -> None:
+        print_verified(console, report, as_json=args.json)
+
+    with progress_line(console) as progress:
+        report = verify_online_flow(args.root, options, progress=progress, on_verified=show)
+    if report.confirmed is not None:
+        print_confirmed(console, report.confirmed)
+    return report.status
 
 
 def _fetching(args: argparse.Namespace) -> Fetching:
