@@ -168,6 +168,21 @@ class LocatedChecker:
         self.problem(line, path, f"expected a mapping, found {describe(value)}")
         return None
 
+    def section(
+        self, node: Mapping[str, Any], key: str, path: str, allowed: tuple[str, ...],
+        required: tuple[str, ...] = (),
+    ) -> tuple[str, Any] | None:
+        """The mapping `node[key]` with its path, its keys checked (`check_keys`); None when
+        the key is absent or holds no mapping (a problem)."""
+        if key not in node:
+            return None
+        sub = self.join(path, key)
+        found = self.mapping(node[key], sub, self.key_line(node, key))
+        if found is None:
+            return None
+        self.check_keys(found, sub, allowed, required)
+        return sub, found
+
     def string(
         self, node: Mapping[str, Any], key: str, path: str, *, required: bool = True,
         nullable: bool = False,

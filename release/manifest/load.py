@@ -335,12 +335,10 @@ class _Validator(LocatedChecker):
 
     def top_policy(self, top: CommentedMap) -> None:
         """`policy:` at the top: the defaults of every component's release-age gates."""
-        if "policy" not in top:
+        found = self.section(top, "policy", "", TOP_POLICY_KEYS)
+        if found is None:
             return
-        m = self.mapping(top["policy"], "policy", self.key_line(top, "policy"))
-        if m is None:
-            return
-        self.check_keys(m, "policy", TOP_POLICY_KEYS, ())
+        _, m = found
         self.default_min_age = self.duration(m, "min-age", "policy", 0)
         self.default_min_age_security = self.duration(m, "min-age-security", "policy", 0)
         self.default_eol_warning = self.duration(m, "eol-warning", "policy", 90)
@@ -480,14 +478,11 @@ class _Validator(LocatedChecker):
         return tuple(result)
 
     def versioning(self, node: CommentedMap, path: str) -> Versioning | None:
-        if "versioning" not in node:
-            return None
-        sub = f"{path}.versioning"
-        m = self.mapping(node["versioning"], sub, self.key_line(node, "versioning"))
-        if m is None:
-            return None
         before = len(self.problems)
-        self.check_keys(m, sub, VERSIONING_KEYS, ())
+        found = self.section(node, "versioning", path, VERSIONING_KEYS)
+        if found is None:
+            return None
+        sub, m = found
         tag = self.template(m, "tag", sub, ("version",), required=False, must_use="version")
         pattern = self.string(m, "pattern", sub, required=False)
         separator = self.string(m, "separator", sub, required=False)
@@ -511,13 +506,10 @@ class _Validator(LocatedChecker):
         )
 
     def upstream(self, node: CommentedMap, path: str) -> Upstream | None:
-        if "upstream" not in node:
+        found = self.section(node, "upstream", path, UPSTREAM_KEYS)
+        if found is None:
             return None
-        sub = f"{path}.upstream"
-        m = self.mapping(node["upstream"], sub, self.key_line(node, "upstream"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, UPSTREAM_KEYS, ())
+        sub, m = found
         kind = self.enum(m, "kind", sub, UpstreamKind)
         repo = self.matching(m, "repo", sub, GITHUB_REPOSITORY_RE, "a GitHub owner/name",
                              required=False)
@@ -545,11 +537,10 @@ class _Validator(LocatedChecker):
             return Policy(min_age_days=self.default_min_age,
                           min_age_security_days=self.default_min_age_security,
                           eol_warning_days=self.default_eol_warning)
-        sub = f"{path}.policy"
-        m = self.mapping(node["policy"], sub, self.key_line(node, "policy"))
-        if m is None:
+        found = self.section(node, "policy", path, POLICY_KEYS)
+        if found is None:
             return None
-        self.check_keys(m, sub, POLICY_KEYS, ())
+        sub, m = found
         specifier = self.string(m, "specifier", sub, required=False) or ""
         if specifier:
             try:
@@ -596,13 +587,10 @@ class _Validator(LocatedChecker):
         )
 
     def archive(self, node: CommentedMap, path: str) -> Archive | None:
-        if "archive" not in node:
+        found = self.section(node, "archive", path, ARCHIVE_KEYS, ("checksum",))
+        if found is None:
             return None
-        sub = f"{path}.archive"
-        m = self.mapping(node["archive"], sub, self.key_line(node, "archive"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, ARCHIVE_KEYS, ("checksum",))
+        sub, m = found
         url = self.template(m, "url", sub, ("version", "tag"))
         if url is not None and not URL_RE.fullmatch(url):
             self.problem(self.key_line(m, "url"), f"{sub}.url", f"{url!r} is not a URL")
@@ -610,20 +598,17 @@ class _Validator(LocatedChecker):
             m, "sha256", sub, SHA256_RE, "a sha256 (64 lowercase hex digits)", required=False
         )
         checksum = None
-        if "checksum" in m:
-            csub = f"{sub}.checksum"
-            cm = self.mapping(m["checksum"], csub, self.key_line(m, "checksum"))
-            if cm is not None:
-                self.check_keys(cm, csub, CHECKSUM_KEYS, ())
-                kind = self.enum(cm, "kind", csub, ChecksumKind)
-                curl = self.template(cm, "url", csub, ("version", "tag"), required=False)
-                asset = self.template(cm, "asset", csub, ("version", "tag"), required=False)
-                if kind in (ChecksumKind.FILE, ChecksumKind.HASHES_README) and curl is None:
-                    self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'url'")
-                if kind is ChecksumKind.ASSET_DIGEST and asset is None:
-                    self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'asset'")
-                if kind is not None:
-                    checksum = Checksum(kind=kind, url=curl, asset=asset)
+        if (found_checksum := self.section(m, "checksum", sub, CHECKSUM_KEYS)) is not None:
+            csub, cm = found_checksum
+            kind = self.enum(cm, "kind", csub, ChecksumKind)
+            curl = self.template(cm, "url", csub, ("version", "tag"), required=False)
+            asset = self.template(cm, "asset", csub, ("version", "tag"), required=False)
+            if kind in (ChecksumKind.FILE, ChecksumKind.HASHES_README) and curl is None:
+                self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'url'")
+            if kind is ChecksumKind.ASSET_DIGEST and asset is None:
+                self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'asset'")
+            if kind is not None:
+                checksum = Checksum(kind=kind, url=curl, asset=asset)
         signature = self.signature(m, sub) if "signature" in m else None
         if url is None or checksum is None:
             return None
@@ -631,11 +616,10 @@ class _Validator(LocatedChecker):
 
     def signature(self, node: CommentedMap, path: str) -> Signature | None:
         """`archive.signature: {url, of: archive|checksum, keys: [FINGERPRINT, ...]}`."""
-        sub = f"{path}.signature"
-        m = self.mapping(node["signature"], sub, self.key_line(node, "signature"))
-        if m is None:
+        found = self.section(node, "signature", path, SIGNATURE_KEYS, ("url", "of", "keys"))
+        if found is None:
             return None
-        self.check_keys(m, sub, SIGNATURE_KEYS, ("url", "of", "keys"))
+        sub, m = found
         url = self.template(m, "url", sub, ("version", "tag"))
         of = self.enum(m, "of", sub, SignedFile)
         keys: list[str] = []
@@ -656,13 +640,10 @@ class _Validator(LocatedChecker):
         return Signature(url=url, of=of, keys=tuple(keys))
 
     def image(self, node: CommentedMap, path: str) -> Image | None:
-        if "image" not in node:
+        found = self.section(node, "image", path, IMAGE_KEYS)
+        if found is None:
             return None
-        sub = f"{path}.image"
-        m = self.mapping(node["image"], sub, self.key_line(node, "image"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, IMAGE_KEYS, ())
+        sub, m = found
         repository = self.matching(m, "repository", sub, IMAGE_REPOSITORY, "an image repository")
         tag = self.template(m, "tag", sub, ("version",), must_use="version")
         digest = self.matching(
@@ -674,13 +655,10 @@ class _Validator(LocatedChecker):
         return Image(repository=repository, tag=tag, digest=Digest(digest) if digest else None)
 
     def hold(self, node: CommentedMap, path: str) -> Hold | None:
-        if "hold" not in node:
+        found = self.section(node, "hold", path, HOLD_KEYS)
+        if found is None:
             return None
-        sub = f"{path}.hold"
-        m = self.mapping(node["hold"], sub, self.key_line(node, "hold"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, HOLD_KEYS, ())
+        sub, m = found
         reason = self.string(m, "reason", sub)
         until = self.date(m, "until", sub)
         if reason is None:

@@ -341,11 +341,10 @@ class _Validator(LocatedChecker):
         return False
 
     def notice(self, node: CommentedMap, path: str) -> Notice | None:
-        sub = f"{path}.notice"
-        m = self.mapping(node["notice"], sub, self.key_line(node, "notice"))
-        if m is None:
+        found = self.section(node, "notice", path, NOTICE_KEYS, NOTICE_KEYS)
+        if found is None:
             return None
-        self.check_keys(m, sub, NOTICE_KEYS, NOTICE_KEYS)
+        sub, m = found
         when = self.text(m, "when", sub)
         text = self.text(m, "text", sub)
         self.placeholders(m, "text", sub)
