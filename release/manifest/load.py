@@ -22,9 +22,12 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from release.calver import CALVER_RE
 from release.errors import InvalidInput, Problem, ProblemsFound
 from release.manifest.model import (
+    DEFAULT_PIN_VALUES,
     IMAGE_PIN_KINDS,
     MANIFEST,
+    PIN_SELECTORS,
     SCHEMA_VERSION,
+    UPSTREAM_FIELDS,
     VALUE_FIELDS,
     Archive,
     Checksum,
@@ -64,11 +67,6 @@ IMAGE_REPOSITORY = re.compile(
 REL_PATH = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 URL_RE = re.compile(r"(https?|git|ssh|file)://\S+")
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-DEFAULT_VALUES = {
-    PinKind.DOCKERFILE_FROM: "{image_tag}@{digest}",
-    PinKind.COMPOSE_IMAGE: "{image_tag}@{digest}",
-    PinKind.GITHUB_ACTION: "{commit} # {tag}",
-}
 
 TOP_KEYS = ("schema", "release", "policy", "components")
 # The manifest-wide policy: defaults of every component's release-age gates.
@@ -96,27 +94,6 @@ HOLD_KEYS = ("reason", "until")
 PIN_KEYS = (
     "kind", "file", "value", "name", "image", "stage", "service", "key", "marker", "action",
 )
-
-# Which selector keys each pin kind needs (required, optional).
-PIN_SELECTORS: dict[PinKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    PinKind.DOCKERFILE_ARG: (("name",), ("stage",)),
-    PinKind.DOCKERFILE_ENV: (("name",), ("stage",)),
-    PinKind.DOCKERFILE_FROM: (("image",), ("stage",)),
-    PinKind.COMPOSE_IMAGE: (("service",), ()),
-    PinKind.YAML_KEY: (("key",), ()),
-    PinKind.MARKER: (("marker",), ()),
-    PinKind.GITHUB_ACTION: (("action",), ()),
-}
-UPSTREAM_FIELDS: dict[UpstreamKind, tuple[str, ...]] = {
-    UpstreamKind.GITHUB_RELEASES: ("repo",),
-    UpstreamKind.GITHUB_TAGS: ("repo",),
-    UpstreamKind.GIT_TAGS: ("url",),
-    UpstreamKind.DOCKER_HUB: ("image",),
-    UpstreamKind.REGISTRY: ("image", "registry"),
-    UpstreamKind.HTTP_INDEX: ("url", "entry"),
-    UpstreamKind.NODE_DIST: ("url",),
-    UpstreamKind.POSTGRES_VERSIONS: ("url",),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,10 +593,11 @@ class _Validator(LocatedChecker):
 
     def signature(self, node: CommentedMap, path: str) -> Signature | None:
         """`archive.signature: {url, of: archive|checksum, keys: [FINGERPRINT, ...]}`."""
-        found = self.section(node, "signature", path, SIGNATURE_KEYS, ("url", "of", "keys"))
-        if found is None:
+        sub = f"{path}.signature"
+        m = self.mapping(node["signature"], sub, self.key_line(node, "signature"))
+        if m is None:
             return None
-        sub, m = found
+        self.check_keys(m, sub, SIGNATURE_KEYS, ("url", "of", "keys"))
         url = self.template(m, "url", sub, ("version", "tag"))
         of = self.enum(m, "of", sub, SignedFile)
         keys: list[str] = []
@@ -710,7 +688,7 @@ class _Validator(LocatedChecker):
         if len(self.problems) != before or kind is None or file is None:
             return None
         if value is None:
-            value = DEFAULT_VALUES.get(kind, "{version}")
+            value = DEFAULT_PIN_VALUES.get(kind, "{version}")
         return Pin(kind=kind, file=file, value=value, line=self.node_line(m, 0), **selectors)
 
     def check_pin_values(self, component: Component, path: str) -> None:
