@@ -59,6 +59,8 @@ ITEM_KEYS = (
 ITEM_REQUIRED = ("id", "phase", "title", "services", "when", "steps")
 CONDITION_KEYS = ("always", "components", "bump", "services", "images", "base-image", "any",
                   "unless")
+# What a condition selects by; `bump` qualifies `components`, `unless` excludes.
+PRIMARY_CONDITION_KEYS = tuple(k for k in CONDITION_KEYS if k not in ("bump", "unless"))
 NOTICE_KEYS = ("when", "text")
 STEP_KEYS = ("do", "run")
 ITEM_ID = re.compile(r"[a-z][a-z0-9-]{1,60}")
@@ -275,12 +277,9 @@ class _Validator(LocatedChecker):
             return None
         before = len(self.problems)
         self.check_keys(node, path, CONDITION_KEYS, ())
-        primary = [k for k in CONDITION_KEYS if k in node and k not in ("bump", "unless")]
-        if not primary:
-            self.problem(
-                self.node_line(node, line), path,
-                "a condition needs one of: always, components, services, images, base-image, any",
-            )
+        if not any(k in node for k in PRIMARY_CONDITION_KEYS):
+            self.problem(self.node_line(node, line), path,
+                         f"a condition needs one of: {', '.join(PRIMARY_CONDITION_KEYS)}")
         always = self.flag(node, "always", path)
         base_image = self.flag(node, "base-image", path)
         components: tuple[str, ...] = ()
