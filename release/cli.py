@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.notes.upstream_notes import UpstreamAttention
     from release.refresh.flow import CheckOptions, Fetching, Progress
 
+from release.bom import GITHUB_ACTIONS_ISSUER
 from release.errors import InvalidInput, ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
 
@@ -533,6 +534,30 @@ def _add_build_commands(commands: Subcommands) -> None:
     diff.add_argument("--no-fetch", action="store_true",
                       help="use only releases/*.json of this tree; fetch nothing")
     diff.set_defaults(handler=_bom_diff)
+    signatures = actions.add_parser(
+        "signatures", help="record each image's cosign signature and SBOM attestation",
+        description="Read, from the registry the bill of materials names, the manifests that "
+        "refer to each image digest, and record the digests of cosign's signature and CycloneDX "
+        "attestation in the file (exit 1, the file unchanged, when an image has either "
+        "missing). --dry-run records `not signed (dry run)` instead.",
+    )
+    _common(signatures)
+    signatures.add_argument("--bom", metavar="FILE", type=Path, required=True,
+                            help="the bill of materials (releases/<version>.json)")
+    signed = signatures.add_mutually_exclusive_group(required=True)
+    signed.add_argument("--identity", metavar="URL",
+                        help="the certificate identity cosign signed with (the release "
+                        "workflow: https://github.com/OWNER/NAME/.github/workflows/release.yml"
+                        "@refs/tags/vX)")
+    signed.add_argument("--dry-run", action="store_true",
+                        help="nothing was signed: record that, with no digest")
+    signatures.add_argument("--issuer", metavar="URL", default=GITHUB_ACTIONS_ISSUER,
+                            help="the certificate's OIDC issuer (default: %(default)s)")
+    signatures.add_argument("--registry", metavar="HOST",
+                            help="the v2 registry the images were pushed to, read without "
+                            "credentials (as build --registry); default: log in to the "
+                            "account's ECR")
+    signatures.set_defaults(handler=_bom_signatures)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -706,6 +731,47 @@ def _scan(args: argparse.Namespace) -> int:
     print(f"scan: {len(failed)} of {len(scans)} images with findings at {fail_on} or above",
           file=sys.stderr)
     return 1 if failed else 0
+
+
+def _bom_signatures(args: argparse.Namespace) -> int:
+    import httpx
+
+    from release.bom import bom_json, load_bom
+    from release.fsutil import write_if_changed
+    from release.images.registry import Registry, parse_registry
+    from release.images.signatures import find_signatures, record_dry_run
+
+    bom = load_bom(args.bom)
+    path: Path = args.bom.resolve()
+    if args.dry_run:
+        write_if_changed(path.parent, path.name, bom_json(record_dry_run(bom)))
+        print(f"bom: {args.bom}: {len(bom.images)} images recorded as not signed (dry run)",
+              file=sys.stderr)
+        return 0
+    if not args.identity.startswith("https://"):
+        raise UsageError(f"--identity {args.identity!r} is not an https:// URL (the workflow's "
+                         "certificate identity)")
+    if bom.registry is None:
+        raise InvalidInput(f"{args.bom}: names no registry: nothing was pushed to sign")
+    if args.registry is not None:
+        target = parse_registry(args.registry)
+    else:
+        from release.images import ecr
+
+        target = ecr.login(ecr.make_client(os.environ))
+    if target.host != bom.registry:
+        raise InvalidInput(f"{args.bom}: its images are in {bom.registry}, not in "
+                           f"{target.host}" + ("" if args.registry else " (the account's ECR; "
+                                                "--registry HOST names another)"))
+    with httpx.Client(timeout=30.0, trust_env=True) as http:
+        registry = Registry(target, http)
+        signed = find_signatures(bom, registry.referrers, identity=args.identity,
+                                 issuer=args.issuer)
+    write_if_changed(path.parent, path.name, bom_json(signed))
+    for image in signed.images:
+        print(f"bom: {image.name}: signed {getattr(image.signature, 'digest', '')}, attested "
+              f"{getattr(image.sbom_attestation, 'digest', '')}", file=sys.stderr)
+    return 0
 
 
 def _bom_diff(args: argparse.Namespace) -> int:
