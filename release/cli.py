@@ -458,6 +458,11 @@ def _add_build_commands(commands: Subcommands) -> None:
     exports.add_argument(
         "--bake", metavar="FILE", type=Path, help="write the plan as a docker buildx bake file"
     )
+    exports.add_argument(
+        "--by-digest", action="store_true",
+        help="with --bake: each target pushes its image index by digest only, untagged (tagged "
+        "by --pushed once probed)",
+    )
     build.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     build.add_argument(
         "--only", metavar="IMAGE", nargs="+", action="extend", help="only these images"
@@ -477,6 +482,11 @@ def _add_build_commands(commands: Subcommands) -> None:
         "--ecr-repositories", action="store_true",
         help="only make the ECR repositories of the images (immutable tags, scan on push) and "
         "exit: before a BuildKit push (release.yml)",
+    )
+    build.add_argument(
+        "--pushed", metavar="DIGEST",
+        help="with one --only IMAGE: probe the image index BuildKit pushed by digest on each "
+        "of its platforms, then give it its content and release tags (release.yml)",
     )
     build.add_argument("--namespace", default="delphi",
                        help="repository path before the image name (default: %(default)s)")
@@ -575,8 +585,12 @@ def _build(args: argparse.Namespace) -> int:
     provenance = read_provenance(root, os.environ, source=args.source)
     plan = make_plan(loaded.manifest, sources, provenance, namespace=args.namespace,
                      not_built=not_built)
+    if args.by_digest and args.bake is None:
+        raise UsageError("--by-digest shapes the bake file: it needs --bake FILE")
     if args.plan or args.github_matrix or args.bake is not None:
         return _build_plan(args, plan.select(args.only))
+    if args.pushed is not None:
+        return _build_pushed(args, plan)
     if args.ecr_repositories:
         from release.images import ecr
 
@@ -597,7 +611,8 @@ def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
 
     if args.bake is not None:
         bake: Path = args.bake.resolve()
-        text = json.dumps(bake_document(plan, registry=args.registry), indent=2) + "\n"
+        text = json.dumps(bake_document(plan, registry=args.registry, by_digest=args.by_digest),
+                          indent=2) + "\n"
         write_if_changed(bake.parent, bake.name, text)
         print(f"build: wrote bake file {args.bake} ({len(plan.images)} targets)", file=sys.stderr)
     if args.github_matrix:
@@ -606,6 +621,32 @@ def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
         print(plan_json(plan, registry=args.registry))
     elif args.plan:
         stderr_console().print(plan_table(plan))
+    return 0
+
+
+def _build_pushed(args: argparse.Namespace, plan: BuildPlan) -> int:
+    import docker
+    import httpx
+
+    from release.images import ecr
+    from release.images.engine import Engine, connect
+    from release.images.pushed import probe_and_tag
+    from release.images.registry import Registry, parse_registry
+
+    if len(args.only or ()) != 1:
+        raise UsageError("--pushed DIGEST names the index of one image: give --only IMAGE")
+    image = plan.select(args.only).images[0]
+    target = (parse_registry(args.registry) if args.registry is not None
+              else ecr.login(ecr.make_client(os.environ)))
+    auth = target.credentials.docker_auth() if target.credentials is not None else None
+    engine = Engine(connect(lambda: docker.from_env(timeout=600)))
+    with httpx.Client(timeout=30.0, trust_env=True) as http:
+        probed = probe_and_tag(engine, Registry(target, http), image, args.pushed, auth=auth)
+    for item in probed:
+        print(f"build: {image.name} {item.platform}: {item.output}", file=sys.stderr)
+    print(f"build: {target.host}/{image.repository}@{args.pushed} probed on "
+          f"{', '.join(image.platforms)}, tagged {image.content_tag} and {image.release_tag}",
+          file=sys.stderr)
     return 0
 
 
