@@ -28,7 +28,7 @@ RUN sed -i \
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache
 
 ARG HISTOGRAM_QUANTILE_VERSION=0.0.1
 ARG HISTOGRAM_QUANTILE_SHA256=33997073eb6d82b7be4f27f9fc8ec9e28a395e0f20674d5d54bb2fa28a75488d
