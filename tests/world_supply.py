@@ -11,6 +11,7 @@
 - debian-snapshot reads Debian's Docker Hub listing, which the world already serves.
 - docker/setup-buildx-action v4.3.0 and sigstore/cosign-installer v4.1.2 (the release's
   BuildKit and cosign): current, their pinned tags at their real commits.
+- moby/buildkit (Docker Hub, the daemon setup-buildx-action starts): v0.25.1 pinned and current.
 
 `install(world)` is called once from `FakeWorld.__init__`, after the world's own repositories.
 """
@@ -48,7 +49,24 @@ def histogram_quantile_assets(version: str) -> tuple[str, ...]:
 
 
 def install(world: FakeWorld) -> None:
-    from fake_world import GhRelease, GhRepo, Role, _file, _wrong_name, fake_bytes, sha256
+    from fake_world import (
+        GhRelease,
+        GhRepo,
+        HubRepo,
+        HubTag,
+        Role,
+        _file,
+        _wrong_name,
+        fake_bytes,
+        sha256,
+    )
+
+    buildkit = HubRepo(repository="moby/buildkit", component="buildkit", listed=True, tags=(
+        HubTag(name="v0.25.1", pushed="2026-10-01T10:00:00.000000Z"),
+        HubTag(name="v0.25.0", pushed="2026-09-10T10:00:00.000000Z"),
+    ))
+    world.images = (*world.images, buildkit)
+    world._add_image(buildkit)
 
     releases = tuple(GhRelease(tag=v, day=day, title=f"PJSIP {v}", branch="master")
                      for v, day in PJPROJECT_RELEASES)

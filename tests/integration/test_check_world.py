@@ -77,6 +77,7 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
     "aws-configure-aws-credentials": (Status.CURRENT, None, None),
     "docker-setup-buildx-action": (Status.CURRENT, None, None),
     "sigstore-cosign-installer": (Status.CURRENT, None, None),
+    "buildkit": (Status.CURRENT, None, None),
 }
 # The images whose digest a resolved update carries: component -> (repository, tag template).
 IMAGES = {"debian": ("library/debian", "trixie-{v}-slim"), "node": ("library/node", "{v}-trixie-slim")}
