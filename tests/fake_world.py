@@ -949,7 +949,7 @@ class FakeWorld:
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
                   "histogram-quantile", "docker-setup-buildx-action",
-                  "sigstore-cosign-installer", "buildkit")
+                  "sigstore-cosign-installer", "buildkit", "histogram-quantile-arm64")
 
     def __init__(self, overrides: Mapping[str, Override] | None = None) -> None:
         self.overrides: Mapping[str, Override] = MappingProxyType(dict(overrides or {}))

@@ -113,3 +113,5 @@ def install(world: FakeWorld) -> None:
                       _file(wrong.encode(), "text/plain; charset=utf-8"))
         world._sha256[("histogram-quantile", version)] = sha256(
             archives["histogram-quantile_linux_amd64.tar.gz"])
+        world._sha256[("histogram-quantile-arm64", version)] = sha256(
+            archives["histogram-quantile_linux_arm64.tar.gz"])
