@@ -253,6 +253,7 @@ def test_the_release_runs_plan_build_bom_notes_publish() -> None:
         "plan": [["verify", "--online", "--strict"], ["build", "--plan", "--json"],
                  ["build", "--plan", "--github-matrix"]],
         "build": [["build", "--only", "--push", "--jobs", "--registry"],
+                  ["build", "--plan", "--only", "--registry", "--bake", "--by-digest"],
                   ["build", "--only", "--ecr-repositories"], ["build", "--plan", "--only", "--json"],
                   ["build", "--plan", "--only", "--registry", "--bake", "--by-digest"],
                   ["build", "--only", "--pushed", "--registry"]],
