@@ -97,7 +97,7 @@ class FakeWorld(GitHubSite, DockerHubSite, ProjectSites):
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
                   "histogram-quantile", "docker-setup-buildx-action",
-                  "sigstore-cosign-installer")
+                  "sigstore-cosign-installer", "buildkit", "histogram-quantile-arm64")
 
     def __init__(self, overrides: Mapping[str, Override] | None = None) -> None:
         super().__init__(overrides)
