@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from upstream_server import UpstreamServer
+from world_cosign import trust
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,4 +28,5 @@ def tree(tmp_path: Path) -> Path:
     shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
     shutil.copytree(REPO / "images", root / "images")
     shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
+    trust(root)  # keys/sigstore/: the fake world's Fulcio CA, which signs Caddy's checksums
     return root

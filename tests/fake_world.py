@@ -59,6 +59,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 from world_advisories import add_advisories
+from world_cosign import install as install_cosign
+from world_cosign import trust as trust_world_ca
 from world_eol import add_eol
 from world_gitrefs import add_gitrefs
 from world_graphql import add_graphql
@@ -80,8 +83,10 @@ from world_supply import install as install_supply
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
+from release.trust.signed import SignedResolver
 from release.upstream.http import FetchSettings, HttpFetcher
 from release.upstream.recording import RecordingTransport
+from release.upstream.sources import Endpoints
 
 #: The day the world is as of (for `run_check(today=...)`).
 TODAY = dt.date(2026, 9, 16)
@@ -979,6 +984,7 @@ class FakeWorld:
         self._add_redis_downloads()
         self._add_pgbouncer_site()
         install_supply(self)  # first: it adds repositories the two below serve too
+        install_cosign(self)  # Caddy's checksums files, cosign-signed (world_cosign)
         self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world_graphql)
         add_advisories(self)
         add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
@@ -1707,10 +1713,13 @@ def record_check(manifest: Manifest, directory: Path) -> Outcome:
     The recording holds the real upstream URLs; `directory` should not exist or be empty.
     """
 
-    async def main(server_url: str) -> Outcome:
+    async def main(server_url: str, keys: Path) -> Outcome:
+        # The signed resolver of refresh and pin: Caddy's cosign signatures are recorded too.
+        resolver = SignedResolver(endpoints=Endpoints(), keys_dir=keys / "keys")
         async with world_fetcher(server_url, record_dir=directory) as fetcher:
             return await run_check(manifest, fetcher, today=TODAY, resolve=True,
-                                   advisories=True, end_of_life=True)
+                                   advisories=True, end_of_life=True, resolver=resolver)
 
-    with serve_world() as (server, _world):
-        return asyncio.run(main(server.url))
+    with serve_world() as (server, _world), tempfile.TemporaryDirectory() as keys:
+        trust_world_ca(Path(keys))
+        return asyncio.run(main(server.url, Path(keys)))
