@@ -1,0 +1,102 @@
+"""`release.upstream.cosign.check_keyless`: what one cosign keyless signature says, decided with
+certificates and keys made here (`world_cosign`), and the pinned real Fulcio CA."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from world_cosign import GITHUB_ISSUER, make_authority, workflow_identity
+
+from release.upstream.cosign import (
+    CosignVerdict,
+    check_keyless,
+    leaf_issuer,
+    load_roots,
+)
+from release.upstream.errors import PermanentUpstreamError
+
+REPO = Path(__file__).resolve().parents[2]
+CA = make_authority("unit-fulcio")
+ROOTS = [CA.root, CA.intermediate]
+IDENTITY = workflow_identity("caddyserver/caddy", "v2.11.4")
+DATA = b"0123  caddy_2.11.4_linux_amd64.tar.gz\n"
+
+
+def check(data: bytes = DATA, **sign: object) -> CosignVerdict:
+    made = CA.sign(DATA, identity=str(sign.pop("identity", IDENTITY)), **sign)  # type: ignore[arg-type]
+    return check_keyless(data, made.sig, made.pem, roots=ROOTS, identity=IDENTITY,
+                         issuer=GITHUB_ISSUER).verdict
+
+
+def test_a_good_signature() -> None:
+    assert check() is CosignVerdict.GOOD
+
+
+def test_other_bytes() -> None:
+    assert check(DATA + b"x") is CosignVerdict.BAD
+
+
+def test_another_identity_and_another_issuer() -> None:
+    assert check(identity=IDENTITY.replace("v2.11.4", "v2.11.5")) is \
+        CosignVerdict.WRONG_IDENTITY
+    assert check(issuer="https://accounts.google.com") is CosignVerdict.WRONG_IDENTITY
+
+
+def test_the_pem_may_be_plain_pem_and_the_signature_raw_der() -> None:
+    made = CA.sign(DATA, identity=IDENTITY)
+    pem = made.certificate.public_bytes(serialization.Encoding.PEM)
+    found = check_keyless(DATA, base64.b64decode(made.sig), pem, roots=ROOTS,
+                          identity=IDENTITY, issuer=GITHUB_ISSUER)
+    assert (found.verdict, found.identity, found.issuer) == (
+        CosignVerdict.GOOD, IDENTITY, GITHUB_ISSUER)
+
+
+def test_only_the_pinned_root_is_trusted_not_an_intermediate_alone() -> None:
+    made = CA.sign(DATA, identity=IDENTITY)
+    found = check_keyless(DATA, made.sig, made.pem, roots=[CA.intermediate],
+                          identity=IDENTITY, issuer=GITHUB_ISSUER)
+    assert found.verdict is CosignVerdict.UNTRUSTED
+    assert found.detail == ("no pinned CA issued CN=unit-fulcio-intermediate,O=sigstore.test "
+                            "(issuer CN=unit-fulcio-root,O=sigstore.test)")
+
+
+def test_a_leaf_issued_when_the_ca_was_not_valid_is_untrusted() -> None:
+    found = check_keyless(DATA, *_parts(CA.sign(DATA, identity=IDENTITY,
+                                                 when=dt.datetime(2019, 6, 1, tzinfo=dt.UTC))),
+                          roots=ROOTS, identity=IDENTITY, issuer=GITHUB_ISSUER)
+    assert found.verdict is CosignVerdict.UNTRUSTED
+    assert "was not valid at 2019-06-01" in (found.detail or "")
+
+
+def _parts(made: object) -> tuple[bytes, bytes]:
+    return made.sig, made.pem  # type: ignore[attr-defined]
+
+
+def test_garbage_is_malformed() -> None:
+    found = check_keyless(DATA, b"sig", b"not a certificate", roots=ROOTS, identity=IDENTITY,
+                          issuer=GITHUB_ISSUER)
+    assert found.verdict is CosignVerdict.MALFORMED
+
+
+def test_the_issuer_is_read_from_the_fulcio_extension() -> None:
+    made = CA.sign(DATA, identity=IDENTITY)
+    assert leaf_issuer(made.certificate) == GITHUB_ISSUER
+
+
+def test_the_pinned_sigstore_ca_is_the_public_good_fulcio_chain() -> None:
+    roots = load_roots(REPO / "keys" / "sigstore")
+    assert sorted(c.subject.rfc4514_string() for c in roots) == [
+        "CN=sigstore,O=sigstore.dev", "CN=sigstore-intermediate,O=sigstore.dev"]
+    intermediate = next(c for c in roots if "intermediate" in c.subject.rfc4514_string())
+    root = next(c for c in roots if c is not intermediate)
+    intermediate.verify_directly_issued_by(root)
+    root.verify_directly_issued_by(root)
+
+
+def test_no_pinned_ca_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PermanentUpstreamError, match=r"no Fulcio CA certificate \(\*\.pem\)"):
+        load_roots(tmp_path / "sigstore")
