@@ -358,11 +358,18 @@ class OnlineVerifier:
         except PermanentUpstreamError as exc:
             check = f"{exc.message}; the signature {shown_url(sig_url)} cannot be checked"
         else:
-            sig, cert = await asyncio.gather(
-                self.fetcher.get(sig_url, max_bytes=SIGNATURE_MAX_BYTES),
-                self.fetcher.get(cert_url, max_bytes=SIGNATURE_MAX_BYTES))
-            check = check_keyless(sums if sums is not None else data, sig.body, cert.body,
-                                  roots=roots, identity=identity, issuer=issuer)
+            try:
+                sig, cert = await asyncio.gather(
+                    self.fetcher.get(sig_url, max_bytes=SIGNATURE_MAX_BYTES),
+                    self.fetcher.get(cert_url, max_bytes=SIGNATURE_MAX_BYTES))
+            except UpstreamError as exc:
+                # Not "gone upstream": the file and the archive were there, the signature not
+                # (a release made without it, or signed as a .sigstore.json bundle instead).
+                check = (f"no cosign signature and certificate for {shown_url(signed_url)}: "
+                         f"{exc.message}")
+            else:
+                check = check_keyless(sums if sums is not None else data, sig.body, cert.body,
+                                      roots=roots, identity=identity, issuer=issuer)
         return cosign_verdict(base, sha256, check=check, signed=signed_url,
                               certificate=cert_url, identity=identity, issuer=issuer,
                               listed=listed_problem(sums, signed_url, archive_url, data),

@@ -150,11 +150,11 @@ def leaf_issuer(cert: x509.Certificate) -> str | None:
     for ext in cert.extensions:
         if ext.oid in (ISSUER_V1, ISSUER_V2) and isinstance(ext.value, x509.UnrecognizedExtension):
             values[ext.oid] = ext.value.value
-    if ISSUER_V2 in values:
-        return _der_utf8(values[ISSUER_V2])
-    if ISSUER_V1 in values:
-        return _text(values[ISSUER_V1])
-    return None
+    v2 = _der_utf8(values[ISSUER_V2]) if ISSUER_V2 in values else None
+    v1 = _text(values[ISSUER_V1]) if ISSUER_V1 in values else None
+    if ISSUER_V2 in values and ISSUER_V1 in values and v1 != v2:
+        return None  # two issuers that disagree: none is trusted
+    return v2 if ISSUER_V2 in values else v1
 
 
 def leaf_identities(cert: x509.Certificate) -> list[str]:

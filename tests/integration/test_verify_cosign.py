@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_world import Role, fake_bytes, world_fetcher
+from upstream_server import Reply
 from world_cosign import (
     CADDY_DOWNLOADS,
     GITHUB_ISSUER,
@@ -269,3 +270,12 @@ def test_pin_writes_caddy_when_its_workflow_signed_it(tree: Path, tmp_path: Path
 def test_the_world_ca_is_what_the_tree_pins(tree: Path) -> None:
     pinned = sorted(p.read_bytes() for p in (tree / "keys" / "sigstore").glob("*.pem"))
     assert pinned == sorted(world_authority().pem.values())
+
+
+def test_a_release_without_its_signature_files_is_unverifiable_saying_so(tree: Path) -> None:
+    gone = Reply(status=404, body=b"Not Found", headers={"Content-Type": "text/plain"})
+    verdict = caddy(run(tree, lambda w: serve(w, SIG, "caddy", Role.ASSET, gone)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason is not None
+    assert verdict.reason.startswith(f"no cosign signature and certificate for {SUMS}: ")
+    assert "404" in verdict.reason

@@ -100,3 +100,24 @@ def test_the_pinned_sigstore_ca_is_the_public_good_fulcio_chain() -> None:
 def test_no_pinned_ca_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PermanentUpstreamError, match=r"no Fulcio CA certificate \(\*\.pem\)"):
         load_roots(tmp_path / "sigstore")
+
+
+def test_two_issuer_extensions_that_disagree_name_no_issuer() -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = CA.leaf(key, identity=IDENTITY, issuer=GITHUB_ISSUER,
+                   when=dt.datetime(2026, 6, 2, tzinfo=dt.UTC))
+    builder = x509.CertificateBuilder(
+        issuer_name=leaf.issuer, subject_name=leaf.subject, public_key=key.public_key(),
+        serial_number=leaf.serial_number, not_valid_before=leaf.not_valid_before_utc,
+        not_valid_after=leaf.not_valid_after_utc)
+    for ext in leaf.extensions:
+        value = ext.value
+        if ext.oid.dotted_string == "1.3.6.1.4.1.57264.1.1":
+            value = x509.UnrecognizedExtension(ext.oid, b"https://accounts.google.com")
+        builder = builder.add_extension(value, critical=ext.critical)
+    forged = builder.sign(CA.intermediate_key, hashes.SHA384())
+    assert leaf_issuer(forged) is None
