@@ -121,3 +121,34 @@ def test_two_issuer_extensions_that_disagree_name_no_issuer() -> None:
         builder = builder.add_extension(value, critical=ext.critical)
     forged = builder.sign(CA.intermediate_key, hashes.SHA384())
     assert leaf_issuer(forged) is None
+
+
+STAGING = REPO / "tests" / "data" / "sigstore-staging"
+
+
+def test_a_real_fulcio_signature_verifies_against_its_own_ca() -> None:
+    """sigstore-python's staging assets (tests/data/sigstore-staging/README.md)."""
+    found = check_keyless((STAGING / "a.txt").read_bytes(), (STAGING / "a.txt.sig").read_bytes(),
+                          (STAGING / "a.txt.crt").read_bytes(),
+                          roots=load_roots(STAGING), identity="william@yossarian.net",
+                          issuer="https://github.com/login/oauth")
+    assert (found.verdict, found.identity, found.issuer) == (
+        CosignVerdict.GOOD, "william@yossarian.net", "https://github.com/login/oauth")
+
+
+def test_a_real_fulcio_signature_over_other_bytes_is_bad() -> None:
+    found = check_keyless((STAGING / "a.txt").read_bytes() + b"!",
+                          (STAGING / "a.txt.sig").read_bytes(),
+                          (STAGING / "a.txt.crt").read_bytes(), roots=load_roots(STAGING),
+                          identity="william@yossarian.net",
+                          issuer="https://github.com/login/oauth")
+    assert found.verdict is CosignVerdict.BAD
+
+
+def test_a_staging_certificate_does_not_chain_to_the_pinned_production_ca() -> None:
+    found = check_keyless((STAGING / "a.txt").read_bytes(), (STAGING / "a.txt.sig").read_bytes(),
+                          (STAGING / "a.txt.crt").read_bytes(),
+                          roots=load_roots(REPO / "keys" / "sigstore"),
+                          identity="william@yossarian.net",
+                          issuer="https://github.com/login/oauth")
+    assert found.verdict is CosignVerdict.UNTRUSTED
