@@ -2,8 +2,9 @@
 
 `Authority` is a certificate authority shaped like Sigstore's Fulcio (a self-signed root, an
 intermediate, ten-minute code-signing leaves naming the workflow identity in the SAN and the
-OIDC issuer in the extensions 1.3.6.1.4.1.57264.1.1 and .1.8), made with `cryptography` in the
-test process; nothing of it is a real Sigstore key. `install` makes every Caddy release of the
+OIDC issuer in the extensions 1.3.6.1.4.1.57264.1.1 and .1.8, and an SCT embedded by the CA's
+certificate-transparency log), made with `cryptography` in the test process; nothing of it is
+a real Sigstore key. `install` makes every Caddy release of the
 world carry what goreleaser publishes: `caddy_<v>_checksums.txt` (SHA-512 lines of the
 release's assets, as the world serves them), its `.sig` (base64 ECDSA over the file) and its
 `.pem` (base64 of the leaf's PEM, as Caddy's assets are), signed as Caddy's release workflow at
@@ -34,6 +35,7 @@ CADDY_REPO = "caddyserver/caddy"
 CADDY_DOWNLOADS = f"https://github.com/{CADDY_REPO}/releases/download"
 ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+SCT_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 _EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 _END = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)
 
@@ -63,25 +65,66 @@ class Signed:
     certificate: x509.Certificate
 
 
+def _der_octets(value: bytes) -> bytes:
+    """A DER OCTET STRING."""
+    size = len(value)
+    length = bytes([size]) if size < 128 else bytes([0x82]) + size.to_bytes(2, "big")
+    return b"\x04" + length + value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Authority:
-    """A Fulcio-shaped CA: `root` (self-signed) → `intermediate` → short-lived leaves."""
+    """A Fulcio-shaped CA: `root` (self-signed) → `intermediate` → short-lived leaves, each
+    with an SCT embedded by the CA's certificate-transparency log (`ct_key`)."""
 
     name: str
     root: x509.Certificate
     root_key: ec.EllipticCurvePrivateKey
     intermediate: x509.Certificate
     intermediate_key: ec.EllipticCurvePrivateKey
+    ct_key: ec.EllipticCurvePrivateKey
 
     @property
     def pem(self) -> dict[str, bytes]:
-        """The files a tree pins (`keys/sigstore/<name>`)."""
+        """The files a tree pins (`keys/sigstore/<name>`): the CA and the CT log's key."""
+        ct = self.ct_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         return {f"{self.name}_root.crt.pem": self.root.public_bytes(serialization.Encoding.PEM),
                 f"{self.name}_intermediate.crt.pem":
-                    self.intermediate.public_bytes(serialization.Encoding.PEM)}
+                    self.intermediate.public_bytes(serialization.Encoding.PEM),
+                f"{self.name}_ctfe.pub": ct}
+
+    def sct(self, tbs: bytes, when: dt.datetime) -> bytes:
+        """An RFC 6962 SCT (v1, precert entry) by the CT log over the precertificate `tbs`."""
+        spki = self.ct_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        inter = self.intermediate.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        stamp = int(when.timestamp() * 1000).to_bytes(8, "big")
+        signed = (bytes([0, 0]) + stamp + (1).to_bytes(2, "big") + hashlib.sha256(inter).digest()
+                  + len(tbs).to_bytes(3, "big") + tbs + (0).to_bytes(2, "big"))
+        signature = self.ct_key.sign(signed, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        sct = (bytes([0]) + hashlib.sha256(spki).digest() + stamp + (0).to_bytes(2, "big")
+               + bytes([4, 3]) + len(signature).to_bytes(2, "big") + signature)
+        listed = len(sct).to_bytes(2, "big") + sct
+        return len(listed).to_bytes(2, "big") + listed
 
     def leaf(self, key: ec.EllipticCurvePrivateKey, *, identity: str, issuer: str,
-             when: dt.datetime, code_signing: bool = True) -> x509.Certificate:
+             when: dt.datetime, code_signing: bool = True, sct: bool = True) -> x509.Certificate:
+        """A Fulcio leaf: the precertificate's TBS is signed into an SCT, which the final
+        certificate embeds as its last extension (so `tbs_precertificate_bytes` gives it back)."""
+        builder = self._leaf_builder(key, identity=identity, issuer=issuer, when=when,
+                                     code_signing=code_signing)
+        precert = builder.sign(self.intermediate_key, hashes.SHA384(), ecdsa_deterministic=True)
+        if not sct:
+            return precert
+        embedded = x509.UnrecognizedExtension(
+            SCT_OID, _der_octets(self.sct(precert.tbs_certificate_bytes, when)))
+        return builder.add_extension(embedded, critical=False).sign(
+            self.intermediate_key, hashes.SHA384(), ecdsa_deterministic=True)
+
+    def _leaf_builder(self, key: ec.EllipticCurvePrivateKey, *, identity: str, issuer: str,
+                      when: dt.datetime, code_signing: bool) -> x509.CertificateBuilder:
         usage = [ExtendedKeyUsageOID.CODE_SIGNING if code_signing
                  else ExtendedKeyUsageOID.SERVER_AUTH]
         return (
@@ -104,17 +147,17 @@ class Authority:
                            critical=False)
             .add_extension(x509.UnrecognizedExtension(ISSUER_V2, _utf8(issuer)),
                            critical=False)
-            .sign(self.intermediate_key, hashes.SHA384(), ecdsa_deterministic=True)
         )
 
     def sign(self, data: bytes, *, identity: str, issuer: str = GITHUB_ISSUER,
-             when: dt.datetime | None = None, code_signing: bool = True) -> Signed:
+             when: dt.datetime | None = None, code_signing: bool = True,
+             sct: bool = True) -> Signed:
         """cosign sign-blob, keyless: a fresh key, a leaf for it, a signature over `data`
         (the key derived from what is signed, the signature deterministic: RFC 6979)."""
         key = _key(f"{self.name}/{identity}/{hashlib.sha256(data).hexdigest()}", ec.SECP256R1())
         cert = self.leaf(key, identity=identity, issuer=issuer,
                          when=when or dt.datetime(2026, 6, 2, 14, 5, tzinfo=dt.UTC),
-                         code_signing=code_signing)
+                         code_signing=code_signing, sct=sct)
         signature = key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
         return Signed(sig=base64.b64encode(signature),
                       pem=base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)),
@@ -155,7 +198,7 @@ def make_authority(name: str) -> Authority:
                     .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                     .sign(root_key, hashes.SHA384(), ecdsa_deterministic=True))
     return Authority(name=name, root=root, root_key=root_key, intermediate=intermediate,
-                     intermediate_key=inter_key)
+                     intermediate_key=inter_key, ct_key=_key(f"{name}/ctfe", ec.SECP256R1()))
 
 
 @functools.cache
@@ -204,7 +247,7 @@ def _serve_asset(world: FakeWorld, repo_id: int, tag: str, name: str, *, body: b
 def sign_caddy(world: FakeWorld, version: str, *, sums: bytes | None = None,
                signed: bytes | None = None, authority: Authority | None = None,
                identity: str | None = None, issuer: str = GITHUB_ISSUER,
-               code_signing: bool = True) -> bytes:
+               code_signing: bool = True, sct: bool = True) -> bytes:
     """Serve Caddy `version`'s checksums file (`sums`, default the true one) with a `.sig`
     and `.pem` over `signed` (default: the served file) by `authority` as `identity`
     (default: Caddy's release workflow at the tag). Returns the served checksums file."""
@@ -216,7 +259,7 @@ def sign_caddy(world: FakeWorld, version: str, *, sums: bytes | None = None,
     made = (authority or world_authority()).sign(
         served if signed is None else signed,
         identity=identity or workflow_identity(CADDY_REPO, tag), issuer=issuer,
-        when=dt.datetime.fromisoformat(release.created), code_signing=code_signing)
+        when=dt.datetime.fromisoformat(release.created), code_signing=code_signing, sct=sct)
     name = f"caddy_{version}_checksums.txt"
     _serve_asset(world, repo.repo_id, tag, name, body=served,
                  content_type="text/plain; charset=utf-8")

@@ -40,6 +40,7 @@ from release.upstream.cosign import (
     CosignCheck,
     CosignVerdict,
     check_keyless,
+    load_ct_logs,
     load_roots,
 )
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
@@ -355,6 +356,7 @@ class OnlineVerifier:
         check: CosignCheck | str
         try:
             roots = load_roots(self.keys_dir / "sigstore")
+            ct_logs = load_ct_logs(self.keys_dir / "sigstore")
         except PermanentUpstreamError as exc:
             check = f"{exc.message}; the signature {shown_url(sig_url)} cannot be checked"
         else:
@@ -369,7 +371,8 @@ class OnlineVerifier:
                          f"{exc.message}")
             else:
                 check = check_keyless(sums if sums is not None else data, sig.body, cert.body,
-                                      roots=roots, identity=identity, issuer=issuer)
+                                      roots=roots, ct_logs=ct_logs, identity=identity,
+                                      issuer=issuer)
         return cosign_verdict(base, sha256, check=check, signed=signed_url,
                               certificate=cert_url, identity=identity, issuer=issuer,
                               listed=listed_problem(sums, signed_url, archive_url, data),

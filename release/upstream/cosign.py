@@ -14,16 +14,19 @@ Checked here, all of it, before a signed file is trusted:
 1. the certificate chains to a Fulcio CA pinned in `keys/sigstore/` (every step's signature
    verified, every issuer a CA, valid when the leaf was issued, ending at a pinned self-signed
    root); certificates that come with the `.pem` are never trusted;
-2. the leaf is for code signing and names exactly the pinned identity (SAN URI) and issuer;
-3. the signature verifies over the file's bytes with the leaf's key.
+2. the leaf carries a certificate-transparency SCT signed by a CT log pinned in
+   `keys/sigstore/*.pub` (Fulcio logs every certificate it issues; RFC 6962 §3.2, over the
+   precertificate), so the certificate was publicly logged;
+3. the leaf is for code signing and names exactly the pinned identity (SAN URI) and issuer;
+4. the signature verifies over the file's bytes with the leaf's key (ECDSA over SHA-256, as
+   cosign's verifier hashes whatever the curve).
 
 Not checked (say so wherever a verdict is shown): the Rekor transparency-log entry (that the
-signature was logged publicly), the certificate-transparency SCT, and the signing time (that
-the signature was made within the leaf's ten-minute validity: only a log's timestamp proves
-that). Why not sigstore-python: its `Verifier` verifies bundles, which need the Rekor entry
-(inclusion proof or promise) that Caddy's `.sig`/`.pem` assets do not carry; fetching it from
-Rekor's search API is a later step. `cryptography` is the maintained library sigstore-python
-itself is built on.
+signature itself was logged publicly) and the signing time (that the signature was made within
+the leaf's ten-minute validity: only a log's timestamp proves that). Why not sigstore-python:
+its `Verifier` verifies bundles, which need the Rekor entry (inclusion proof or promise) that
+Caddy's `.sig`/`.pem` assets do not carry; fetching it from Rekor's search API is a later
+step. `cryptography` is the maintained library sigstore-python itself is built on.
 
 Deciding is pure (`check_keyless`); the caller fetches the three files.
 """
@@ -32,16 +35,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from release.upstream.errors import PermanentUpstreamError
@@ -49,8 +54,8 @@ from release.upstream.errors import PermanentUpstreamError
 ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")  # the raw issuer string (deprecated)
 ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")  # a DER UTF8String
 MAX_CHAIN = 4
-NOT_CHECKED = ("not checked: the Rekor transparency-log entry, the certificate-transparency "
-               "SCT and the signing time")
+NOT_CHECKED = "not checked: the Rekor transparency-log entry and the signing time"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # cosign's detached-signature verifier hashes with SHA-256 whatever the curve
 # (`LoadVerifier(cert.PublicKey, crypto.SHA256)`); real Fulcio leaves with P-384 keys are
 # signed that way too (sigstore-python's test assets, tests/data/sigstore-staging/).
@@ -61,7 +66,7 @@ class CosignVerdict(StrEnum):
     GOOD = "good"  # chains to the pinned CA, the pinned identity and issuer, the bytes signed
     BAD = "bad"  # the signature does not verify over these bytes
     WRONG_IDENTITY = "wrong-identity"  # a valid certificate for another identity or issuer
-    UNTRUSTED = "untrusted"  # the certificate does not chain to the pinned Fulcio CA
+    UNTRUSTED = "untrusted"  # not chained to the pinned Fulcio CA, or no SCT by a pinned log
     MALFORMED = "malformed"  # the `.sig` or `.pem` cannot be read
 
 
@@ -89,8 +94,9 @@ class CosignCheck:
                 return (f"{file}: the certificate {certificate} is for {self.signer}, not the "
                         f"pinned {identity} (issuer {issuer})")
             case CosignVerdict.UNTRUSTED:
-                return (f"{file}: the certificate {certificate} (for {self.signer}) does not "
-                        f"chain to the Fulcio CA pinned in keys/sigstore/: {self.detail}")
+                return (f"{file}: the certificate {certificate} (for {self.signer}) is not "
+                        "vouched for by the Fulcio CA and CT log pinned in keys/sigstore/: "
+                        f"{self.detail}")
             case CosignVerdict.MALFORMED:
                 return f"{file}: cannot read the cosign signature or {certificate}: {self.detail}"
 
@@ -124,6 +130,68 @@ def load_roots(folder: Path) -> list[x509.Certificate]:
             "a cosign signature cannot be checked",
         )
     return found
+
+
+def load_ct_logs(folder: Path) -> dict[bytes, PublicKeyTypes]:
+    """The pinned certificate-transparency log keys (`keys/sigstore/*.pub`), by log id (the
+    sha256 of the key's DER SubjectPublicKeyInfo, RFC 6962 §3.2); none is an error."""
+    logs: dict[bytes, PublicKeyTypes] = {}
+    for path in sorted(folder.glob("*.pub")) if folder.is_dir() else []:
+        try:
+            key = serialization.load_pem_public_key(path.read_bytes())
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise PermanentUpstreamError(f"{path.parent.name}/{path.name}: not a PEM public "
+                                         f"key: {exc}") from None
+        der = key.public_bytes(serialization.Encoding.DER,
+                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        logs[hashlib.sha256(der).digest()] = key
+    if not logs:
+        raise PermanentUpstreamError(
+            f"no certificate-transparency log key (*.pub) in {folder.parent.name}/{folder.name}/;"
+            " a cosign signature cannot be checked",
+        )
+    return logs
+
+
+def _sct_signed(sct: x509.certificate_transparency.SignedCertificateTimestamp,
+                issuer_key_hash: bytes, tbs: bytes) -> bytes:
+    """What a CT log signs for a precertificate (RFC 6962 §3.2, `digitally-signed struct`)."""
+    stamp = (sct.timestamp.replace(tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
+    ext = sct.extension_bytes
+    return (bytes([0, 0]) + stamp.to_bytes(8, "big") + (1).to_bytes(2, "big")
+            + issuer_key_hash + len(tbs).to_bytes(3, "big") + tbs
+            + len(ext).to_bytes(2, "big") + ext)
+
+
+def sct_problem(leaf: x509.Certificate, issuer: x509.Certificate,
+                logs: Mapping[bytes, PublicKeyTypes]) -> str | None:
+    """Why no SCT embedded in `leaf` is a valid one by a pinned CT log (None: one is)."""
+    try:
+        scts = leaf.extensions.get_extension_for_class(
+            x509.PrecertificateSignedCertificateTimestamps).value
+    except x509.ExtensionNotFound:
+        return "the certificate carries no certificate-transparency SCT"
+    spki = issuer.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    issuer_key_hash = hashlib.sha256(spki).digest()
+    tbs = leaf.tbs_precertificate_bytes
+    for sct in scts:
+        key = logs.get(sct.log_id)
+        if key is None or not isinstance(sct.signature_hash_algorithm, hashes.SHA256):
+            continue
+        signed = _sct_signed(sct, issuer_key_hash, tbs)
+        try:
+            if isinstance(key, ec.EllipticCurvePublicKey):
+                key.verify(sct.signature, signed, ec.ECDSA(hashes.SHA256()))
+            elif isinstance(key, rsa.RSAPublicKey):
+                key.verify(sct.signature, signed, padding.PKCS1v15(), hashes.SHA256())
+            else:
+                continue
+        except InvalidSignature:
+            continue
+        return None
+    return (f"none of its {len(scts)} certificate-transparency SCT(s) is a valid one by a CT "
+            "log pinned in keys/sigstore/")
 
 
 def _text(value: bytes) -> str:
@@ -187,6 +255,11 @@ def _valid_at(cert: x509.Certificate, when: datetime) -> bool:
     return cert.not_valid_before_utc <= when <= cert.not_valid_after_utc
 
 
+def _parent(cert: x509.Certificate, roots: Sequence[x509.Certificate]) -> x509.Certificate | None:
+    return next((ca for ca in roots if ca.subject == cert.issuer and _is_ca(ca)
+                 and _issued_by(cert, ca)), None)
+
+
 def chain_problem(leaf: x509.Certificate, roots: Sequence[x509.Certificate]) -> str | None:
     """Why `leaf` does not chain to a pinned self-signed root (None when it does).
 
@@ -196,8 +269,7 @@ def chain_problem(leaf: x509.Certificate, roots: Sequence[x509.Certificate]) -> 
     issued = leaf.not_valid_before_utc
     current = leaf
     for _ in range(MAX_CHAIN):
-        parent = next((ca for ca in roots if ca.subject == current.issuer
-                       and _is_ca(ca) and _issued_by(current, ca)), None)
+        parent = _parent(current, roots)
         if parent is None:
             return (f"no pinned CA issued {current.subject.rfc4514_string() or 'the leaf'} "
                     f"(issuer {current.issuer.rfc4514_string()})")
@@ -236,9 +308,12 @@ def _signature_bytes(raw: bytes) -> bytes:
 
 
 def check_keyless(data: bytes, signature: bytes, certificate: bytes, *,
-                  roots: Sequence[x509.Certificate], identity: str,
-                  issuer: str) -> CosignCheck:
-    """The verdict of a cosign keyless `signature` (+ its `certificate`) over `data`."""
+                  roots: Sequence[x509.Certificate], ct_logs: Mapping[bytes, PublicKeyTypes],
+                  identity: str, issuer: str) -> CosignCheck:
+    """The verdict of a cosign keyless `signature` (+ its `certificate`) over `data`.
+
+    `roots` are the pinned Fulcio CA certificates, `ct_logs` the pinned CT log keys by log id.
+    """
     try:
         leaf = _certificates(certificate)[0]
     except (ValueError, IndexError) as exc:
@@ -248,6 +323,10 @@ def check_keyless(data: bytes, signature: bytes, certificate: bytes, *,
     shown = names[0] if len(names) == 1 else (", ".join(names) or None)
     check = CosignCheck(verdict=CosignVerdict.GOOD, identity=shown, issuer=found_issuer)
     problem = chain_problem(leaf, roots)
+    if problem is None:
+        parent = _parent(leaf, roots)
+        assert parent is not None  # chain_problem found it
+        problem = sct_problem(leaf, parent, ct_logs)
     if problem is not None:
         return CosignCheck(verdict=CosignVerdict.UNTRUSTED, identity=shown, issuer=found_issuer,
                            detail=problem)

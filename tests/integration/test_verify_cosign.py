@@ -38,8 +38,7 @@ PINNED = "2.11.4"
 SUMS, SIG, PEM = caddy_urls(PINNED)
 ARCHIVE = f"{CADDY_DOWNLOADS}/v{PINNED}/caddy_{PINNED}_linux_amd64.tar.gz"
 IDENTITY = workflow_identity("caddyserver/caddy", f"v{PINNED}")
-NOT_CHECKED = ("not checked: the Rekor transparency-log entry, the certificate-transparency "
-               "SCT and the signing time")
+NOT_CHECKED = "not checked: the Rekor transparency-log entry and the signing time"
 
 
 def run(tree: Path, *changes: object) -> dict[tuple[str, str], PinVerdict]:
@@ -114,8 +113,9 @@ def test_a_certificate_not_from_the_pinned_fulcio_ca_is_refused(tree: Path) -> N
     verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, authority=rogue)))
     assert verdict.verdict is Verdict.UNVERIFIABLE
     assert verdict.reason == (
-        f"{SUMS}: the certificate {PEM} (for {IDENTITY} (issuer {GITHUB_ISSUER})) does not "
-        "chain to the Fulcio CA pinned in keys/sigstore/: no pinned CA issued the leaf "
+        f"{SUMS}: the certificate {PEM} (for {IDENTITY} (issuer {GITHUB_ISSUER})) is not "
+        "vouched for by the Fulcio CA and CT log pinned in keys/sigstore/: no pinned CA issued "
+        "the leaf "
         "(issuer CN=rogue-fulcio-intermediate,O=sigstore.test); nothing else vouches for "
         "the bytes")
 
@@ -268,7 +268,7 @@ def test_pin_writes_caddy_when_its_workflow_signed_it(tree: Path, tmp_path: Path
 
 
 def test_the_world_ca_is_what_the_tree_pins(tree: Path) -> None:
-    pinned = sorted(p.read_bytes() for p in (tree / "keys" / "sigstore").glob("*.pem"))
+    pinned = sorted(p.read_bytes() for p in (tree / "keys" / "sigstore").iterdir())
     assert pinned == sorted(world_authority().pem.values())
 
 
@@ -279,3 +279,10 @@ def test_a_release_without_its_signature_files_is_unverifiable_saying_so(tree: P
     assert verdict.reason is not None
     assert verdict.reason.startswith(f"no cosign signature and certificate for {SUMS}: ")
     assert "404" in verdict.reason
+
+
+def test_a_certificate_without_an_sct_is_refused(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, sct=False)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert ("is not vouched for by the Fulcio CA and CT log pinned in keys/sigstore/: the "
+            "certificate carries no certificate-transparency SCT") in (verdict.reason or "")

@@ -91,8 +91,8 @@ def test_pins_equal_to_the_world_are_all_verified_and_say_how(tree: Path) -> Non
             "release.yml@refs/tags/v2.11.4 (issuer https://token.actions.githubusercontent.com) "
             "on https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
             "caddy_2.11.4_checksums.txt; the downloaded archive matches the checksum it lists; "
-            "sha256 computed from it; not checked: the Rekor transparency-log entry, the "
-            "certificate-transparency SCT and the signing time",
+            "sha256 computed from it; not checked: the Rekor transparency-log entry and the "
+            "signing time",
             "https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
             "caddy_2.11.4_linux_amd64.tar.gz"),
         ("asterisk", "sha256"): ("sums file", ASTERISK_SUMS),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from release.upstream.cosign import (
     CosignVerdict,
     check_keyless,
     leaf_issuer,
+    load_ct_logs,
     load_roots,
 )
 from release.upstream.errors import PermanentUpstreamError
@@ -22,14 +24,17 @@ from release.upstream.errors import PermanentUpstreamError
 REPO = Path(__file__).resolve().parents[2]
 CA = make_authority("unit-fulcio")
 ROOTS = [CA.root, CA.intermediate]
+_CT_DER = CA.ct_key.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+LOGS = {hashlib.sha256(_CT_DER).digest(): CA.ct_key.public_key()}
 IDENTITY = workflow_identity("caddyserver/caddy", "v2.11.4")
 DATA = b"0123  caddy_2.11.4_linux_amd64.tar.gz\n"
 
 
 def check(data: bytes = DATA, **sign: object) -> CosignVerdict:
     made = CA.sign(DATA, identity=str(sign.pop("identity", IDENTITY)), **sign)  # type: ignore[arg-type]
-    return check_keyless(data, made.sig, made.pem, roots=ROOTS, identity=IDENTITY,
-                         issuer=GITHUB_ISSUER).verdict
+    return check_keyless(data, made.sig, made.pem, roots=ROOTS, ct_logs=LOGS,
+                         identity=IDENTITY, issuer=GITHUB_ISSUER).verdict
 
 
 def test_a_good_signature() -> None:
@@ -49,7 +54,7 @@ def test_another_identity_and_another_issuer() -> None:
 def test_the_pem_may_be_plain_pem_and_the_signature_raw_der() -> None:
     made = CA.sign(DATA, identity=IDENTITY)
     pem = made.certificate.public_bytes(serialization.Encoding.PEM)
-    found = check_keyless(DATA, base64.b64decode(made.sig), pem, roots=ROOTS,
+    found = check_keyless(DATA, base64.b64decode(made.sig), pem, roots=ROOTS, ct_logs=LOGS,
                           identity=IDENTITY, issuer=GITHUB_ISSUER)
     assert (found.verdict, found.identity, found.issuer) == (
         CosignVerdict.GOOD, IDENTITY, GITHUB_ISSUER)
@@ -57,7 +62,7 @@ def test_the_pem_may_be_plain_pem_and_the_signature_raw_der() -> None:
 
 def test_only_the_pinned_root_is_trusted_not_an_intermediate_alone() -> None:
     made = CA.sign(DATA, identity=IDENTITY)
-    found = check_keyless(DATA, made.sig, made.pem, roots=[CA.intermediate],
+    found = check_keyless(DATA, made.sig, made.pem, roots=[CA.intermediate], ct_logs=LOGS,
                           identity=IDENTITY, issuer=GITHUB_ISSUER)
     assert found.verdict is CosignVerdict.UNTRUSTED
     assert found.detail == ("no pinned CA issued CN=unit-fulcio-intermediate,O=sigstore.test "
@@ -67,7 +72,7 @@ def test_only_the_pinned_root_is_trusted_not_an_intermediate_alone() -> None:
 def test_a_leaf_issued_when_the_ca_was_not_valid_is_untrusted() -> None:
     found = check_keyless(DATA, *_parts(CA.sign(DATA, identity=IDENTITY,
                                                  when=dt.datetime(2019, 6, 1, tzinfo=dt.UTC))),
-                          roots=ROOTS, identity=IDENTITY, issuer=GITHUB_ISSUER)
+                          roots=ROOTS, ct_logs=LOGS, identity=IDENTITY, issuer=GITHUB_ISSUER)
     assert found.verdict is CosignVerdict.UNTRUSTED
     assert "was not valid at 2019-06-01" in (found.detail or "")
 
@@ -77,8 +82,8 @@ def _parts(made: object) -> tuple[bytes, bytes]:
 
 
 def test_garbage_is_malformed() -> None:
-    found = check_keyless(DATA, b"sig", b"not a certificate", roots=ROOTS, identity=IDENTITY,
-                          issuer=GITHUB_ISSUER)
+    found = check_keyless(DATA, b"sig", b"not a certificate", roots=ROOTS, ct_logs=LOGS,
+                          identity=IDENTITY, issuer=GITHUB_ISSUER)
     assert found.verdict is CosignVerdict.MALFORMED
 
 
@@ -126,21 +131,57 @@ def test_two_issuer_extensions_that_disagree_name_no_issuer() -> None:
 STAGING = REPO / "tests" / "data" / "sigstore-staging"
 
 
-def test_a_real_fulcio_signature_verifies_against_its_own_ca() -> None:
+def test_a_real_fulcio_signature_verifies_against_its_own_ca_and_ct_log() -> None:
     """sigstore-python's staging assets (tests/data/sigstore-staging/README.md)."""
-    found = check_keyless((STAGING / "a.txt").read_bytes(), (STAGING / "a.txt.sig").read_bytes(),
-                          (STAGING / "a.txt.crt").read_bytes(),
-                          roots=load_roots(STAGING), identity="william@yossarian.net",
+    found = check_keyless((STAGING / "bundle.txt").read_bytes(),
+                          (STAGING / "bundle.txt.sig").read_bytes(),
+                          (STAGING / "bundle.txt.crt").read_bytes(), roots=load_roots(STAGING),
+                          ct_logs=load_ct_logs(STAGING), identity="a@tny.town",
                           issuer="https://github.com/login/oauth")
     assert (found.verdict, found.identity, found.issuer) == (
-        CosignVerdict.GOOD, "william@yossarian.net", "https://github.com/login/oauth")
+        CosignVerdict.GOOD, "a@tny.town", "https://github.com/login/oauth")
+
+
+def test_a_real_sct_by_a_ct_log_that_is_not_pinned_is_untrusted() -> None:
+    found = check_keyless((STAGING / "a.txt").read_bytes(), (STAGING / "a.txt.sig").read_bytes(),
+                          (STAGING / "a.txt.crt").read_bytes(), roots=load_roots(STAGING),
+                          ct_logs=load_ct_logs(STAGING), identity="william@yossarian.net",
+                          issuer="https://github.com/login/oauth")
+    assert (found.verdict, found.detail) == (
+        CosignVerdict.UNTRUSTED, "none of its 1 certificate-transparency SCT(s) is a valid one "
+        "by a CT log pinned in keys/sigstore/")
+
+
+def test_a_leaf_without_an_sct_is_untrusted() -> None:
+    made = CA.sign(DATA, identity=IDENTITY, sct=False)
+    found = check_keyless(DATA, made.sig, made.pem, roots=ROOTS, ct_logs=LOGS,
+                          identity=IDENTITY, issuer=GITHUB_ISSUER)
+    assert (found.verdict, found.detail) == (
+        CosignVerdict.UNTRUSTED, "the certificate carries no certificate-transparency SCT")
+
+
+def test_an_sct_by_another_ct_log_is_untrusted() -> None:
+    other = make_authority("other-ct")
+    made = CA.sign(DATA, identity=IDENTITY)
+    der = other.ct_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    found = check_keyless(DATA, made.sig, made.pem, roots=ROOTS,
+                          ct_logs={hashlib.sha256(der).digest(): other.ct_key.public_key()},
+                          identity=IDENTITY, issuer=GITHUB_ISSUER)
+    assert found.verdict is CosignVerdict.UNTRUSTED
+
+
+def test_the_pinned_ct_log_is_sigstores_2022_log() -> None:
+    logs = load_ct_logs(REPO / "keys" / "sigstore")
+    assert [base64.b64encode(k).decode() for k in logs] == [
+        "3T0wasbHETJjGR4cmWc3AqJKXrjePK3/h4pygC8p7o4="]
 
 
 def test_a_real_fulcio_signature_over_other_bytes_is_bad() -> None:
-    found = check_keyless((STAGING / "a.txt").read_bytes() + b"!",
-                          (STAGING / "a.txt.sig").read_bytes(),
-                          (STAGING / "a.txt.crt").read_bytes(), roots=load_roots(STAGING),
-                          identity="william@yossarian.net",
+    found = check_keyless((STAGING / "bundle.txt").read_bytes() + b"!",
+                          (STAGING / "bundle.txt.sig").read_bytes(),
+                          (STAGING / "bundle.txt.crt").read_bytes(), roots=load_roots(STAGING),
+                          ct_logs=load_ct_logs(STAGING), identity="a@tny.town",
                           issuer="https://github.com/login/oauth")
     assert found.verdict is CosignVerdict.BAD
 
@@ -149,6 +190,7 @@ def test_a_staging_certificate_does_not_chain_to_the_pinned_production_ca() -> N
     found = check_keyless((STAGING / "a.txt").read_bytes(), (STAGING / "a.txt.sig").read_bytes(),
                           (STAGING / "a.txt.crt").read_bytes(),
                           roots=load_roots(REPO / "keys" / "sigstore"),
+                          ct_logs=load_ct_logs(REPO / "keys" / "sigstore"),
                           identity="william@yossarian.net",
                           issuer="https://github.com/login/oauth")
     assert found.verdict is CosignVerdict.UNTRUSTED
