@@ -206,6 +206,11 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
         "--no-eol", action="store_true",
         help="do not ask endoflife.date when the pinned release lines reach their end of life",
     )
+    parser.add_argument(
+        "--refresh-advisories", action="store_true",
+        help="ask OSV, GitHub and endoflife.date again even when their answers kept in the "
+        "cache are younger than 6 hours",
+    )
 
 
 def _today() -> dt.date:
@@ -290,7 +295,7 @@ def _check_options(args: argparse.Namespace, *, fail_on: str | None = None) -> C
         today=args.today or _today(), fetching=_fetching(args),
         only=tuple(args.only) if args.only is not None else None, timeout=args.timeout,
         advisories=not args.no_advisories, end_of_life=not args.no_eol,
-        fail_on=fail_on,
+        refresh_advisories=args.refresh_advisories, fail_on=fail_on,
     )
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from upstream_server import UpstreamServer
-from world_cosign import trust
+from world.cosign import trust
+from world.server import UpstreamServer
 
 REPO = Path(__file__).resolve().parents[1]
 
