@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from world.cosign import trust
 from world.server import UpstreamServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,4 +28,5 @@ def tree(tmp_path: Path) -> Path:
     shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
     shutil.copytree(REPO / "images", root / "images")
     shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
+    trust(root)  # keys/sigstore/: the fake world's Fulcio CA, which signs Caddy's checksums
     return root

@@ -34,7 +34,9 @@ together. Everything network-shaped that sources should not have to think about 
 * **Cache** (`release.upstream.cache`): GET responses with an `ETag` or `Last-Modified` are
   stored per (method, URL, Accept) and *always* revalidated; a 304 returns the stored body with
   `from_cache=True`. The cache is off while recording or replaying, so a recording holds full
-  bodies, never 304s.
+  bodies, never 304s. `sha256_of(..., revalidate=True)` (refresh and pin computing an archive's
+  checksum) keeps only the digest, with the validators, under `DIGEST_ACCEPT`: a 304 gives
+  the digest back with no download; `verify --online` never passes `revalidate`.
 * **Record/replay** (`release.upstream.recording`) are transports below this client.
 * **Proxies and CA bundle.** `build_client` makes clients with `trust_env=True`, so httpx honours
   `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (the Squid forward proxy of the private VMs)
@@ -86,6 +88,10 @@ Sleep = Callable[[float], Awaitable[None]]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ERROR_BODY_BYTES = 4096
+#: The cache key's Accept of a kept digest (`sha256_of(..., revalidate=True)`): no request
+#: sends it, so a kept digest never answers a GET for the body.
+DIGEST_ACCEPT = "delphi/sha256-of-body"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _CONDITIONAL = frozenset({"if-none-match", "if-modified-since", "if-match", "if-unmodified-since"})
 
 
@@ -463,9 +469,16 @@ class HttpFetcher:
         )
         return result
 
-    async def sha256_of(self, url: str, *, max_bytes: int) -> str:
-        """Stream `url` and return the hex sha256 of its body; past `max_bytes` it is refused."""
-        _, sha256 = await self._fetch("GET", url, {}, max_bytes=max_bytes, ok=(200,), digest=True)
+    async def sha256_of(self, url: str, *, max_bytes: int, revalidate: bool = False) -> str:
+        """Stream `url` and return the hex sha256 of its body; past `max_bytes` it is refused.
+
+        With `revalidate` (refresh and pin finding a computed checksum) and a cache, the digest
+        is kept with the response's validators, never the body: a later run sends a
+        conditional request and a 304 gives the digest back with no download. Without it
+        (`verify --online`, which is a proof) the body is always downloaded and hashed.
+        """
+        _, sha256 = await self._fetch("GET", url, {}, max_bytes=max_bytes, ok=(200,), digest=True,
+                                      revalidate=revalidate)
         if sha256 is None:  # cannot happen: digest=True hashes every 200 body
             raise PermanentUpstreamError(f"GET {self._redact(url)}: no body to hash")
         return sha256
@@ -482,24 +495,30 @@ class HttpFetcher:
         ok: tuple[int, ...],
         digest: bool = False,
         content: bytes | None = None,
+        revalidate: bool = False,
     ) -> tuple[FetchResult, str | None]:
         """Follow redirects from `url`; the second value is the body's sha256 when `digest`.
 
-        A request with `content` (a POST) is never cached and never follows a redirect."""
+        A request with `content` (a POST) is never cached and never follows a redirect. With
+        `digest` and `revalidate`, the cache keeps the digest (not the body) under the key
+        `(GET, url, DIGEST_ACCEPT)`, with the validators it was computed under."""
         if _origin(url) is None:
             raise PermanentUpstreamError(f"{method} {self._redact(url)}: not an http(s) URL")
         caller = {k.lower(): v for k, v in headers.items()}
         accept = caller.get("accept", "")
-        use_cache = (
-            self._cache is not None and method == "GET" and not digest and content is None
-            and not _CONDITIONAL & caller.keys()
-        )
+        plain = method == "GET" and content is None and not _CONDITIONAL & caller.keys()
+        use_cache = self._cache is not None and plain and not digest
+        keep_digest = self._cache is not None and plain and digest and revalidate
+        key_accept = DIGEST_ACCEPT if keep_digest else accept
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             entry = None
-            if use_cache and self._cache is not None:
+            if (use_cache or keep_digest) and self._cache is not None:
                 # Disk I/O off the event loop: other components' responses keep flowing.
-                entry = await asyncio.to_thread(self._cache.load, method, current, accept)
+                entry = await asyncio.to_thread(self._cache.load, method, current, key_accept)
+                if keep_digest and entry is not None and not SHA256_HEX.fullmatch(
+                        entry.body.decode("ascii", "replace")):
+                    entry = None
             sent = self._hop_headers(url, current, caller, entry)
             answer = await self._with_retries(
                 method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest,
@@ -516,6 +535,11 @@ class HttpFetcher:
             if answer.status == 304 and entry is not None:
                 self.stats.revalidated += 1
                 fresh = {k: v for k, v in answer.headers.items() if k in entry.headers}
+                if keep_digest:  # the bytes hashed before are still the answer
+                    known = FetchResult(url=current, status=entry.status,
+                                        headers={**entry.headers, **fresh}, body=b"",
+                                        from_cache=True)
+                    return known, entry.body.decode("ascii")
                 cached = FetchResult(
                     url=current, status=entry.status, headers={**entry.headers, **fresh},
                     body=entry.body, from_cache=True,
@@ -529,6 +553,15 @@ class HttpFetcher:
                     CacheEntry(
                         method=method, url=current, accept=accept, status=answer.status,
                         headers=answer.headers, body=answer.body,
+                    )
+                )
+            if keep_digest and self._cache is not None and _cacheable(answer) \
+                    and answer.sha256 is not None:
+                await asyncio.to_thread(
+                    self._cache.store,
+                    CacheEntry(
+                        method=method, url=current, accept=DIGEST_ACCEPT, status=answer.status,
+                        headers=answer.headers, body=answer.sha256.encode("ascii"),
                     )
                 )
             result = FetchResult(

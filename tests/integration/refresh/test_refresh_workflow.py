@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from world.cosign import trust
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +103,7 @@ def world(tmp_path: Path) -> dict[str, Path]:
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
+    trust(source)  # keys/sigstore/ also pins the world's Fulcio CA, which signed the replay
     git(source, "init", "-q", "-b", "main")
     git(source, "add", "-A")
     git(source, "commit", "-q", "-m", "the repository")

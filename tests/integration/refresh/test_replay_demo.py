@@ -95,6 +95,8 @@ def test_recording_holds_real_upstream_urls_and_no_credentials() -> None:
         "registry-1.docker.io", "auth.docker.io", "nodejs.org", "www.postgresql.org",
         "ftp.postgresql.org", "www.kamailio.org", "downloads.asterisk.org",
         "raw.githubusercontent.com", "www.pgbouncer.org", "api.osv.dev", "endoflife.date",
+        # GitHub's asset CDN: Caddy's cosign-signed checksums file, its .sig/.pem, the archive
+        "release-assets.githubusercontent.com",
     }
     assert all(row["url"].startswith("https://") for row in rows)
     assert not [row["url"] for row in rows if "authorization" in row["headers"]]
