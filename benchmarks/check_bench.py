@@ -243,22 +243,30 @@ def control(url: str, what: str) -> dict[str, Any]:
 # --- the two commands ------------------------------------------------------------------------
 
 
-def run_ours(base: str, prefix_host: bool, argv: list[str]) -> int:
-    """Child process: `python -m release ARGV`, every request routed to the server at `base`."""
-    import httpx
+#: `python -m release ARGV` with every request routed to the server at BASE. A script of its
+#: own, like nvchecker's driver below, so the run pays only for what the command imports (not
+#: for this benchmark's server, statistics or argparse). `release` is imported before httpx is
+#: patched, so httpx loads exactly as `python -m release` loads it.
+OURS_DRIVER = """\
+import sys
 
-    original = httpx.AsyncHTTPTransport.handle_async_request
+BASE, PREFIX = sys.argv[1], sys.argv[2] == "1"
+import release.upstream.http
+import httpx
 
-    async def routed(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        path = url.raw_path.decode("ascii")
-        request.url = httpx.URL(f"{base}/{url.host}{path}" if prefix_host else f"{base}{path}")
-        return await original(self, request)
+original = httpx.AsyncHTTPTransport.handle_async_request
 
-    httpx.AsyncHTTPTransport.handle_async_request = routed  # type: ignore[method-assign]
-    from release.cli import main
+async def routed(self, request):
+    url = request.url
+    path = url.raw_path.decode("ascii")
+    request.url = httpx.URL(f"{BASE}/{url.host}{path}" if PREFIX else f"{BASE}{path}")
+    return await original(self, request)
 
-    return main(argv)
+httpx.AsyncHTTPTransport.handle_async_request = routed
+from release.cli import main
+
+raise SystemExit(main(sys.argv[3:]))
+"""
 
 
 NVCHECKER_DRIVER = """\
@@ -417,8 +425,8 @@ class Bench:
             argv += ["--only", *self.only]
         control(self.url, "reset")
         wall, cpu, rss, out, _err = timed(
-            [sys.executable, __file__, "--run-ours", self.url,
-             "1" if self.prefix_host else "0", "--", *argv], env, ROOT)
+            [sys.executable, "-c", OURS_DRIVER, self.url, "1" if self.prefix_host else "0",
+             *argv], env, ROOT)
         stats = control(self.url, "stats")
         document = json.loads(out)
         errors = sum(1 for c in document["components"] if c["status"] == "error")
@@ -571,13 +579,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--serve", choices=("synthetic", "real", "stalled"),
                         help=argparse.SUPPRESS)
-    parser.add_argument("--run-ours", nargs=2, metavar=("URL", "PREFIX"), help=argparse.SUPPRESS)
-    args, rest = parser.parse_known_args()
+    args = parser.parse_args()
     if args.serve:
         return serve(args.serve, args.components, args.latency)
-    if args.run_ours:
-        return run_ours(args.run_ours[0], args.run_ours[1] == "1",
-                        [a for a in rest if a != "--"])
     nvchecker = nvchecker_python(args.nvchecker_version)
     figures: list[Figures] = []
     with tempfile.TemporaryDirectory() as folder:
