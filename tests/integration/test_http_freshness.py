@@ -27,8 +27,10 @@ pytestmark = pytest.mark.integration
 
 T = TypeVar("T")
 TOKEN = "ghp_freshTOKENvalue0123456789"
-GITHUB_CACHE = {"Cache-Control": "public, max-age=60, s-maxage=60",
-                "Vary": "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding"}
+GITHUB_CACHE = {
+    "Cache-Control": "public, max-age=60, s-maxage=60",
+    "Vary": "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding",
+}
 
 
 class Clock:
@@ -41,12 +43,19 @@ class Clock:
         return self.now
 
 
-def run(scenario: Callable[[HttpFetcher], Awaitable[T]], cache: HttpCache, clock: Clock, *,
-        serve_fresh: bool = True, github: GitHubAuth | None = None) -> tuple[T, HttpFetcher]:
+def run(
+    scenario: Callable[[HttpFetcher], Awaitable[T]],
+    cache: HttpCache,
+    clock: Clock,
+    *,
+    serve_fresh: bool = True,
+    github: GitHubAuth | None = None,
+) -> tuple[T, HttpFetcher]:
     async def go() -> tuple[T, HttpFetcher]:
         async with httpx.AsyncClient(trust_env=False) as client:
-            fetcher = HttpFetcher(client, cache=cache, clock=clock, serve_fresh=serve_fresh,
-                                  github=github)
+            fetcher = HttpFetcher(
+                client, cache=cache, clock=clock, serve_fresh=serve_fresh, github=github
+            )
             return await scenario(fetcher), fetcher
 
     return asyncio.run(go())
@@ -60,15 +69,20 @@ def get(url: str) -> Callable[[HttpFetcher], Awaitable[FetchResult]]:
 
 
 def test_a_fresh_entry_is_served_without_a_request_until_it_goes_stale(
-    upstream_server: UpstreamServer, tmp_path: Path,
+    upstream_server: UpstreamServer,
+    tmp_path: Path,
 ) -> None:
     # The 304 says max-age=3600: our clock, moved on by hand, is 61 s past the server's `Date`
     # by then, which a 60 s lifetime would not survive.
     renewed = {**GITHUB_CACHE, "Cache-Control": "public, max-age=3600"}
-    upstream_server.route_sequence("GET", "/repos/a/b/tags", [
-        Reply.of_json([{"name": "v1.0.0"}], etag='"t1"', headers=GITHUB_CACHE),
-        Reply.of_json([{"name": "v1.0.0"}], etag='"t1"', headers=renewed),
-    ])
+    upstream_server.route_sequence(
+        "GET",
+        "/repos/a/b/tags",
+        [
+            Reply.of_json([{"name": "v1.0.0"}], etag='"t1"', headers=GITHUB_CACHE),
+            Reply.of_json([{"name": "v1.0.0"}], etag='"t1"', headers=renewed),
+        ],
+    )
     url = upstream_server.url + "/repos/a/b/tags"
     cache, clock = HttpCache(tmp_path / "cache"), Clock()
 
@@ -96,7 +110,8 @@ def test_a_fresh_entry_is_served_without_a_request_until_it_goes_stale(
 
 
 def test_without_serve_fresh_every_use_revalidates(
-    upstream_server: UpstreamServer, tmp_path: Path,
+    upstream_server: UpstreamServer,
+    tmp_path: Path,
 ) -> None:
     upstream_server.route("GET", "/repos/a/b/tags", json=[], etag='"t1"', headers=GITHUB_CACHE)
     url = upstream_server.url + "/repos/a/b/tags"
@@ -105,11 +120,15 @@ def test_without_serve_fresh_every_use_revalidates(
     second, fetcher = run(get(url), cache, clock, serve_fresh=False)
     assert second.from_cache
     assert (fetcher.stats.requests, fetcher.stats.revalidated, fetcher.stats.served_fresh) == (
-        1, 1, 0)
+        1,
+        1,
+        0,
+    )
 
 
 def test_an_entry_is_fresh_only_for_the_same_authentication(
-    upstream_server: UpstreamServer, tmp_path: Path,
+    upstream_server: UpstreamServer,
+    tmp_path: Path,
 ) -> None:
     """GitHub varies on Authorization: what an anonymous run stored is revalidated by a run
     with a token (and the other way round), never served to it unasked."""
@@ -121,7 +140,8 @@ def test_an_entry_is_fresh_only_for_the_same_authentication(
     _, fetcher = run(get(url), cache, clock, github=authed)
     assert (fetcher.stats.requests, fetcher.stats.served_fresh) == (1, 0)
     assert upstream_server.requests_to("/repos/a/b/tags")[-1].headers["authorization"] == (
-        f"Bearer {TOKEN}")
+        f"Bearer {TOKEN}"
+    )
     # The 304 renewed it for authenticated requests: the next one with the token is served.
     _, fetcher = run(get(url), cache, clock, github=authed)
     assert (fetcher.stats.requests, fetcher.stats.served_fresh) == (0, 1)
@@ -129,7 +149,8 @@ def test_an_entry_is_fresh_only_for_the_same_authentication(
 
 
 def test_no_cache_and_no_lifetime_always_revalidate(
-    upstream_server: UpstreamServer, tmp_path: Path,
+    upstream_server: UpstreamServer,
+    tmp_path: Path,
 ) -> None:
     upstream_server.route("GET", "/a", json=[], etag='"a"', headers={"Cache-Control": "no-cache"})
     upstream_server.route("GET", "/b", json=[], etag='"b"')
@@ -157,21 +178,34 @@ components:
 
 
 def test_check_serves_fresh_listings_and_revalidate_and_refresh_ask(
-    upstream_server: UpstreamServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    upstream_server: UpstreamServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root = tmp_path / "repo"
     (root / "images" / "bench").mkdir(parents=True)
     (root / "versions.yaml").write_text(MANIFEST)
     (root / "images" / "bench" / "Dockerfile").write_text("FROM scratch\nARG C0000_VERSION=1.0.0\n")
-    tags = [{"name": "v1.1.0", "commit": {"sha": "1" * 40}},
-            {"name": "v1.0.0", "commit": {"sha": "0" * 40}}]
-    upstream_server.route("GET", "/repos/bench/c0000/tags", json=tags, etag='"tags"',
-                          headers=GITHUB_CACHE)
+    tags = [
+        {"name": "v1.1.0", "commit": {"sha": "1" * 40}},
+        {"name": "v1.0.0", "commit": {"sha": "0" * 40}},
+    ]
+    upstream_server.route(
+        "GET", "/repos/bench/c0000/tags", json=tags, etag='"tags"', headers=GITHUB_CACHE
+    )
     monkeypatch.setenv("GITHUB_API_URL", upstream_server.url)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    common = ["--root", str(root), "--cache-dir", str(tmp_path / "cache"), "--no-advisories",
-              "--no-eol", "--today", "2026-09-16"]
+    common = [
+        "--root",
+        str(root),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--no-advisories",
+        "--no-eol",
+        "--today",
+        "2026-09-16",
+    ]
 
     def check(*extra: str) -> dict[str, object]:
         capsys.readouterr()
@@ -188,8 +222,10 @@ def test_check_serves_fresh_listings_and_revalidate_and_refresh_ask(
 
     assert check("--revalidate")["components"] == first["components"]
     assert upstream_server.hits("/repos/bench/c0000/tags") == 2
-    assert upstream_server.requests_to("/repos/bench/c0000/tags")[-1].headers[
-        "if-none-match"] == '"tags"'
+    assert (
+        upstream_server.requests_to("/repos/bench/c0000/tags")[-1].headers["if-none-match"]
+        == '"tags"'
+    )
 
     assert main(["refresh", *common, "--dry-run"]) == 0  # refresh writes: it asks
     assert upstream_server.hits("/repos/bench/c0000/tags") == 3

@@ -51,9 +51,15 @@ def test_a_long_lifetime_is_capped() -> None:
 
 def entry(**overrides: object) -> CacheEntry:
     values: dict[str, object] = {
-        "method": "GET", "url": "https://api.github.com/repos/a/b/tags", "accept": "",
-        "status": 200, "headers": {"etag": '"1"'}, "body": b"[]",
-        "stored_at": NOW, "fresh_until": NOW + 60, "authorized": False,
+        "method": "GET",
+        "url": "https://api.github.com/repos/a/b/tags",
+        "accept": "",
+        "status": 200,
+        "headers": {"etag": '"1"'},
+        "body": b"[]",
+        "stored_at": NOW,
+        "fresh_until": NOW + 60,
+        "authorized": False,
     }
     values.update(overrides)
     return CacheEntry(**values)  # type: ignore[arg-type]
@@ -69,7 +75,8 @@ def test_fresh_only_within_its_lifetime_and_for_the_same_authentication() -> Non
 
 def test_revalidated_takes_the_new_validators_and_lifetime() -> None:
     renewed = entry(fresh_until=0.0).revalidated(
-        {"etag": '"1"', "cache-control": "max-age=60", "x-other": "dropped"}, NOW + 100,
+        {"etag": '"1"', "cache-control": "max-age=60", "x-other": "dropped"},
+        NOW + 100,
         authorized=True,
     )
     assert renewed.fresh(NOW + 101, authorized=True)
@@ -94,9 +101,15 @@ def test_an_entry_of_the_older_format_is_never_fresh(tmp_path: Path) -> None:
     from release.upstream.cache import cache_key
 
     body = b"[]"
-    meta = {"method": "GET", "url": "https://x/y", "accept": "", "status": 200,
-            "headers": {"etag": '"1"'}, "length": len(body),
-            "sha256": hashlib.sha256(body).hexdigest()}
+    meta = {
+        "method": "GET",
+        "url": "https://x/y",
+        "accept": "",
+        "status": 200,
+        "headers": {"etag": '"1"'},
+        "length": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+    }
     data = b"delphi-http-cache 1\n" + json.dumps(meta).encode() + b"\n" + body
     (tmp_path / cache_key("GET", "https://x/y", "")).write_bytes(data)
     loaded = HttpCache(tmp_path).load("GET", "https://x/y", "")
