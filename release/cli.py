@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -974,5 +974,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{parser.prog} {args.command}: unrecognized arguments: {' '.join(extra)}"
             )
         handler: Handler = args.handler
-        codes.append(handler(args))
+        with _manifest_cache(args):
+            codes.append(handler(args))
     return codes[-1] if codes else 0
+
+
+def _manifest_cache(args: argparse.Namespace) -> AbstractContextManager[None]:
+    """Validated manifests cached beside the HTTP cache (`<cache-dir>/manifest/`), for the
+    commands that have one and unless `--no-cache` (see `release.manifest.fastload`)."""
+    from release.manifest.fastload import parse_cache
+
+    cache_dir: Path | None = getattr(args, "cache_dir", None)
+    if cache_dir is None or getattr(args, "no_cache", False):
+        return parse_cache(None)
+    return parse_cache(cache_dir / "manifest")
