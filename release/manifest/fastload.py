@@ -46,18 +46,30 @@ if TYPE_CHECKING:
 _MAGIC = b"delphi-manifest-cache 1\n"
 _KEEP = 8  # entries kept per directory (the newest): a few branches' manifests
 
-_DIRECTORY: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
-    "_DIRECTORY", default=None
-)
+_DIRECTORY: contextvars.ContextVar[Path | None] = contextvars.ContextVar("_DIRECTORY", default=None)
 
 #: The modules whose code decides what a manifest text validates into.
-_CODE = ("manifest", "versioning.py", "template.py", "calver.py", "yamlcheck.py", "errors.py",
-         "__init__.py")
+_CODE = (
+    "manifest",
+    "versioning.py",
+    "template.py",
+    "calver.py",
+    "yamlcheck.py",
+    "errors.py",
+    "__init__.py",
+)
 _PACKAGES = ("packaging", "ruamel.yaml")
 
 #: What an entry may name: the model's classes and what they hold.
-_ALLOWED_MODULES = frozenset({"release.manifest.model", "release.versioning", "datetime",
-                              "packaging.version", "packaging.specifiers"})
+_ALLOWED_MODULES = frozenset(
+    {
+        "release.manifest.model",
+        "release.versioning",
+        "datetime",
+        "packaging.version",
+        "packaging.specifiers",
+    }
+)
 _ALLOWED_BUILTINS = frozenset({"frozenset", "set", "tuple", "list", "dict", "getattr"})
 
 
@@ -71,8 +83,9 @@ def parse_cache(directory: Path | None) -> Iterator[None]:
         _DIRECTORY.reset(token)
 
 
-def cached(text: str, filename: str, parse: Callable[[], Manifest], *,
-           sets: bool = True) -> Manifest:
+def cached(
+    text: str, filename: str, parse: Callable[[], Manifest], *, sets: bool = True
+) -> Manifest:
     """`parse()`'s manifest for `text`, from the cache when it validated before."""
     directory = _DIRECTORY.get()
     if directory is None:
@@ -110,8 +123,7 @@ def _fingerprint() -> bytes:
 
 def _key(text: str, filename: str, sets: bool) -> str:
     digest = hashlib.sha256(_MAGIC)
-    for part in (_fingerprint(), filename.encode(), b"sets" if sets else b"nosets",
-                 text.encode()):
+    for part in (_fingerprint(), filename.encode(), b"sets" if sets else b"nosets", text.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -143,7 +155,7 @@ def _load(directory: Path, key: str) -> Manifest | None:
     if not data.startswith(head):
         return None
     try:
-        found = _Unpickler(io.BytesIO(data[len(head):])).load()
+        found = _Unpickler(io.BytesIO(data[len(head) :])).load()
     except Exception:  # noqa: BLE001 - whatever is wrong with an entry, it is a miss
         return None
     return found if isinstance(found, Manifest) else None
@@ -156,7 +168,10 @@ def _store(directory: Path, key: str, manifest: Manifest) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = _MAGIC + key.encode() + b"\n" + pickle.dumps(manifest, protocol=5)
         replace_bytes(directory / key, data, durable=False)
-        entries = sorted((p for p in directory.iterdir() if len(p.name) == 64),
-                         key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        entries = sorted(
+            (p for p in directory.iterdir() if len(p.name) == 64),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
         for old in entries[_KEEP:]:
             old.unlink(missing_ok=True)
