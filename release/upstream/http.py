@@ -1047,8 +1047,16 @@ async def open_fetcher(
     built: list[httpx.AsyncClient] = []
 
     def client() -> httpx.AsyncClient:
-        built.append(build_client(settings))
-        return built[0]
+        try:
+            made = build_client(settings)
+        except (httpx.InvalidURL, ValueError, OSError, ssl.SSLError) as exc:
+            # The proxy variables or the CA bundle: not one component's problem.
+            raise InvalidInput(
+                f"cannot set up the HTTP client: {exc}",
+                hint="check HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY and SSL_CERT_FILE",
+            ) from None
+        built.append(made)
+        return made
 
     try:
         yield HttpFetcher(client, settings=settings, github=github, cache=cache, live=live,
