@@ -45,7 +45,12 @@ def test_a_run_served_from_fresh_entries_builds_no_client(
         )
     )
     built: list[object] = []
-    monkeypatch.setattr(http, "build_client", lambda *a, **k: built.append(a) or build_client())
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append((args, kwargs))
+        return build_client()
+
+    monkeypatch.setattr(http, "build_client", counting)
 
     async def go() -> bytes:
         async with open_fetcher(cache_dir=tmp_path, serve_fresh=True) as fetcher:
