@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from upstream_server import UpstreamServer
+from world.server import UpstreamServer
 
 REPO = Path(__file__).resolve().parents[1]
 
