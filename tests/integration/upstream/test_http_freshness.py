@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
-from upstream_server import Reply, UpstreamServer
+from world.server import Reply, UpstreamServer
 
 from release.cli import main
 from release.upstream.cache import HttpCache

@@ -14,7 +14,7 @@ from release.manifest.fastload import cached, parse_cache
 from release.manifest.load import load_manifest, parse_manifest
 from release.manifest.model import Manifest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEXT = (REPO / "versions.yaml").read_text()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from upstream_server import http_date
+from world.server import http_date
 
 from release.upstream.cache import MAX_FRESH, CacheEntry, HttpCache, freshness_until
 
