@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on", metavar="SEVERITY", choices=("low", "moderate", "high", "critical"),
         help="exit 1 when a pinned version has a published advisory this severe or worse",
     )
-    check.set_defaults(handler=_check)
+    check.add_argument(
+        "--revalidate", dest="serve_fresh", action="store_false",
+        help="ask upstream about every cached response, even one its Cache-Control: max-age "
+        "still calls fresh (default: served from the cache; refresh, pin and verify --online "
+        "always ask)",
+    )
+    check.set_defaults(handler=_check, serve_fresh=True)
 
     refresh = commands.add_parser(
         "refresh", help="move every pin to its candidate, with new checksums and digests"
@@ -270,7 +276,8 @@ def _fetching(args: argparse.Namespace) -> Fetching:
     from release.refresh.flow import Fetching
 
     return Fetching(cache_dir=None if args.no_cache else args.cache_dir, record_dir=args.record,
-                    replay_dir=args.replay, environ=os.environ)
+                    replay_dir=args.replay, environ=os.environ,
+                    serve_fresh=getattr(args, "serve_fresh", False))
 
 
 def _pin(args: argparse.Namespace) -> int:
@@ -371,8 +378,9 @@ def _check(args: argparse.Namespace) -> int:
         summary_line,
     )
     from release.trust.steps import TRUST
+    from release.upstream.http import shared_ssl_context
 
-    with _progress() as progress:
+    with _progress() as progress, shared_ssl_context():
         report = check(args.root, _check_options(args, fail_on=args.fail_on), trust=TRUST,
                        progress=progress)
     outcome, manifest = report.outcome, report.loaded.manifest
@@ -429,7 +437,9 @@ def _refresh(args: argparse.Namespace) -> int:
 
     options = RefreshOptions(check=_check_options(args), dry_run=args.dry_run,
                              commit=args.commit, accept_changed=tuple(args.accept_changed or ()))
-    with _progress() as progress:
+    from release.upstream.http import shared_ssl_context
+
+    with _progress() as progress, shared_ssl_context():
         report = refresh(args.root, options, trust=TRUST, progress=progress, on_stage=show)
     outcome = report.outcome
     if report.all_failed:
@@ -1082,5 +1092,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{parser.prog} {args.command}: unrecognized arguments: {' '.join(extra)}"
             )
         handler: Handler = args.handler
-        codes.append(handler(args))
+        with _manifest_cache(args):
+            codes.append(handler(args))
     return codes[-1] if codes else 0
+
+
+def _manifest_cache(args: argparse.Namespace) -> AbstractContextManager[None]:
+    """Validated manifests cached beside the HTTP cache (`<cache-dir>/manifest/`), for the
+    commands that have one and unless `--no-cache` (see `release.manifest.fastload`)."""
+    from release.manifest.fastload import parse_cache
+
+    cache_dir: Path | None = getattr(args, "cache_dir", None)
+    if cache_dir is None or getattr(args, "no_cache", False):
+        return parse_cache(None)
+    return parse_cache(cache_dir / "manifest")

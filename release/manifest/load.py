@@ -221,8 +221,13 @@ def _impossible_date(text: str) -> tuple[int, str | None]:
 
 
 def load_manifest(path: Path) -> LoadedManifest:
+    """Read and validate `path`: from `release.manifest.fastload`'s cache when a command turned
+    it on and the same text validated before, else (and on any problem) in full."""
+    from release.manifest.fastload import cached  # noqa: PLC0415 - small, and only here
+
     text = read_text(path)
-    return LoadedManifest(path=path, text=text, manifest=parse_manifest(text, path.name))
+    manifest = cached(text, path.name, lambda: parse_manifest(text, path.name))
+    return LoadedManifest(path=path, text=text, manifest=manifest)
 
 
 def parse_manifest(text: str, filename: str = MANIFEST, *, sets: bool = True) -> Manifest:

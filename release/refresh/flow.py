@@ -46,17 +46,20 @@ from release.upstream.sources import Endpoints
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fetching:
-    """How upstream is read: the HTTP cache (None: none), a recording, and the environment
-    (`GITHUB_TOKEN`, `GITHUB_API_URL`); the CLI passes `os.environ`."""
+    """How upstream is read: the HTTP cache (None: none; `serve_fresh`: its entries the server
+    calls fresh are served without a request, else each is revalidated), a recording, and the
+    environment (`GITHUB_TOKEN`, `GITHUB_API_URL`); the CLI passes `os.environ`."""
 
     cache_dir: Path | None = None
     record_dir: Path | None = None
     replay_dir: Path | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
+    serve_fresh: bool = False
 
     def open(self) -> AbstractAsyncContextManager[Fetcher]:
         return open_fetcher(github=GitHubAuth.from_env(self.environ), cache_dir=self.cache_dir,
-                            record_dir=self.record_dir, replay_dir=self.replay_dir)
+                            record_dir=self.record_dir, replay_dir=self.replay_dir,
+                            serve_fresh=self.serve_fresh)
 
     def endpoints(self) -> Endpoints:
         return Endpoints.from_environ(self.environ)
