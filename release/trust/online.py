@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release.manifest.model import Component, Manifest, Signature, SignatureKind, SignedFile
 from release.refresh.decide import select
@@ -35,14 +36,6 @@ from release.upstream.checksums import (
     sums_text,
 )
 from release.upstream.common import shown_url
-from release.upstream.cosign import (
-    NOT_CHECKED,
-    CosignCheck,
-    CosignVerdict,
-    check_keyless,
-    load_ct_logs,
-    load_roots,
-)
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.github import tag_commit
 from release.upstream.interface import Fetcher
@@ -50,6 +43,9 @@ from release.upstream.registry import image_digest, registry_for
 from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES
 from release.upstream.signatures import SignatureCheck, SignatureVerdict, check_detached
 from release.upstream.sources import Endpoints
+
+if TYPE_CHECKING:  # cryptography costs ~45 ms to import: only a cosign signature needs it
+    from release.upstream.cosign import CosignCheck
 
 DEFAULT_RUN_TIMEOUT = 600.0
 SIGNATURE_MAX_BYTES = 64 * 1024
@@ -196,6 +192,8 @@ def cosign_verdict(base: PinVerdict, sha256: str, *, check: CosignCheck | str, s
     identity, or one that does not chain to the pinned Fulcio CA, is unverifiable naming it
     (a mismatch when the bytes also differ from the pinned checksum).
     """
+    from release.upstream.cosign import NOT_CHECKED, CosignVerdict  # noqa: PLC0415 - lazy
+
     if isinstance(check, str):
         return unsigned_verdict(base, sha256, how=then, source=source, why=check,
                                 different=different)
@@ -353,6 +351,12 @@ class OnlineVerifier:
         sha256 = hashlib.sha256(data).hexdigest()
         then = ("sha256 computed from the downloaded archive" if sums is None else
                 "the downloaded archive matches the checksum it lists; sha256 computed from it")
+        from release.upstream.cosign import (  # noqa: PLC0415 - lazy, see TYPE_CHECKING
+            check_keyless,
+            load_ct_logs,
+            load_roots,
+        )
+
         check: CosignCheck | str
         try:
             roots = load_roots(self.keys_dir / "sigstore")
