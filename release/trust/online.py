@@ -161,10 +161,19 @@ def signed_verdict(base: PinVerdict, sha256: str, *, check: SignatureCheck, sign
         return compare(base, sha256, how=f"signature by key {check.fingerprint} on "
                        f"{shown_url(signed)}; {then}", source=source, different=different)
     found = replace(base, upstream=sha256, source=source, how=then)
-    if check.verdict is SignatureVerdict.BAD:
+    return not_vouched(found, bad=check.verdict is SignatureVerdict.BAD, described=described,
+                       signed=signed, different=different)
+
+
+def not_vouched(found: PinVerdict, *, bad: bool, described: str, signed: str,
+                different: str) -> PinVerdict:
+    """The verdict of a signature that does not vouch for the bytes (OpenPGP or cosign alike):
+    a `bad` one (the signed file changed) is a mismatch; one by an unknown key or identity is a
+    mismatch when the bytes differ from the pinned checksum, else unverifiable."""
+    if bad:
         return replace(found, verdict=Verdict.MISMATCH,
                        reason=f"{described}; the signed file {shown_url(signed)} was changed")
-    if sha256 != base.pinned:
+    if found.upstream != found.pinned:
         return replace(found, verdict=Verdict.MISMATCH, reason=f"{different}; {described}")
     return replace(found, verdict=Verdict.UNVERIFIABLE,
                    reason=f"{described}; nothing else vouches for the bytes")
@@ -206,13 +215,8 @@ def cosign_verdict(base: PinVerdict, sha256: str, *, check: CosignCheck | str, s
         return compare(base, sha256, how=f"cosign signature by {check.signer} on "
                        f"{shown_url(signed)}; {then}; {NOT_CHECKED}", source=source,
                        different=different)
-    if check.verdict is CosignVerdict.BAD:
-        return replace(found, verdict=Verdict.MISMATCH,
-                       reason=f"{described}; the signed file {shown_url(signed)} was changed")
-    if sha256 != base.pinned:
-        return replace(found, verdict=Verdict.MISMATCH, reason=f"{different}; {described}")
-    return replace(found, verdict=Verdict.UNVERIFIABLE,
-                   reason=f"{described}; nothing else vouches for the bytes")
+    return not_vouched(found, bad=check.verdict is CosignVerdict.BAD, described=described,
+                       signed=signed, different=different)
 
 
 def listed_problem(sums: bytes | None, signed_url: str, archive_url: str, data: bytes) -> \
