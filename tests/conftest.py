@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from upstream_server import UpstreamServer
+from world_signatures import use_world_keys
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,4 +28,5 @@ def tree(tmp_path: Path) -> Path:
     shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
     shutil.copytree(REPO / "images", root / "images")
     shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
+    use_world_keys(root)  # the fake world signs with its own key, not upstream's
     return root

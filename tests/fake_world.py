@@ -59,6 +59,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ from world_eol import add_eol
 from world_gitrefs import add_gitrefs
 from world_graphql import add_graphql
 from world_sets import add_sets
+from world_signatures import add_signatures, signed_resolver, world_signed
 from world_supply import histogram_quantile_assets
 from world_supply import install as install_supply
 
@@ -984,6 +986,7 @@ class FakeWorld:
         add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
         add_eol(self)
         add_sets(self)
+        add_signatures(self)  # upstream signatures versions.yaml declares (world_signatures)
 
     # What tests ask the world
 
@@ -1707,10 +1710,12 @@ def record_check(manifest: Manifest, directory: Path) -> Outcome:
     The recording holds the real upstream URLs; `directory` should not exist or be empty.
     """
 
-    async def main(server_url: str) -> Outcome:
+    async def main(server_url: str, scratch: Path) -> Outcome:
         async with world_fetcher(server_url, record_dir=directory) as fetcher:
-            return await run_check(manifest, fetcher, today=TODAY, resolve=True,
-                                   advisories=True, end_of_life=True)
+            # As refresh resolves: signed archives checked, against the world's key.
+            return await run_check(world_signed(manifest), fetcher, today=TODAY, resolve=True,
+                                   advisories=True, end_of_life=True,
+                                   resolver=signed_resolver(scratch))
 
-    with serve_world() as (server, _world):
-        return asyncio.run(main(server.url))
+    with serve_world() as (server, _world), tempfile.TemporaryDirectory() as scratch:
+        return asyncio.run(main(server.url, Path(scratch)))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fake_world import FakeWorld, serve_world, world_fetcher
+from tree_edit import mark_unconfirmed
 
 from release.cli import main
 from release.manifest.load import load_manifest
@@ -100,6 +101,7 @@ def test_pin_beyond_policy_is_refused_then_allowed(
 
 
 def test_a_checksum_given_by_hand_stays_unconfirmed(tree: Path) -> None:
+    mark_unconfirmed(tree, "kamailio")
     assert pin(tree, "kamailio", "6.1.5", "--checksum", "sha256:" + "1" * 64) == 0
     kamailio = load_manifest(tree / "versions.yaml").manifest.require("kamailio")
     assert (kamailio.version, kamailio.unconfirmed) == ("6.1.5", ("sha256",))

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from world_signatures import use_world_keys
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +103,7 @@ def world(tmp_path: Path) -> dict[str, Path]:
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
+    use_world_keys(source)  # the recording's signatures are the fake world's
     git(source, "init", "-q", "-b", "main")
     git(source, "add", "-A")
     git(source, "commit", "-q", "-m", "the repository")
