@@ -72,6 +72,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import httpx
 from upstream_server import RecordedRequest, Reply, UpstreamServer
 from world_advisories import add_advisories
+from world_caddy import add_caddy_arm64
 from world_eol import add_eol
 from world_gitrefs import add_gitrefs
 from world_graphql import add_graphql
@@ -945,8 +946,8 @@ class FakeWorld:
     """Every upstream of `versions.yaml`, answering on an `UpstreamServer` (`install`)."""
 
     COMPONENTS = ("debian", "node", "python", "kamailio", "rtpengine", "janus", "coturn",
-                  "caddy", "asterisk", "postgresql", "redis", "pgbouncer", "signoz",
-                  "signoz-otel-collector", "clickhouse", "zookeeper", "squid",
+                  "caddy", "caddy-arm64", "asterisk", "postgresql", "redis", "pgbouncer",
+                  "signoz", "signoz-otel-collector", "clickhouse", "zookeeper", "squid",
                   "actions-checkout", "actions-setup-python", "actions-cache",
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
@@ -986,6 +987,7 @@ class FakeWorld:
         add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
         add_eol(self)
         add_sets(self)
+        add_caddy_arm64(self)  # caddy's linux/arm64 archive, a component of its own (world_caddy)
         add_signatures(self)  # upstream signatures versions.yaml declares (world_signatures)
 
     # What tests ask the world
