@@ -59,7 +59,7 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from upstream_server import RecordedRequest, Reply, UpstreamServer
+from world.server import RecordedRequest, Reply, UpstreamServer
 
 PAGE = 100
 PER_HOST = 4
@@ -99,10 +99,10 @@ def synthetic_manifest(count: int) -> str:
 
 
 class SyntheticWorld:
-    """The synthetic repositories in the shape tests/world_graphql.py answers GraphQL from."""
+    """The synthetic repositories in the shape tests/world/graphql.py answers GraphQL from."""
 
     def __init__(self, count: int) -> None:
-        from fake_world import GhRepo
+        from world import GhRepo
 
         self.repos = tuple(
             GhRepo(component=f"c{i:04d}", repo=f"bench/c{i:04d}", repo_id=i, source="tags",
@@ -119,7 +119,7 @@ class SyntheticWorld:
 
 
 def serve_synthetic(server: UpstreamServer, count: int, counters: Counter[str]) -> None:
-    from world_graphql import GraphQLState, answer
+    from world.graphql import GraphQLState, answer
 
     world = SyntheticWorld(count)
     state = GraphQLState()
@@ -158,7 +158,7 @@ def serve_synthetic(server: UpstreamServer, count: int, counters: Counter[str]) 
 
 def stalled_github() -> dict[str, Any]:
     """api.github.com answers nothing: every GitHub request of every component hangs."""
-    from fake_world import FakeWorld, Fault, FaultKind, Override, Role
+    from world import FakeWorld, Fault, FaultKind, Override, Role
 
     faults = tuple(Fault(kind=FaultKind.HANG, role=role)
                    for role in (Role.LISTING, Role.PAGE, Role.COMMIT, Role.RELEASE))
@@ -178,7 +178,7 @@ def serve(kind: str, count: int, latency: float) -> int:
         if kind == "synthetic":
             serve_synthetic(server, count, counters)
         else:
-            from fake_world import FakeWorld
+            from world import FakeWorld
 
             world = FakeWorld(stalled_github() if kind == "stalled" else None)
             handle = world._handle

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from check_bench import child_server
-from fake_world import HostRoutingTransport
+from world import HostRoutingTransport
 
 from release.manifest.load import load_manifest
 from release.trust.online import Verdict, verify_online

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from release.errors import InvalidInput, Problem, ProblemsFound
+from release.manifest.load import read_text
 from release.versioning import DIGEST_RE, IMAGE_PATH_COMPONENT, IMAGE_TAG_RE
+from release.yamlcheck import LocatedChecker
 
 BOM_SCHEMA = 1
 RELEASES_DIR = "releases"
@@ -129,151 +131,131 @@ _REPOSITORY = re.compile(
 _REGISTRY = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?")
 
 
-class _Reader:
-    """Typed getters over a parsed BOM that collect every problem with its key path."""
+class _Reader(LocatedChecker):
+    """The shared typed getters (`release.yamlcheck`) over a parsed BOM; `needed` names the
+    only keys that must be there (None: every key the build writes)."""
 
     def __init__(self, file: str, needed: frozenset[str] | None = None) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-        self.needed = needed  # the only keys that must be there (None: every key)
+        super().__init__(file)
+        self.needed = needed
+
+    def need(self, key: str) -> bool:
+        return self.needed is None or key in self.needed
 
     def get(self, node: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...],
-            *, optional: bool = False) -> Any:
-        where = f"{path}.{key}" if path else key
-        if key not in node:
-            if not optional and (self.needed is None or key in self.needed):
-                self.problems.append(Problem(file=self.file, line=0, path=where,
-                                             message="missing"))
-            return None
-        value = node[key]
-        if value is None and optional:
-            return None
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            self.problems.append(Problem(file=self.file, line=0, path=where,
-                                         message=f"expected {names}, found {type(value).__name__}"))
-            return None
-        return value
+            expected: str, *, optional: bool = False) -> Any:
+        """`typed`: a key that is not `optional` is required when needed; an optional one may
+        be null."""
+        return self.typed(node, key, path, kind, expected,
+                          required=not optional and self.need(key), nullable=optional)
 
-    def strings(self, node: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
-        items = self.get(node, key, path, list) or []
-        if not all(isinstance(x, str) for x in items):
-            self.problems.append(Problem(file=self.file, line=0, path=f"{path}.{key}",
-                                         message="expected a list of strings"))
-            return ()
-        return tuple(items)
+    def text_of(self, node: Mapping[str, Any], key: str, path: str, *,
+                optional: bool = False) -> str | None:
+        return self.get(node, key, path, str, "a string", optional=optional)  # type: ignore[no-any-return]
 
-    def objects(self, doc: Mapping[str, Any],
-                key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """Each object of the top-level list `key`, with its path (a non-object is a problem)."""
-        for n, item in enumerate(self.get(doc, key, "", list) or []):
-            path = f"{key}[{n}]"
-            if isinstance(item, dict):
-                yield path, item
-            else:
-                self.problems.append(Problem(file=self.file, line=0, path=path,
-                                             message="expected an object"))
-
-    def formed(self, value: str | None, pattern: re.Pattern[str], where: str,
-               what: str) -> str | None:
-        """`value` when it has the form of `what`; a problem (and None) when it has not."""
-        if value is not None and not pattern.fullmatch(value):
-            self.problems.append(Problem(file=self.file, line=0, path=where,
-                                         message=f"{value!r} is not {what}"))
-            return None
-        return value
+    def list_of(self, node: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+        return self.strings(node, key, path, required=self.need(key))
 
     def signed(self, node: Mapping[str, Any], key: str,
                path: str) -> str | Mapping[str, str] | None:
-        """A sentence, or an object of strings (what release.yml writes), or absent."""
-        value = self.get(node, key, path, (str, dict), optional=True)
+        """A sentence, or a mapping of strings (what release.yml writes), or absent."""
+        value = self.get(node, key, path, (str, dict), "a sentence or a mapping of strings",
+                         optional=True)
         if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
-            self.problems.append(Problem(file=self.file, line=0, path=f"{path}.{key}",
-                                         message="expected an object of strings"))
+            self.problem(0, self.join(path, key), "expected an object of strings")
             return None
         return value  # type: ignore[no-any-return]
 
 
 def _component(r: _Reader, item: Mapping[str, Any], path: str) -> BomComponent:
-    source = r.get(item, "source", path, dict) or {}
+    source = r.get(item, "source", path, dict, "a mapping") or {}
     return BomComponent(
-        name=r.get(item, "name", path, str) or "", version=r.get(item, "version", path, str)
+        name=r.text_of(item, "name", path) or "", version=r.text_of(item, "version", path)
         or "", source={str(k): str(v) for k, v in source.items()},
-        checksum=r.get(item, "checksum", path, str, optional=True),
-        image=r.get(item, "image", path, str, optional=True),
-        unconfirmed=r.strings(item, "unconfirmed", path) if "unconfirmed" in item else (),
+        checksum=r.text_of(item, "checksum", path, optional=True),
+        image=r.text_of(item, "image", path, optional=True),
+        unconfirmed=r.strings(item, "unconfirmed", path),
     )
 
 
 def _image(r: _Reader, item: Mapping[str, Any], path: str) -> BomImage:
-    tags = r.strings(item, "tags", path)
+    tags = r.list_of(item, "tags", path)
     if not all(IMAGE_TAG_RE.fullmatch(t) for t in tags):
-        r.problems.append(Problem(file=r.file, line=0, path=f"{path}.tags",
-                                  message="expected a list of image tags"))
-    digest = r.get(item, "digest", path, str, optional=True)
-    if digest is not None and not DIGEST_RE.fullmatch(digest):
-        r.problems.append(Problem(file=r.file, line=0, path=f"{path}.digest", message=(
-            f"{digest!r} is not an image digest (sha256:<64 hex>) or null")))
+        r.problem(0, f"{path}.tags", "expected a list of image tags")
+
+    def formed(key: str, pattern: re.Pattern[str], what: str, *,
+               optional: bool = False) -> str | None:
+        value = r.text_of(item, key, path, optional=optional)
+        return r.formed(value, 0, f"{path}.{key}", pattern, what)
+
     return BomImage(
-        name=r.formed(r.get(item, "name", path, str), _NAME, f"{path}.name", "an image name")
-        or "",
-        repository=r.formed(r.get(item, "repository", path, str), _REPOSITORY,
-                            f"{path}.repository", "an image repository") or "",
-        input_hash=r.get(item, "input_hash", path, str) or "",
-        content_tag=r.get(item, "content_tag", path, str) or "",
-        base_images=r.strings(item, "base_images", path),
-        status=r.formed(r.get(item, "status", path, str), _NAME, f"{path}.status", "a status")
-        or "",
-        registry=r.formed(r.get(item, "registry", path, str, optional=True), _REGISTRY,
-                          f"{path}.registry", "a registry host"),
-        digest=digest,
+        name=formed("name", _NAME, "an image name") or "",
+        repository=formed("repository", _REPOSITORY, "an image repository") or "",
+        input_hash=r.text_of(item, "input_hash", path) or "",
+        content_tag=r.text_of(item, "content_tag", path) or "",
+        base_images=r.list_of(item, "base_images", path),
+        status=formed("status", _NAME, "a status") or "",
+        registry=formed("registry", _REGISTRY, "a registry host", optional=True),
+        digest=formed("digest", DIGEST_RE, "an image digest (sha256:<64 hex>) or null",
+                      optional=True),
         tags=tags,
-        error=r.get(item, "error", path, str, optional=True),
+        error=r.text_of(item, "error", path, optional=True),
         signature=r.signed(item, "signature", path),
         sbom_attestation=r.signed(item, "sbom_attestation", path),
     )
 
 
-# What the release notes need of a BOM (`parse_bom(..., needed=NOTES_FIELDS)`): the release and
-# each image's name, repository and tags; the rest may be absent (it is checked when present).
+# What each reader needs of a BOM (`needed=`): the rest may be absent (and is checked when
+# present). The release notes: the release and each image's name, repository and tags. `sbom`:
+# what it records of the release and of each image. `scan`: each image's name and repository
+# (it scans those with a digest).
 NOTES_FIELDS = frozenset({"release", "images", "name", "repository", "tags"})
+SBOM_FIELDS = frozenset({"release", "commit", "name", "repository", "status", "input_hash",
+                         "content_tag"})
+SCAN_FIELDS = frozenset({"name", "repository"})
 
 
 def parse_bom(text: str, file: str, *, release: str | None = None,
               needed: frozenset[str] | None = None) -> Bom:
-    """Validate a BOM document; every problem is reported at once (`ProblemsFound`).
+    """The BOM of JSON `text`; every problem is reported at once (`ProblemsFound`)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProblemsFound(f"{file}:{exc.lineno}: not JSON, so not a bill of materials", [
+            Problem(file=file, line=exc.lineno, path="", message=f"invalid JSON: {exc.msg}")
+        ]) from None
+    return read_bom(doc, file, release=release, needed=needed)
+
+
+def read_bom(doc: Any, file: str, *, release: str | None = None,
+             needed: frozenset[str] | None = None) -> Bom:
+    """Validate a parsed BOM document; every problem is reported at once (`ProblemsFound`).
 
     With `release`, the document must be that release's bill of materials. With `needed`, only
     those keys must be there (a missing one reads as empty); without it, every key the build
     writes must be.
     """
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProblemsFound(f"{file} is not a bill of materials", [
-            Problem(file=file, line=exc.lineno, path="", message=f"invalid JSON: {exc.msg}")
-        ]) from None
     if not isinstance(doc, dict):
         raise InvalidInput(f"{file}: a bill of materials is a JSON object")
     r = _Reader(file, needed)
-    schema = r.get(doc, "schema", "", int)
+    schema = r.get(doc, "schema", "", int, "a number")
     if schema is not None and schema != BOM_SCHEMA:
-        r.problems.append(Problem(file=file, line=0, path="schema",
-                                  message=f"unsupported schema {schema}; this tool reads "
-                                  f"{BOM_SCHEMA}"))
-    components = [_component(r, item, path) for path, item in r.objects(doc, "components")]
-    images = [_image(r, item, path) for path, item in r.objects(doc, "images")]
-    named = r.get(doc, "release", "", str)
+        r.problem(0, "schema", f"unsupported schema {schema}; this tool reads {BOM_SCHEMA}")
+    components = [_component(r, item, path)
+                  for path, item in r.objects(doc, "components", "", required=r.need("components"))]
+    images = [_image(r, item, path)
+              for path, item in r.objects(doc, "images", "", required=r.need("images"))]
+    named = r.text_of(doc, "release", "")
     if release is not None and named is not None and named != release:
-        r.problems.append(Problem(file=file, line=0, path="release",
-                                  message=f"is {named!r}, expected {release!r}"))
+        r.problem(0, "release", f"is {named!r}, expected {release!r}")
     bom = Bom(
-        release=named or "", commit=r.get(doc, "commit", "", str) or "",
-        dirty=bool(r.get(doc, "dirty", "", bool, optional=True)),
-        registry=r.get(doc, "registry", "", str, optional=True),
-        complete=bool(r.get(doc, "complete", "", bool)),
+        release=named or "", commit=r.text_of(doc, "commit", "") or "",
+        dirty=bool(r.get(doc, "dirty", "", bool, "true or false", optional=True)),
+        registry=r.text_of(doc, "registry", "", optional=True),
+        complete=bool(r.get(doc, "complete", "", bool, "true or false")),
         components=tuple(components), images=tuple(images),
-        allow_unconfirmed=bool(r.get(doc, "allow_unconfirmed", "", bool, optional=True)),
+        allow_unconfirmed=bool(r.get(doc, "allow_unconfirmed", "", bool, "true or false",
+                                     optional=True)),
     )
     if r.problems:
         raise ProblemsFound(f"{file} is not a valid bill of materials", r.problems)
@@ -291,11 +273,6 @@ def resolve_bom(root: Path, ref: str) -> Path:
     raise InvalidInput(f"no bill of materials {ref!r} (neither a file nor {by_release})")
 
 
-def load_bom(path: Path) -> Bom:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_bom(text, str(path))
-
-
+def load_bom(path: Path, *, needed: frozenset[str] | None = None) -> Bom:
+    """The BOM in the file `path` (`needed` as for `read_bom`)."""
+    return parse_bom(read_text(path), str(path), needed=needed)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.notes.upstream_notes import UpstreamAttention
     from release.refresh.flow import CheckOptions, Fetching, Progress
 
-from release.errors import InvalidInput, ProblemsFound, ReleaseError
+from release.errors import ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -206,6 +206,11 @@ def _upstream_options(parser: argparse.ArgumentParser) -> None:
         "--no-eol", action="store_true",
         help="do not ask endoflife.date when the pinned release lines reach their end of life",
     )
+    parser.add_argument(
+        "--refresh-advisories", action="store_true",
+        help="ask OSV, GitHub and endoflife.date again even when their answers kept in the "
+        "cache are younger than 6 hours",
+    )
 
 
 def _today() -> dt.date:
@@ -229,17 +234,35 @@ def _verify(args: argparse.Namespace) -> int:
         if given:
             raise UsageError(f"verify: {', '.join(given)} needs --online")
     root: Path = args.root
+    if args.online:
+        return _verify_online(args)
     loaded = load_tree(root)
     report = verify_tree(root, loaded.manifest)
-    if args.online:
-        from release.trust.command import verify_online_command
-
-        return verify_online_command(args, loaded.manifest, report)
     if args.json:
         print(render_json(report))
     else:
         print(render_text(report), file=sys.stderr)
     return 1 if report.problems else 0
+
+
+def _verify_online(args: argparse.Namespace) -> int:
+    from release.refresh.report import stderr_console
+    from release.trust.command import print_confirmed, print_verified, progress_line
+    from release.trust.flow import OnlineOptions, OnlineVerifyReport, verify_online_flow
+
+    console = stderr_console()
+    only = tuple(args.only) if args.only is not None else None
+    options = OnlineOptions(fetching=_fetching(args), only=only, timeout=args.timeout,
+                            strict=args.strict, confirm=args.confirm)
+
+    def show(report: OnlineVerifyReport) -> None:
+        print_verified(console, report, as_json=args.json)
+
+    with progress_line(console) as progress:
+        report = verify_online_flow(args.root, options, progress=progress, on_verified=show)
+    if report.confirmed is not None:
+        print_confirmed(console, report.confirmed)
+    return report.status
 
 
 def _fetching(args: argparse.Namespace) -> Fetching:
@@ -290,7 +313,7 @@ def _check_options(args: argparse.Namespace, *, fail_on: str | None = None) -> C
         today=args.today or _today(), fetching=_fetching(args),
         only=tuple(args.only) if args.only is not None else None, timeout=args.timeout,
         advisories=not args.no_advisories, end_of_life=not args.no_eol,
-        fail_on=fail_on,
+        refresh_advisories=args.refresh_advisories, fail_on=fail_on,
     )
 
 
@@ -648,6 +671,7 @@ def _release_bom(root: Path, ref: str, args: argparse.Namespace) -> Bom:
 
 
 def _sbom(args: argparse.Namespace) -> int:
+    from release.bom import SBOM_FIELDS, load_bom
     from release.fsutil import write_if_changed
     from release.images.provenance import read_provenance
     from release.images.sbom import make_sbom
@@ -655,7 +679,7 @@ def _sbom(args: argparse.Namespace) -> int:
     from release.manifest.model import MANIFEST
 
     root: Path = args.root
-    bom = _read_bom_json(args.bom)
+    bom = load_bom(args.bom, needed=SBOM_FIELDS)
     manifest = load_manifest(root / MANIFEST).manifest
     provenance = read_provenance(root, os.environ)
     components = None
@@ -671,31 +695,18 @@ def _sbom(args: argparse.Namespace) -> int:
     write_if_changed(output.parent, output.name, text)
     counted = len(components) if components is not None else len(manifest.components)
     print(f"sbom: wrote {args.output} (CycloneDX 1.6, {counted} components"
-          + (f", image {args.image})" if args.image else f", {len(bom.get('images', []))} images)"),
+          + (f", image {args.image})" if args.image else f", {len(bom.images)} images)"),
           file=sys.stderr)
     return 0
 
 
-def _read_bom_json(path: Path) -> dict[str, Any]:
-    import json
-
-    from release.manifest.load import read_text
-
-    try:
-        bom = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
-    if not isinstance(bom, dict):
-        raise InvalidInput(f"{path}: a bill of materials is a JSON object")
-    return bom
-
-
 def _scan(args: argparse.Namespace) -> int:
+    from release.bom import SCAN_FIELDS, load_bom
     from release.images import ecr
     from release.images.scan import check_severity, report_markdown, scan_gate
 
     fail_on = check_severity(args.fail_on)
-    bom = _read_bom_json(args.bom)
+    bom = load_bom(args.bom, needed=SCAN_FIELDS)
     scans = scan_gate(ecr.make_client(os.environ), bom)
     report = report_markdown(scans, fail_on)
     _step_summary(report.removesuffix("\n"))

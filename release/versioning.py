@@ -33,6 +33,8 @@ IMAGE_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # One `/`-separated part of an image repository path (`library`, `debian`).
 IMAGE_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# A GitHub repository named `owner/name` (versions.yaml's `upstream.repo`, `bom diff --repo`).
+GITHUB_REPOSITORY_RE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 class UnsafeValueError(ValueError):

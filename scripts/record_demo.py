@@ -3,12 +3,12 @@
 
     python scripts/record_demo.py tests/data/replay
 
-Starts the fake internet of `tests/fake_world.py` on 127.0.0.1, runs the check (with
+Starts the fake internet of `tests/world/` on 127.0.0.1, runs the check (with
 checksums and image digests resolved) on this repository's `versions.yaml` through a
 `RecordingTransport` wrapped around the host-routing transport, so the recording holds the REAL
 upstream URLs (`https://api.github.com/...`), and replaces DIRECTORY with it: the new recording
 is written to a temporary directory next to DIRECTORY and swapped in only once complete.
-`refresh --replay DIRECTORY` and `tests/integration/test_replay_demo.py` replay it with no
+`refresh --replay DIRECTORY` and `tests/integration/refresh/test_replay_demo.py` replay it with no
 network at all. Nothing leaves 127.0.0.1.
 """
 
@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))  # fake_world and upstream_server live with the tests
+sys.path.insert(0, str(REPO / "tests"))  # the fake world (tests/world/) lives with the tests
 
-from fake_world import record_check
+from world import record_check
 
 from release.manifest.load import load_manifest
 from release.upstream.recording import INDEX_NAME

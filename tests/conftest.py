@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from upstream_server import UpstreamServer
-from world_signatures import use_world_keys
+from world.server import UpstreamServer
+from world.signatures import use_world_keys
 
 REPO = Path(__file__).resolve().parents[1]
 

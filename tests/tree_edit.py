@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from world_signatures import without_signature
+from world.signatures import without_signature
 
 
 def unsigned(tree: Path, component: str) -> None:

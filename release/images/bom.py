@@ -6,10 +6,10 @@ The model, its JSON form and its reader are `release.bom` (shared with the relea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from release.bom import (
     FAILED,
@@ -23,6 +23,8 @@ from release.bom import (
 from release.images.plan import BuildPlan
 from release.images.run import ImageOutcome, RunOutcome, Status
 from release.manifest.model import Component, Manifest
+
+T = TypeVar("T")
 
 
 def _source(component: Component) -> dict[str, str]:
@@ -136,38 +138,36 @@ def _image_change(x: BomImage, y: BomImage) -> Change | None:
                   after=y.digest, detail=", ".join(notes))
 
 
-def diff_boms(before: Bom, after: Bom) -> BomDiff:
-    """What changed from `before` to `after`: components first, then images, in file order."""
+def _changes(of: str, old: Mapping[str, T], new: Mapping[str, T], *,
+             shown: Callable[[T], str | None], changed: Callable[[T, T], Change | None],
+             unchanged: list[str]) -> list[Change]:
+    """The changes of one list (components or images) by name, in file order; the names that
+    did not change go to `unchanged`."""
     changes: list[Change] = []
-    old_c = {c.name: c for c in before.components}
-    new_c = {c.name: c for c in after.components}
-    for name in _names(old_c, new_c):
-        a, b = old_c.get(name), new_c.get(name)
+    for name in _names(old, new):
+        a, b = old.get(name), new.get(name)
         if a is None and b is not None:
-            changes.append(Change(of="component", name=name, change=ChangeKind.ADDED,
-                                  after=b.version))
+            changes.append(Change(of=of, name=name, change=ChangeKind.ADDED, after=shown(b)))
         elif b is None and a is not None:
-            changes.append(Change(of="component", name=name, change=ChangeKind.REMOVED,
-                                  before=a.version))
-        elif a is not None and b is not None and (change := _component_change(a, b)):
-            changes.append(change)
-    old_i = {i.name: i for i in before.images}
-    new_i = {i.name: i for i in after.images}
-    unchanged: list[str] = []
-    for name in _names(old_i, new_i):
-        x, y = old_i.get(name), new_i.get(name)
-        if x is None and y is not None:
-            changes.append(Change(of="image", name=name, change=ChangeKind.ADDED,
-                                  after=y.digest))
-        elif y is None and x is not None:
-            changes.append(Change(of="image", name=name, change=ChangeKind.REMOVED,
-                                  before=x.digest))
-        elif x is not None and y is not None:
-            change = _image_change(x, y)
+            changes.append(Change(of=of, name=name, change=ChangeKind.REMOVED, before=shown(a)))
+        elif a is not None and b is not None:
+            change = changed(a, b)
             if change is None:
                 unchanged.append(name)
             else:
                 changes.append(change)
+    return changes
+
+
+def diff_boms(before: Bom, after: Bom) -> BomDiff:
+    """What changed from `before` to `after`: components first, then images, in file order."""
+    unchanged: list[str] = []
+    changes = _changes("component", {c.name: c for c in before.components},
+                       {c.name: c for c in after.components}, shown=lambda c: c.version,
+                       changed=_component_change, unchanged=[])
+    changes += _changes("image", {i.name: i for i in before.images},
+                        {i.name: i for i in after.images}, shown=lambda i: i.digest,
+                        changed=_image_change, unchanged=unchanged)
     return BomDiff(before=before, after=after, changes=tuple(changes),
                    unchanged_images=tuple(unchanged))
 

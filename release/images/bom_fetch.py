@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,9 @@ from release.bom import Bom, bom_relpath, load_bom, parse_bom, resolve_bom
 from release.errors import InvalidInput, ReleaseError
 from release.upstream.errors import UpstreamError
 from release.upstream.interface import Fetcher
+from release.versioning import GITHUB_REPOSITORY_RE
 
 MAX_BOM_BYTES = 4 * 1024 * 1024
-REPOSITORY_RE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def asset_name(version: str) -> str:
@@ -37,12 +36,12 @@ def repository_of(env: Mapping[str, str], given: str | None, origin_url: str | N
     then GitHub Actions' `GITHUB_REPOSITORY`, then the `origin` remote."""
     for value, where in ((given, "--repo"), (env.get("GITHUB_REPOSITORY"), "GITHUB_REPOSITORY")):
         if value:
-            if REPOSITORY_RE.fullmatch(value) is None:
+            if GITHUB_REPOSITORY_RE.fullmatch(value) is None:
                 raise InvalidInput(f"{where} {value!r} is not OWNER/NAME")
             return value
     if origin_url is not None:
         path = origin_url.split("://", 1)[-1].split("/", 1)[-1]
-        if REPOSITORY_RE.fullmatch(path):
+        if GITHUB_REPOSITORY_RE.fullmatch(path):
             return path
     raise InvalidInput(
         "cannot tell which GitHub repository publishes the releases (no --repo, no "

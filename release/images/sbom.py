@@ -36,6 +36,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
+from release.bom import SBOM_FIELDS, Bom, BomImage, read_bom
 from release.errors import ReleaseError
 from release.manifest.model import Component, Manifest, UpstreamKind
 
@@ -91,48 +92,50 @@ def _pinned(component: Component) -> CdxComponent:
     )
 
 
-def _image(image: Mapping[str, Any], registry: str | None) -> CdxComponent:
-    digest = image.get("digest")
-    signature = image.get("signature") or "not signed"
+def _image(image: BomImage, registry: str | None) -> CdxComponent:
+    digest = image.digest
+    signature = image.signature or "not signed"
     shown = signature if isinstance(signature, str) else f"signed {signature.get('digest')}"
-    properties = [Property(name=PROPERTY.format(name="status"), value=str(image.get("status"))),
-                  Property(name=PROPERTY.format(name="input-hash"),
-                           value=str(image.get("input_hash"))),
+    properties = [Property(name=PROPERTY.format(name="status"), value=image.status),
+                  Property(name=PROPERTY.format(name="input-hash"), value=image.input_hash),
                   Property(name=PROPERTY.format(name="signature"), value=shown)]
     return CdxComponent(
-        type=ComponentType.CONTAINER, name=str(image["repository"]),
-        version=str(digest or image.get("content_tag")), bom_ref=f"image:{image['name']}",
+        type=ComponentType.CONTAINER, name=image.repository,
+        version=digest or image.content_tag, bom_ref=f"image:{image.name}",
         group=registry or None,
-        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=str(digest).removeprefix("sha256:"))]
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=digest.removeprefix("sha256:"))]
         if digest else [],
         properties=properties,
     )
 
 
 def make_sbom(
-    manifest: Manifest, bom: Mapping[str, Any], *, created: str,
+    manifest: Manifest, bom: Bom | Mapping[str, Any], *, created: str,
     image: str | None = None, components: Sequence[str] | None = None,
 ) -> str:
-    """The validated CycloneDX 1.6 JSON of the release `bom` (a bill of materials document).
+    """The validated CycloneDX 1.6 JSON of the release `bom` (a bill of materials; a parsed
+    document is read through `release.bom` first).
 
     With `image`, the SBOM of that one image: only it, and only `components` (what it pins).
     """
-    subject = f"{bom.get('release')}@{bom.get('commit')}" + (f"/{image}" if image else "")
+    if not isinstance(bom, Bom):
+        bom = read_bom(bom, "the bill of materials", needed=SBOM_FIELDS)
+    subject = f"{bom.release}@{bom.commit}" + (f"/{image}" if image else "")
     document = CdxBom(serial_number=uuid.uuid5(SBOM_NAMESPACE, subject))
     document.metadata.timestamp = dt.datetime.strptime(
         created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     document.metadata.component = CdxComponent(
         type=ComponentType.APPLICATION, name=f"delphi/{image}" if image else "delphi",
-        version=str(bom.get("release")), bom_ref="delphi",
-        properties=[Property(name=PROPERTY.format(name="commit"), value=str(bom.get("commit")))],
+        version=bom.release, bom_ref="delphi",
+        properties=[Property(name=PROPERTY.format(name="commit"), value=bom.commit)],
     )
     wanted = set(components) if components is not None else None
     for component in manifest.components:
         if wanted is None or component.name in wanted:
             document.components.add(_pinned(component))
-    for entry in bom.get("images", []):
-        if image is None or entry.get("name") == image:
-            document.components.add(_image(entry, bom.get("registry")))
+    for entry in bom.images:
+        if image is None or entry.name == image:
+            document.components.add(_image(entry, bom.registry))
     document.register_dependency(document.metadata.component, list(document.components))
     text: str = JsonV1Dot6(document).output_as_string(indent=2)
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)

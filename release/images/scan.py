@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from release.bom import Bom
 from release.errors import InvalidInput, ReleaseError
 
 SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -87,17 +88,11 @@ def scan_image(
         waited += POLL_SECONDS
 
 
-def scan_gate(client: Any, bom: Mapping[str, Any], **kwargs: Any) -> list[ImageScan]:
+def scan_gate(client: Any, bom: Bom, **kwargs: Any) -> list[ImageScan]:
     """The scan of every image of the bill of materials that has a digest."""
-    scans: list[ImageScan] = []
-    for image in bom.get("images", []):
-        digest = image.get("digest")
-        if not digest:
-            continue
-        repository = str(image["repository"])
-        scans.append(ImageScan(name=str(image["name"]), reference=f"{repository}@{digest}",
-                               counts=scan_image(client, repository, str(digest), **kwargs)))
-    return scans
+    return [ImageScan(name=image.name, reference=f"{image.repository}@{image.digest}",
+                      counts=scan_image(client, image.repository, image.digest, **kwargs))
+            for image in bom.images if image.digest]
 
 
 def report_markdown(scans: Sequence[ImageScan], fail_on: str) -> str:

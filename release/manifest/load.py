@@ -12,19 +12,22 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from release.calver import CALVER_RE
 from release.errors import InvalidInput, Problem, ProblemsFound
 from release.manifest.model import (
+    DEFAULT_PIN_VALUES,
     IMAGE_PIN_KINDS,
     MANIFEST,
+    PIN_SELECTORS,
     SCHEMA_VERSION,
+    UPSTREAM_FIELDS,
     VALUE_FIELDS,
     Archive,
     Checksum,
@@ -45,6 +48,7 @@ from release.manifest.model import (
 from release.template import template_fields
 from release.versioning import (
     DIGEST_RE,
+    GITHUB_REPOSITORY_RE,
     SHA256_RE,
     Digest,
     UnsafeValueError,
@@ -53,24 +57,16 @@ from release.versioning import (
     check_safe_value,
     parses,
 )
-from release.yamlcheck import LocatedChecker, closest, describe
-
-E = TypeVar("E", bound=str)
+from release.yamlcheck import ISO_DATE_RE, LocatedChecker
 
 COMPONENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
 RELEASE_RE = CALVER_RE  # YYYY.MM.N, the one definition (release.calver)
-GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 IMAGE_REPOSITORY = re.compile(
     r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._/-][a-z0-9]+)*)*"
 )
 REL_PATH = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 URL_RE = re.compile(r"(https?|git|ssh|file)://\S+")
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-DEFAULT_VALUES = {
-    PinKind.DOCKERFILE_FROM: "{image_tag}@{digest}",
-    PinKind.COMPOSE_IMAGE: "{image_tag}@{digest}",
-    PinKind.GITHUB_ACTION: "{commit} # {tag}",
-}
 
 TOP_KEYS = ("schema", "release", "policy", "components")
 # The manifest-wide policy: defaults of every component's release-age gates.
@@ -98,27 +94,6 @@ HOLD_KEYS = ("reason", "until")
 PIN_KEYS = (
     "kind", "file", "value", "name", "image", "stage", "service", "key", "marker", "action",
 )
-
-# Which selector keys each pin kind needs (required, optional).
-PIN_SELECTORS: dict[PinKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    PinKind.DOCKERFILE_ARG: (("name",), ("stage",)),
-    PinKind.DOCKERFILE_ENV: (("name",), ("stage",)),
-    PinKind.DOCKERFILE_FROM: (("image",), ("stage",)),
-    PinKind.COMPOSE_IMAGE: (("service",), ()),
-    PinKind.YAML_KEY: (("key",), ()),
-    PinKind.MARKER: (("marker",), ()),
-    PinKind.GITHUB_ACTION: (("action",), ()),
-}
-UPSTREAM_FIELDS: dict[UpstreamKind, tuple[str, ...]] = {
-    UpstreamKind.GITHUB_RELEASES: ("repo",),
-    UpstreamKind.GITHUB_TAGS: ("repo",),
-    UpstreamKind.GIT_TAGS: ("url",),
-    UpstreamKind.DOCKER_HUB: ("image",),
-    UpstreamKind.REGISTRY: ("image", "registry"),
-    UpstreamKind.HTTP_INDEX: ("url", "entry"),
-    UpstreamKind.NODE_DIST: ("url",),
-    UpstreamKind.POSTGRES_VERSIONS: ("url",),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +124,6 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InvalidInput(f"{path}:{line}: not valid UTF-8") from None
-
-
-ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _c_loader() -> type | None:
@@ -234,16 +206,6 @@ def parse_yaml(text: str, filename: str) -> Any:
     raise ProblemsFound(f"{filename} is not valid YAML", [problem]) from None
 
 
-def _iso_date(text: str) -> dt.date | None:
-    """`text` as a date when it is written YYYY-MM-DD and is a calendar date, else None."""
-    if not ISO_DATE_RE.fullmatch(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def _impossible_date(text: str) -> tuple[int, str | None]:
     """The first line holding a YYYY-MM-DD that is no calendar date (line 0 when none)."""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -275,91 +237,13 @@ class _Validator(LocatedChecker):
     """Walks the parsed document, building models and collecting located problems."""
 
     def __init__(self, filename: str, text: str, *, sets: bool = True) -> None:
-        super().__init__(filename)
-        self.lines = text.splitlines()
+        super().__init__(filename, text)
         self.sets = sets
         self.default_min_age = 0
         self.default_min_age_security = 0
         self.default_eol_warning = 90
 
-    def raw_value(self, node: CommentedMap, key: str) -> str | None:
-        """The value of `key` as written in the source (for numbers YAML has reinterpreted)."""
-        try:
-            line, col = node.lc.value(key)
-        except (KeyError, AttributeError, TypeError):
-            return None
-        if line >= len(self.lines):
-            return None
-        token = re.match(r"[^\s#,\]}]+", self.lines[line][col:])
-        return token.group(0) if token else None
-
-    # -- typed getters -----------------------------------------------------------------------
-
-    def string(
-        self, node: CommentedMap, key: str, path: str, *, required: bool = True
-    ) -> str | None:
-        """A string value; numbers and booleans YAML produced from unquoted text are refused."""
-        full = self.join(path, key)
-        if key not in node:
-            if required:
-                self.problem(self.node_line(node, 0), path, f"missing required key {key!r}")
-            return None
-        value = node[key]
-        line = self.key_line(node, key)
-        if isinstance(value, str):
-            if not value.strip():
-                self.problem(line, full, "must not be empty")
-                return None
-            return str(value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raw = self.raw_value(node, key) or str(value)
-            self.problem(
-                line, full,
-                f'expected a string, found the number {raw}; quote it ("{raw}") so YAML keeps '
-                "it as written",
-            )
-            return None
-        self.problem(line, full, f"expected a string, found {describe(value)}")
-        return None
-
-    def boolean(self, node: CommentedMap, key: str, path: str, default: bool) -> bool:
-        if key not in node:
-            return default
-        value = node[key]
-        if isinstance(value, bool):
-            return value
-        self.problem(
-            self.key_line(node, key), self.join(path, key),
-            f"expected true or false, found {describe(value)}",
-        )
-        return default
-
-    def enum(self, node: CommentedMap, key: str, path: str, cls: type[E]) -> E | None:
-        raw = self.string(node, key, path)
-        if raw is None:
-            return None
-        valid = [str(m) for m in cls.__members__.values()]  # type: ignore[attr-defined]
-        if raw not in valid:
-            close = closest(raw, valid)
-            hint = f" (did you mean {close!r}?)" if close else ""
-            self.problem(
-                self.key_line(node, key), self.join(path, key),
-                f"{raw!r} is not a valid {key}{hint}; valid: {', '.join(valid)}",
-            )
-            return None
-        return cls(raw)
-
-    def matching(
-        self, node: CommentedMap, key: str, path: str, regex: re.Pattern[str], what: str,
-        *, required: bool = True,
-    ) -> str | None:
-        value = self.string(node, key, path, required=required)
-        if value is None:
-            return None
-        if not regex.fullmatch(value):
-            self.problem(self.key_line(node, key), self.join(path, key), f"{value!r} is not {what}")
-            return None
-        return value
+    # -- typed getters of this format (the shared ones are LocatedChecker's) ------------------
 
     def template(
         self, node: CommentedMap, key: str, path: str, fields: tuple[str, ...],
@@ -428,34 +312,13 @@ class _Validator(LocatedChecker):
 
     def top_policy(self, top: CommentedMap) -> None:
         """`policy:` at the top: the defaults of every component's release-age gates."""
-        if "policy" not in top:
+        found = self.section(top, "policy", "", TOP_POLICY_KEYS)
+        if found is None:
             return
-        m = self.mapping(top["policy"], "policy", self.key_line(top, "policy"))
-        if m is None:
-            return
-        self.check_keys(m, "policy", TOP_POLICY_KEYS, ())
+        _, m = found
         self.default_min_age = self.duration(m, "min-age", "policy", 0)
         self.default_min_age_security = self.duration(m, "min-age-security", "policy", 0)
         self.default_eol_warning = self.duration(m, "eol-warning", "policy", 90)
-
-    def date(self, node: CommentedMap, key: str, path: str) -> dt.date | None:
-        """A `YYYY-MM-DD` date (None when absent or invalid, which is reported)."""
-        if key not in node:
-            return None
-        raw = node[key]
-        if isinstance(raw, dt.datetime):
-            return raw.date()
-        if isinstance(raw, dt.date):
-            return raw
-        # Python's fromisoformat also takes 20261231 and 2026-W52-1; the message (and
-        # docs/manifest.md) promise YYYY-MM-DD, so only that is accepted.
-        day = _iso_date(str(raw))
-        if day is None:
-            self.problem(
-                self.key_line(node, key), self.join(path, key),
-                f"{raw!r} is not a date; write it as YYYY-MM-DD",
-            )
-        return day
 
     def duration(self, node: CommentedMap, key: str, path: str, default: int) -> int:
         """A number of days written `7d` or `2w` (`0d`: no gate); `default` when absent."""
@@ -551,14 +414,11 @@ class _Validator(LocatedChecker):
         commit: str | None,
     ) -> tuple[str, ...]:
         """`unconfirmed: [sha256, digest, commit]`: pinned values nobody checked upstream."""
-        if "unconfirmed" not in node:
+        value = self.sequence(node, "unconfirmed", path)
+        if value is None:
             return ()
-        value = node["unconfirmed"]
         line = self.key_line(node, "unconfirmed")
         sub = f"{path}.unconfirmed"
-        if not isinstance(value, CommentedSeq):
-            self.problem(line, sub, f"expected a list, found {describe(value)}")
-            return ()
         present = {
             "sha256": archive is not None and archive.sha256 is not None,
             "digest": image is not None and image.digest is not None,
@@ -578,13 +438,10 @@ class _Validator(LocatedChecker):
         return tuple(result)
 
     def services(self, node: CommentedMap, path: str) -> tuple[Service, ...]:
-        if "services" not in node:
+        value = self.sequence(node, "services", path)
+        if value is None:
             return ()
-        value = node["services"]
         line = self.key_line(node, "services")
-        if not isinstance(value, CommentedSeq):
-            self.problem(line, f"{path}.services", f"expected a list, found {describe(value)}")
-            return ()
         result: list[Service] = []
         valid = [s.value for s in Service]
         for item in value:
@@ -598,14 +455,11 @@ class _Validator(LocatedChecker):
         return tuple(result)
 
     def versioning(self, node: CommentedMap, path: str) -> Versioning | None:
-        if "versioning" not in node:
-            return None
-        sub = f"{path}.versioning"
-        m = self.mapping(node["versioning"], sub, self.key_line(node, "versioning"))
-        if m is None:
-            return None
         before = len(self.problems)
-        self.check_keys(m, sub, VERSIONING_KEYS, ())
+        found = self.section(node, "versioning", path, VERSIONING_KEYS)
+        if found is None:
+            return None
+        sub, m = found
         tag = self.template(m, "tag", sub, ("version",), required=False, must_use="version")
         pattern = self.string(m, "pattern", sub, required=False)
         separator = self.string(m, "separator", sub, required=False)
@@ -629,15 +483,13 @@ class _Validator(LocatedChecker):
         )
 
     def upstream(self, node: CommentedMap, path: str) -> Upstream | None:
-        if "upstream" not in node:
+        found = self.section(node, "upstream", path, UPSTREAM_KEYS)
+        if found is None:
             return None
-        sub = f"{path}.upstream"
-        m = self.mapping(node["upstream"], sub, self.key_line(node, "upstream"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, UPSTREAM_KEYS, ())
+        sub, m = found
         kind = self.enum(m, "kind", sub, UpstreamKind)
-        repo = self.matching(m, "repo", sub, GITHUB_REPO, "a GitHub owner/name", required=False)
+        repo = self.matching(m, "repo", sub, GITHUB_REPOSITORY_RE, "a GitHub owner/name",
+                             required=False)
         url = self.matching(m, "url", sub, URL_RE, "a URL", required=False)
         image = self.matching(
             m, "image", sub, IMAGE_REPOSITORY, "an image repository", required=False
@@ -662,11 +514,10 @@ class _Validator(LocatedChecker):
             return Policy(min_age_days=self.default_min_age,
                           min_age_security_days=self.default_min_age_security,
                           eol_warning_days=self.default_eol_warning)
-        sub = f"{path}.policy"
-        m = self.mapping(node["policy"], sub, self.key_line(node, "policy"))
-        if m is None:
+        found = self.section(node, "policy", path, POLICY_KEYS)
+        if found is None:
             return None
-        self.check_keys(m, sub, POLICY_KEYS, ())
+        sub, m = found
         specifier = self.string(m, "specifier", sub, required=False) or ""
         if specifier:
             try:
@@ -707,19 +558,16 @@ class _Validator(LocatedChecker):
                 required=False,
             ),
             follow_leader=self.boolean(m, "follow-leader", sub, default=False),
-            advisory_repo=self.matching(m, "advisory-repo", sub, GITHUB_REPO,
+            advisory_repo=self.matching(m, "advisory-repo", sub, GITHUB_REPOSITORY_RE,
                                         "a GitHub owner/name", required=False),
             line=self.key_line(node, "policy"),
         )
 
     def archive(self, node: CommentedMap, path: str) -> Archive | None:
-        if "archive" not in node:
+        found = self.section(node, "archive", path, ARCHIVE_KEYS, ("checksum",))
+        if found is None:
             return None
-        sub = f"{path}.archive"
-        m = self.mapping(node["archive"], sub, self.key_line(node, "archive"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, ARCHIVE_KEYS, ("checksum",))
+        sub, m = found
         url = self.template(m, "url", sub, ("version", "tag"))
         if url is not None and not URL_RE.fullmatch(url):
             self.problem(self.key_line(m, "url"), f"{sub}.url", f"{url!r} is not a URL")
@@ -727,20 +575,17 @@ class _Validator(LocatedChecker):
             m, "sha256", sub, SHA256_RE, "a sha256 (64 lowercase hex digits)", required=False
         )
         checksum = None
-        if "checksum" in m:
-            csub = f"{sub}.checksum"
-            cm = self.mapping(m["checksum"], csub, self.key_line(m, "checksum"))
-            if cm is not None:
-                self.check_keys(cm, csub, CHECKSUM_KEYS, ())
-                kind = self.enum(cm, "kind", csub, ChecksumKind)
-                curl = self.template(cm, "url", csub, ("version", "tag"), required=False)
-                asset = self.template(cm, "asset", csub, ("version", "tag"), required=False)
-                if kind in (ChecksumKind.FILE, ChecksumKind.HASHES_README) and curl is None:
-                    self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'url'")
-                if kind is ChecksumKind.ASSET_DIGEST and asset is None:
-                    self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'asset'")
-                if kind is not None:
-                    checksum = Checksum(kind=kind, url=curl, asset=asset)
+        if (found_checksum := self.section(m, "checksum", sub, CHECKSUM_KEYS)) is not None:
+            csub, cm = found_checksum
+            kind = self.enum(cm, "kind", csub, ChecksumKind)
+            curl = self.template(cm, "url", csub, ("version", "tag"), required=False)
+            asset = self.template(cm, "asset", csub, ("version", "tag"), required=False)
+            if kind in (ChecksumKind.FILE, ChecksumKind.HASHES_README) and curl is None:
+                self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'url'")
+            if kind is ChecksumKind.ASSET_DIGEST and asset is None:
+                self.problem(self.node_line(cm, 0), csub, f"kind {kind} needs the key 'asset'")
+            if kind is not None:
+                checksum = Checksum(kind=kind, url=curl, asset=asset)
         signature = self.signature(m, sub) if "signature" in m else None
         if url is None or checksum is None:
             return None
@@ -773,13 +618,10 @@ class _Validator(LocatedChecker):
         return Signature(url=url, of=of, keys=tuple(keys))
 
     def image(self, node: CommentedMap, path: str) -> Image | None:
-        if "image" not in node:
+        found = self.section(node, "image", path, IMAGE_KEYS)
+        if found is None:
             return None
-        sub = f"{path}.image"
-        m = self.mapping(node["image"], sub, self.key_line(node, "image"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, IMAGE_KEYS, ())
+        sub, m = found
         repository = self.matching(m, "repository", sub, IMAGE_REPOSITORY, "an image repository")
         tag = self.template(m, "tag", sub, ("version",), must_use="version")
         digest = self.matching(
@@ -791,13 +633,10 @@ class _Validator(LocatedChecker):
         return Image(repository=repository, tag=tag, digest=Digest(digest) if digest else None)
 
     def hold(self, node: CommentedMap, path: str) -> Hold | None:
-        if "hold" not in node:
+        found = self.section(node, "hold", path, HOLD_KEYS)
+        if found is None:
             return None
-        sub = f"{path}.hold"
-        m = self.mapping(node["hold"], sub, self.key_line(node, "hold"))
-        if m is None:
-            return None
-        self.check_keys(m, sub, HOLD_KEYS, ())
+        sub, m = found
         reason = self.string(m, "reason", sub)
         until = self.date(m, "until", sub)
         if reason is None:
@@ -805,24 +644,15 @@ class _Validator(LocatedChecker):
         return Hold(reason=reason, until=until)
 
     def pins(self, node: CommentedMap, path: str) -> tuple[Pin, ...] | None:
-        if "pins" not in node:
-            return None
-        sub = f"{path}.pins"
-        value = node["pins"]
-        line = self.key_line(node, "pins")
-        if not isinstance(value, CommentedSeq):
-            self.problem(line, sub, f"expected a list of pin locations, found {describe(value)}")
+        value = self.sequence(node, "pins", path, "a list of pin locations")
+        if value is None:
             return None
         if not value:
-            self.problem(line, sub, "a component needs at least one pin location")
+            self.problem(self.key_line(node, "pins"), f"{path}.pins",
+                         "a component needs at least one pin location")
             return None
         result: list[Pin] = []
-        for index, item in enumerate(value):
-            ipath = f"{sub}[{index}]"
-            iline = self.node_line(item, line + index + 1)
-            m = self.mapping(item, ipath, iline)
-            if m is None:
-                continue
+        for ipath, m in self.objects(node, "pins", path):
             pin = self.pin(m, ipath)
             if pin is not None:
                 result.append(pin)
@@ -858,7 +688,7 @@ class _Validator(LocatedChecker):
         if len(self.problems) != before or kind is None or file is None:
             return None
         if value is None:
-            value = DEFAULT_VALUES.get(kind, "{version}")
+            value = DEFAULT_PIN_VALUES.get(kind, "{version}")
         return Pin(kind=kind, file=file, value=value, line=self.node_line(m, 0), **selectors)
 
     def check_pin_values(self, component: Component, path: str) -> None:

@@ -44,6 +44,20 @@ class UpstreamKind(StrEnum):
     POSTGRES_VERSIONS = "postgres-versions"
 
 
+# The keys of `upstream:` each kind needs (`release.manifest.load` checks them; the lister of
+# each kind is `release.upstream.sources.SOURCES`).
+UPSTREAM_FIELDS: dict[UpstreamKind, tuple[str, ...]] = {
+    UpstreamKind.GITHUB_RELEASES: ("repo",),
+    UpstreamKind.GITHUB_TAGS: ("repo",),
+    UpstreamKind.GIT_TAGS: ("url",),
+    UpstreamKind.DOCKER_HUB: ("image",),
+    UpstreamKind.REGISTRY: ("image", "registry"),
+    UpstreamKind.HTTP_INDEX: ("url", "entry"),
+    UpstreamKind.NODE_DIST: ("url",),
+    UpstreamKind.POSTGRES_VERSIONS: ("url",),
+}
+
+
 class ChecksumKind(StrEnum):
     FILE = "file"  # a sums file next to the archive (`<tarball>.sha256`, `SHASUMS256.txt`)
     ASSET_DIGEST = "asset-digest"  # the GitHub release asset's `digest` field
@@ -59,6 +73,25 @@ class PinKind(StrEnum):
     YAML_KEY = "yaml-key"
     MARKER = "marker"
     GITHUB_ACTION = "github-action"
+
+
+# Which selector keys each pin kind needs (required, optional); `release.manifest.load` checks
+# them, and the locator of each kind is `release.pins` (`_SITES`).
+PIN_SELECTORS: dict[PinKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    PinKind.DOCKERFILE_ARG: (("name",), ("stage",)),
+    PinKind.DOCKERFILE_ENV: (("name",), ("stage",)),
+    PinKind.DOCKERFILE_FROM: (("image",), ("stage",)),
+    PinKind.COMPOSE_IMAGE: (("service",), ()),
+    PinKind.YAML_KEY: (("key",), ()),
+    PinKind.MARKER: (("marker",), ()),
+    PinKind.GITHUB_ACTION: (("action",), ()),
+}
+# The `value` template of a pin that names none (every other kind: `{version}`).
+DEFAULT_PIN_VALUES: dict[PinKind, str] = {
+    PinKind.DOCKERFILE_FROM: "{image_tag}@{digest}",
+    PinKind.COMPOSE_IMAGE: "{image_tag}@{digest}",
+    PinKind.GITHUB_ACTION: "{commit} # {tag}",
+}
 
 
 # The fields a pin's `value` template may use; see `Component.values`.

@@ -22,14 +22,13 @@ items:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from release.errors import InvalidInput, Problem, ProblemsFound
@@ -50,9 +49,7 @@ from release.notes.checklist import (
 )
 from release.notes.diff import ChangeKind
 from release.notes.stops import STOPS_FILE, load_stops
-from release.yamlcheck import LocatedChecker, closest, describe
-
-E = TypeVar("E", bound=str)
+from release.yamlcheck import LocatedChecker
 
 TOP_KEYS = ("items",)
 ITEM_KEYS = (
@@ -62,6 +59,8 @@ ITEM_KEYS = (
 ITEM_REQUIRED = ("id", "phase", "title", "services", "when", "steps")
 CONDITION_KEYS = ("always", "components", "bump", "services", "images", "base-image", "any",
                   "unless")
+# What a condition selects by; `bump` qualifies `components`, `unless` excludes.
+PRIMARY_CONDITION_KEYS = tuple(k for k in CONDITION_KEYS if k not in ("bump", "unless"))
 NOTICE_KEYS = ("when", "text")
 STEP_KEYS = ("do", "run")
 ITEM_ID = re.compile(r"[a-z][a-z0-9-]{1,60}")
@@ -163,61 +162,6 @@ class _Validator(LocatedChecker):
         self.images = images
         self.ci_tooling = ci_tooling
 
-    def text(self, node: CommentedMap, key: str, path: str) -> str | None:
-        if key not in node:
-            return None
-        value = node[key]
-        if isinstance(value, str) and value.strip():
-            return str(value).strip()
-        self.problem(
-            self.key_line(node, key), f"{path}.{key}",
-            f"expected non-empty text, found {describe(value)}",
-        )
-        return None
-
-    def names(self, node: CommentedMap, key: str, path: str) -> list[tuple[str, int]]:
-        """A list of strings (a lone string is a one-element list), each with its line."""
-        value = node[key]
-        line = self.key_line(node, key)
-        if isinstance(value, str):
-            return [(value, line)]
-        if not isinstance(value, CommentedSeq) or not value:
-            self.problem(
-                line, f"{path}.{key}", f"expected a list of names, found {describe(value)}"
-            )
-            return []
-        result: list[tuple[str, int]] = []
-        for index, entry in enumerate(value):
-            entry_line = line
-            with contextlib.suppress(KeyError, AttributeError, TypeError, IndexError):
-                entry_line = int(value.lc.item(index)[0]) + 1
-            if isinstance(entry, str):
-                result.append((entry, entry_line))
-            else:
-                self.problem(entry_line, f"{path}.{key}[{index}]",
-                             f"expected a name, found {describe(entry)}")
-        return result
-
-    def closed(
-        self, value: str, line: int, path: str, valid: Iterable[str], what: str
-    ) -> bool:
-        options = list(valid)
-        if value in options:
-            return True
-        close = closest(value, options)
-        hint = f" (did you mean {close!r}?)" if close else ""
-        self.problem(line, path, f"unknown {what} {value!r}{hint}; valid: {', '.join(options)}")
-        return False
-
-    def enum_values(
-        self, node: CommentedMap, key: str, path: str, cls: type[E], what: str
-    ) -> tuple[E, ...]:
-        valid = [str(m) for m in cls.__members__.values()]  # type: ignore[attr-defined]
-        return tuple(
-            cls(v) for v, line in self.names(node, key, path)
-            if self.closed(v, line, f"{path}.{key}", valid, what)
-        )
-
     # -- the document --------------------------------------------------------------------------
 
     def document(self, doc: Any) -> list[Item]:
@@ -228,18 +172,9 @@ class _Validator(LocatedChecker):
         if top is None:
             return []
         self.check_keys(top, "", TOP_KEYS, TOP_KEYS)
-        raw = top.get("items")
-        if "items" not in top:
-            return []
-        line = self.key_line(top, "items")
-        if not isinstance(raw, CommentedSeq) or not raw:
-            self.problem(line, "items", f"expected a list of items, found {describe(raw)}")
-            return []
         items: list[Item] = []
-        for index, entry in enumerate(raw):
-            node = self.mapping(entry, f"items[{index}]", self.node_line(entry, line))
-            if node is None:
-                continue
+        for index, (_, node) in enumerate(
+                self.objects(top, "items", "", "a list of items", nonempty=True)):
             item = self.item(node, index)
             if item is not None:
                 items.append(item)
@@ -259,7 +194,7 @@ class _Validator(LocatedChecker):
             )
         phase: Phase | None = None
         raw_phase = self.text(node, "phase", path)
-        if raw_phase is not None and self.closed(
+        if raw_phase is not None and self.one_of(
             raw_phase, self.key_line(node, "phase"), f"{path}.phase", [p.value for p in Phase],
             "phase",
         ):
@@ -333,7 +268,7 @@ class _Validator(LocatedChecker):
         valid = [s.value for s in Service]
         return tuple(
             Service(v) for v, line in self.names(node, "services", path)
-            if self.closed(v, line, f"{path}.services", valid, "service")
+            if self.one_of(v, line, f"{path}.services", valid, "service")
         )
 
     def condition(self, raw: Any, path: str, line: int) -> Condition | None:
@@ -342,12 +277,9 @@ class _Validator(LocatedChecker):
             return None
         before = len(self.problems)
         self.check_keys(node, path, CONDITION_KEYS, ())
-        primary = [k for k in CONDITION_KEYS if k in node and k not in ("bump", "unless")]
-        if not primary:
-            self.problem(
-                self.node_line(node, line), path,
-                "a condition needs one of: always, components, services, images, base-image, any",
-            )
+        if not any(k in node for k in PRIMARY_CONDITION_KEYS):
+            self.problem(self.node_line(node, line), path,
+                         f"a condition needs one of: {', '.join(PRIMARY_CONDITION_KEYS)}")
         always = self.flag(node, "always", path)
         base_image = self.flag(node, "base-image", path)
         components: tuple[str, ...] = ()
@@ -355,7 +287,7 @@ class _Validator(LocatedChecker):
             components = tuple(
                 v for v, vline in self.names(node, "components", path)
                 if self.operator_component(v, vline, f"{path}.components")
-                and self.closed(v, vline, f"{path}.components",
+                and self.one_of(v, vline, f"{path}.components",
                                 sorted(self.components - self.ci_tooling), "component")
             )
         bumps: tuple[ChangeKind, ...] = ()
@@ -366,7 +298,7 @@ class _Validator(LocatedChecker):
             valid = [k.value for k in ChangeKind if k is not ChangeKind.UNCHANGED]
             bumps = tuple(
                 ChangeKind(v) for v, vline in self.names(node, "bump", path)
-                if self.closed(v, vline, f"{path}.bump", valid, "bump kind")
+                if self.one_of(v, vline, f"{path}.bump", valid, "bump kind")
             )
         services: tuple[Service, ...] = ()
         if "services" in node:
@@ -378,22 +310,16 @@ class _Validator(LocatedChecker):
         if "images" in node:
             images = tuple(
                 v for v, vline in self.names(node, "images", path)
-                if self.closed(v, vline, f"{path}.images", sorted(self.images), "image")
+                if self.one_of(v, vline, f"{path}.images", sorted(self.images), "image")
             )
         any_of: list[Condition] = []
-        if "any" in node:
-            raw_any = node["any"]
-            any_line = self.key_line(node, "any")
-            if not isinstance(raw_any, CommentedSeq) or not raw_any:
-                self.problem(any_line, f"{path}.any",
-                             f"expected a list of conditions, found {describe(raw_any)}")
-            else:
-                for index, sub in enumerate(raw_any):
-                    nested = self.condition(
-                        sub, f"{path}.any[{index}]", self.node_line(sub, any_line)
-                    )
-                    if nested is not None:
-                        any_of.append(nested)
+        raw_any = self.sequence(node, "any", path, "a list of conditions", nonempty=True)
+        any_line = self.key_line(node, "any")
+        for index, sub in enumerate(raw_any or ()):
+            nested = self.condition(sub, f"{path}.any[{index}]",
+                                    self.node_line(sub, self.item_line(raw_any, index, any_line)))
+            if nested is not None:
+                any_of.append(nested)
         unless = None
         if "unless" in node:
             unless = self.condition(node["unless"], f"{path}.unless", self.key_line(node, "unless"))
@@ -413,26 +339,15 @@ class _Validator(LocatedChecker):
                      "checklist item")
         return False
 
-    def flag(self, node: CommentedMap, key: str, path: str) -> bool:
-        if key not in node:
-            return False
-        value = node[key]
-        if value is True:
-            return True
-        self.problem(self.key_line(node, key), f"{path}.{key}",
-                     f"expected true (leave the key out otherwise), found {describe(value)}")
-        return False
-
     def notice(self, node: CommentedMap, path: str) -> Notice | None:
-        sub = f"{path}.notice"
-        m = self.mapping(node["notice"], sub, self.key_line(node, "notice"))
-        if m is None:
+        found = self.section(node, "notice", path, NOTICE_KEYS, NOTICE_KEYS)
+        if found is None:
             return None
-        self.check_keys(m, sub, NOTICE_KEYS, NOTICE_KEYS)
+        sub, m = found
         when = self.text(m, "when", sub)
         text = self.text(m, "text", sub)
         self.placeholders(m, "text", sub)
-        if when is not None and not self.closed(
+        if when is not None and not self.one_of(
             when, self.key_line(m, "when"), f"{sub}.when", [w.value for w in NoticeWhen], "time"
         ):
             return None
@@ -441,18 +356,8 @@ class _Validator(LocatedChecker):
         return Notice(when=NoticeWhen(when), text=text)
 
     def steps(self, node: CommentedMap, path: str) -> tuple[Step, ...]:
-        sub = f"{path}.steps"
-        raw = node["steps"]
-        line = self.key_line(node, "steps")
-        if not isinstance(raw, CommentedSeq) or not raw:
-            self.problem(line, sub, f"expected a list of steps, found {describe(raw)}")
-            return ()
         steps: list[Step] = []
-        for index, entry in enumerate(raw):
-            spath = f"{sub}[{index}]"
-            m = self.mapping(entry, spath, self.node_line(entry, line))
-            if m is None:
-                continue
+        for spath, m in self.objects(node, "steps", path, "a list of steps", nonempty=True):
             self.check_keys(m, spath, STEP_KEYS, ("do",))
             text = self.text(m, "do", spath)
             run = self.text(m, "run", spath)

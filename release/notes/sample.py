@@ -11,20 +11,17 @@ they differ, the date, the paths changed, and illustrative commits. The sample i
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-from release.errors import Problem, ProblemsFound
+from release.errors import ProblemsFound
 from release.manifest.load import parse_yaml, read_text
 from release.manifest.model import Manifest
 from release.notes.changelog import RawCommit
 from release.notes.notes import NotesInputs, load_checklist_for, read_tree_manifest
 from release.versioning import Version, parses
+from release.yamlcheck import LocatedChecker
 
 SAMPLE_INPUTS = "docs/examples/sample-release.yaml"
 SAMPLE_OUTPUT = "docs/examples/release-notes.md"
@@ -35,15 +32,6 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 _AUTHOR = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>")
 
 
-def _line(node: Any, key: str | int) -> int:
-    try:
-        if isinstance(key, int):
-            return int(node.lc.item(key)[0]) + 1
-        return int(node.lc.key(key)[0]) + 1
-    except (KeyError, AttributeError, TypeError, IndexError):
-        return 0
-
-
 def read_sample_inputs(root: Path) -> NotesInputs:
     path = root / SAMPLE_INPUTS
     doc = parse_yaml(read_text(path), SAMPLE_INPUTS)
@@ -52,34 +40,17 @@ def read_sample_inputs(root: Path) -> NotesInputs:
 
 
 def parse_sample(doc: Any, manifest: Manifest, root: Path) -> NotesInputs:
-    problems: list[Problem] = []
-
-    def bad(line: int, path: str, message: str) -> None:
-        problems.append(Problem(file=SAMPLE_INPUTS, line=line, path=path, message=message))
-
-    if not isinstance(doc, CommentedMap):
-        bad(1, "", "expected a mapping")
-        raise ProblemsFound(f"{SAMPLE_INPUTS} is not valid", problems)
-    for key in doc:
-        if key not in KEYS:
-            bad(_line(doc, key), str(key), f"unknown key; valid keys: {', '.join(KEYS)}")
-
-    def text(key: str) -> str:
-        value = doc.get(key)
-        if not isinstance(value, str) or not value.strip():
-            bad(_line(doc, key), key, "expected text")
-            return ""
-        return value.strip()
-
-    previous = text("previous-release")
-    from_label, to_label = text("from"), text("to")
-    raw_date = doc.get("date")
-    date = raw_date if isinstance(raw_date, dt.date) else None
-    if date is None:
-        bad(_line(doc, "date"), "date", "expected a date (YYYY-MM-DD)")
+    check = LocatedChecker(SAMPLE_INPUTS)
+    if check.mapping(doc, "", 1) is None:
+        raise ProblemsFound(f"{SAMPLE_INPUTS} is not valid", check.problems)
+    check.check_keys(doc, "", KEYS, ("previous-release", "from", "to", "date"))
+    previous = check.text(doc, "previous-release", "") or ""
+    from_label = check.text(doc, "from", "") or ""
+    to_label = check.text(doc, "to", "") or ""
+    date = check.date(doc, "date", "")
 
     components = {c.name: c for c in manifest.components}
-    versions = doc.get("previous-versions") or CommentedMap()
+    versions = check.typed(doc, "previous-versions", "", dict, "a mapping", nullable=True) or {}
     old_components = []
     for component in manifest.components:
         if component.name not in versions:
@@ -89,18 +60,18 @@ def parse_sample(doc: Any, manifest: Manifest, root: Path) -> NotesInputs:
         if value is None:
             continue  # added in this release
         if not isinstance(value, str) or not parses(value):
-            bad(_line(versions, component.name), f"previous-versions.{component.name}",
-                "expected a quoted version")
+            check.problem(check.key_line(versions, component.name),
+                          f"previous-versions.{component.name}", "expected a quoted version")
             continue
         old_components.append(dataclasses.replace(component, version=Version(value)))
     for name in versions:
-        if name not in components:
-            bad(_line(versions, name), f"previous-versions.{name}", "unknown component")
+        check.one_of(str(name), check.key_line(versions, name), f"previous-versions.{name}",
+                     components, "component")
     old = dataclasses.replace(manifest, release=previous, components=tuple(old_components))
 
-    paths = doc.get("changed-paths") or CommentedSeq()
-    changed = tuple(str(p) for p in paths)
-    commits = tuple(_commits(doc.get("commits") or CommentedSeq(), bad))
+    changed = check.strings(doc, "changed-paths", "")
+    commits = tuple(_commit(check, node, path) for path, node in check.objects(doc, "commits", ""))
+    problems = check.problems
     if problems:
         raise ProblemsFound(f"{SAMPLE_INPUTS} has {len(problems)} problem(s)", problems)
     assert date is not None
@@ -122,35 +93,19 @@ def parse_sample(doc: Any, manifest: Manifest, root: Path) -> NotesInputs:
     )
 
 
-def _commits(raw: Any, bad: Callable[[int, str, str], None]) -> list[RawCommit]:
-    result: list[RawCommit] = []
-    if not isinstance(raw, CommentedSeq):
-        bad(0, "commits", "expected a list")
-        return result
-    for index, node in enumerate(raw):
-        path = f"commits[{index}]"
-        line = _line(raw, index)
-        if not isinstance(node, CommentedMap):
-            bad(line, path, "expected a mapping")
-            continue
-        unknown = [k for k in node if k not in COMMIT_KEYS]
-        for key in unknown:
-            bad(_line(node, key), f"{path}.{key}", f"unknown key; valid: {', '.join(COMMIT_KEYS)}")
-        sha, subject = node.get("sha"), node.get("subject")
-        author = _AUTHOR.fullmatch(str(node.get("author", "")))
-        if not isinstance(sha, str) or not _SHA.fullmatch(sha):
-            bad(line, f"{path}.sha", "expected 40 lowercase hex digits")
-            continue
-        if not isinstance(subject, str) or author is None:
-            bad(line, path, "needs a subject and an author written 'Name <email>'")
-            continue
-        result.append(RawCommit(
-            sha=sha,
-            subject=subject,
-            body=str(node.get("body") or "").strip("\n"),
-            author_name=author.group("name"),
-            author_email=author.group("email"),
-            parents=tuple(str(p) for p in node.get("parents") or ()),
-            merged=tuple(str(p) for p in node.get("merged") or ()),
-        ))
-    return result
+def _commit(check: LocatedChecker, node: Any, path: str) -> RawCommit:
+    check.check_keys(node, path, COMMIT_KEYS, ("sha", "subject", "author"))
+    sha = check.matching(node, "sha", path, _SHA, "a commit (40 lowercase hex digits)",
+                         required=False)
+    author = check.matching(node, "author", path, _AUTHOR, "an author written 'Name <email>'",
+                            required=False)
+    found = _AUTHOR.fullmatch(author or "")
+    return RawCommit(
+        sha=sha or "",
+        subject=check.string(node, "subject", path, required=False) or "",
+        body=(check.string(node, "body", path, required=False) or "").strip("\n"),
+        author_name=found.group("name") if found else "",
+        author_email=found.group("email") if found else "",
+        parents=check.strings(node, "parents", path),
+        merged=check.strings(node, "merged", path),
+    )

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 
 from release.errors import ProblemsFound
 from release.manifest.load import parse_yaml, read_text
 from release.notes.diff import ComponentChange
 from release.versioning import parses, sort_key
-from release.yamlcheck import LocatedChecker, closest, describe
+from release.yamlcheck import LocatedChecker, closest
 
 STOPS_FILE = "required-stops.yaml"
 STOP_KEYS = ("component", "version", "why", "source")
@@ -114,32 +114,14 @@ class _StopsChecker(LocatedChecker):
         if top is None:
             return ()
         self.check_keys(top, "", ("stops",), ("stops",))
-        raw = top.get("stops")
-        if "stops" in top and not isinstance(raw, CommentedSeq):
-            self.problem(self.key_line(top, "stops"), "stops",
-                         f"expected a list of stops, found {describe(raw)}")
-            return ()
-        stops = []
-        for index, entry in enumerate(raw or ()):
-            path = f"stops[{index}]"
-            node = self.mapping(entry, path, self.node_line(entry, self.key_line(top, "stops")))
-            if node is not None and (stop := self.stop(node, path)) is not None:
-                stops.append(stop)
-        return tuple(stops)
+        return tuple(stop for path, node in self.objects(top, "stops", "", "a list of stops")
+                     if (stop := self.stop(node, path)) is not None)
 
     def stop(self, node: CommentedMap, path: str) -> RequiredStop | None:
         before = len(self.problems)
         self.check_keys(node, path, STOP_KEYS, STOP_KEYS)
-        values: dict[str, str] = {}
-        for key in STOP_KEYS:
-            if key not in node:
-                continue
-            value = node[key]
-            if not isinstance(value, str) or not value.strip():
-                self.problem(self.key_line(node, key), f"{path}.{key}",
-                             f"expected text, found {describe(value)}")
-                continue
-            values[key] = value.strip()
+        values = {key: value for key in STOP_KEYS
+                  if (value := self.text(node, key, path)) is not None}
         component = values.get("component")
         if component is not None and component not in self.components:
             close = closest(component, self.components)

@@ -30,9 +30,10 @@ from release.refresh.decide import (
 )
 from release.refresh.lookup import SourceFactory, make_lookup
 from release.refresh.sets import follow
-from release.risk.advisories import Advisory
+from release.risk.advisories import Advisory, affecting
 from release.risk.eol import ENDOFLIFE_URL, EndOfLife, EolReport, find_lines
 from release.risk.eol import end_of_life as end_of_life_of
+from release.risk.fresh import Answers
 from release.risk.lookup import OSV_API_URL, AdvisoryReport, find_advisories
 from release.upstream.errors import UpstreamError
 from release.upstream.interface import Fetcher, Listing
@@ -82,13 +83,15 @@ async def run_check(
     end_of_life: bool = False,
     endoflife_url: str = ENDOFLIFE_URL,
     raw_url: str = RAW_URL,
+    answers: Answers | None = None,
 ) -> Outcome:
     """Check `only` (default: every component); with `resolve`, also fetch checksums/digests.
 
     With `advisories`, OSV and GitHub are asked for the advisories of every pinned version at
     the same time as the versions are listed; a component's decision waits for them at most
     `advisory_wait` seconds after its own listing, and goes on without them after that (a
-    warning, like any advisory source that fails).
+    warning, like any advisory source that fails). Advisory and end-of-life answers younger
+    than `answers.ttl` come from `answers` (`release.risk.fresh`) without a request.
     """
     components = select(manifest, only)
     lookup = make_lookup(fetcher, endpoints=endpoints, sources=sources, resolver=resolver,
@@ -98,12 +101,13 @@ async def run_check(
     if advisories:
         report_task = asyncio.create_task(find_advisories(
             components, fetcher, osv_url=osv_url,
-            github_api_url=(endpoints or Endpoints()).github_api_url,
+            github_api_url=(endpoints or Endpoints()).github_api_url, answers=answers,
         ))
 
     eol_task: asyncio.Task[EolReport] | None = None
     if end_of_life:
-        eol_task = asyncio.create_task(find_lines(components, fetcher, url=endoflife_url))
+        eol_task = asyncio.create_task(find_lines(components, fetcher, url=endoflife_url,
+                                                  answers=answers))
 
     async def answered(task: asyncio.Task[T] | None, what: str) -> T | None:
         if task is None:
@@ -190,22 +194,28 @@ async def run_check(
 
     async def decided(component: Component) -> CheckResult:
         # Advisories can change the candidate only through a release-age gate (a security
-        # release passes it): only a gated component waits for them before deciding; the others
-        # decide (and resolve) at once and are annotated at the end, so the advisory lookups
+        # release has its own gate, `min-age-security`), and only when that gate holds a newer
+        # version back (`waiting`) or is longer than the usual one. Every other component
+        # decides (and resolves) at once and is annotated at the end, so the advisory lookups
         # run beside the version lookups instead of before them.
         policy = component.policy
         gated = policy.min_age_days > 0 or policy.min_age_security_days > 0
         known: tuple[Advisory, ...] = ()
+        waited = False
         listed: list[Version] = []
+        listing: Listing | None = None
         try:
             listing = await lookup.releases(component)
             if gated and component.upstream.kind is UpstreamKind.GITHUB_TAGS:
                 listing = await dated(component, listing)
             listed = [r.version for r in listing.releases
                       if not r.prerelease or policy.prereleases]
-            if gated:
-                known = await advisories_of(component)
-            result = choose(component, listing, today=today, advisories=known)
+            result = choose(component, listing, today=today)
+            if report_task is not None and gated and (
+                    result.waiting is not None
+                    or policy.min_age_security_days > policy.min_age_days):
+                known, waited = await advisories_of(component), True
+                result = choose(component, listing, today=today, advisories=known)
             result = await following(component, result, listing)
             if resolve and result.status is Status.UPDATE and result.candidate is not None:
                 found = await lookup.candidate(component, result.candidate)
@@ -215,8 +225,17 @@ async def run_check(
         except UpstreamError as exc:
             result = failed(component, exc.message, known)
         finished[component.name].set_result(result)
-        if not gated:
-            result = with_advisories(component, result, await advisories_of(component), listed)
+        if not waited:
+            late = await advisories_of(component)
+            if gated and listing is not None and result.status is not Status.ERROR \
+                    and affecting(late, component.version):
+                # The candidate stays (no gate held a version back), but the gate words and
+                # dates of a security release are its own: decide again with the advisories.
+                result = await following(
+                    component, choose(component, listing, today=today, advisories=late),
+                    listing)
+            else:
+                result = with_advisories(component, result, late, listed)
             if component.name in resolved:
                 resolved[component.name] = replace(resolved[component.name],
                                                    security=result.security)

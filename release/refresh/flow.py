@@ -37,6 +37,7 @@ from release.refresh.decide import CheckResult, PinRequest, Update, decide_pin, 
 from release.refresh.execute import DEFAULT_RUN_TIMEOUT, Outcome, run_check
 from release.refresh.plan import plan_updates
 from release.refresh.report import commit_message, severe_findings
+from release.risk.fresh import DEFAULT_TTL, Answers
 from release.upstream.http import GitHubAuth, open_fetcher
 from release.upstream.interface import Fetcher
 from release.upstream.resolve import Resolver
@@ -60,6 +61,13 @@ class Fetching:
     def endpoints(self) -> Endpoints:
         return Endpoints.from_environ(self.environ)
 
+    def answers(self, *, refresh: bool = False) -> Answers | None:
+        """Where advisory and end-of-life answers are kept (`release.risk.fresh`): beside the
+        HTTP cache, off with it and while recording or replaying; `refresh` asks them all again."""
+        if self.cache_dir is None or self.record_dir is not None or self.replay_dir is not None:
+            return None
+        return Answers(self.cache_dir / "answers", ttl=0.0 if refresh else DEFAULT_TTL)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckOptions:
@@ -71,6 +79,7 @@ class CheckOptions:
     timeout: float = DEFAULT_RUN_TIMEOUT
     advisories: bool = True
     end_of_life: bool = True
+    refresh_advisories: bool = False  # ask every advisory and end-of-life source again
     fail_on: str | None = None  # `check --fail-on SEVERITY`
 
 
@@ -215,6 +224,7 @@ def _checked(root: Path, loaded: LoadedManifest, options: CheckOptions, trust: T
                     only=options.only, resolver=trust.resolver(root, endpoints),
                     resolve=resolve, run_timeout=options.timeout, on_done=one,
                     advisories=options.advisories, end_of_life=options.end_of_life,
+                    answers=fetching.answers(refresh=options.refresh_advisories),
                 )
             finally:
                 if progress is not None:

@@ -218,12 +218,20 @@ def _range(start: Version | None, end: Constraint | None) -> tuple[Constraint, .
 
 def parse_osv_batch(data: Any, url: str, count: int) -> list[list[str]]:
     """`POST /v1/querybatch`: the vulnerability ids of each of the `count` queries, in order."""
+    return [[i for i, _ in ids] for ids in parse_osv_batch_modified(data, url, count)]
+
+
+def parse_osv_batch_modified(
+    data: Any, url: str, count: int
+) -> list[list[tuple[str, str | None]]]:
+    """`POST /v1/querybatch`: each query's `(id, modified)` pairs, in order (`modified` None
+    when the answer does not say)."""
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or len(results) != count:
         raise PermanentUpstreamError(
             f"{url}: expected 'results' with one entry per query ({count})"
         )
-    ids: list[list[str]] = []
+    ids: list[list[tuple[str, str | None]]] = []
     for index, result in enumerate(results):
         vulns = result.get("vulns") if isinstance(result, dict) else None
         if vulns is None:
@@ -233,7 +241,8 @@ def parse_osv_batch(data: Any, url: str, count: int) -> list[list[str]]:
             isinstance(v, dict) and isinstance(v.get("id"), str) for v in vulns
         ):
             raise PermanentUpstreamError(f"{url}: results[{index}].vulns is not a list of ids")
-        ids.append([v["id"] for v in vulns])
+        ids.append([(v["id"], v["modified"] if isinstance(v.get("modified"), str) else None)
+                    for v in vulns])
     return ids
 
 

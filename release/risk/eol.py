@@ -11,14 +11,18 @@ version (`24.19.0` -> `24`; `7.4.10` -> `7.4`), or, for date-numbered versions (
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from release.manifest.model import Component
+from release.risk.fresh import Answers
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
+from release.upstream.http import background_requests
 from release.upstream.interface import Fetcher
 
 ENDOFLIFE_URL = "https://endoflife.date"
@@ -141,9 +145,12 @@ class EolReport:
 
 
 async def find_lines(
-    components: Sequence[Component], fetcher: Fetcher, *, url: str = ENDOFLIFE_URL
+    components: Sequence[Component], fetcher: Fetcher, *, url: str = ENDOFLIFE_URL,
+    answers: Answers | None = None,
 ) -> EolReport:
-    """Every product the components name, fetched once each, at once; failures are warnings."""
+    """Every product the components name, fetched once each, at once, in the background (a
+    host's other requests go first); an answer younger than `answers.ttl` is used without a
+    request; failures are warnings."""
     wanted = sorted({c.policy.eol_product for c in components
                      if c.policy.eol_product and c.policy.eol is None})
     products: dict[str, tuple[Line, ...]] = {}
@@ -151,13 +158,31 @@ async def find_lines(
 
     async def one(product: str) -> None:
         target = f"{url.rstrip('/')}/api/v1/products/{quote(product, safe='')}"
+        key = f"GET {target}"
+        kept = answers.fresh(key) if answers is not None else None
+        try:
+            if kept is not None:
+                products[product] = parse_product(json.loads(kept), target)
+                return
+        except (ValueError, UpstreamError):
+            pass  # not what was kept: ask again
         try:
             result = await fetcher.get(target, headers={"Accept": "application/json"})
             products[product] = parse_product(result.json(), result.url)
+            if answers is not None:
+                answers.keep(key, result.text())
         except UpstreamError as exc:
+            old = answers.stored(key) if answers is not None else None
+            if old is not None and answers is not None:
+                with contextlib.suppress(ValueError, UpstreamError):
+                    products[product] = parse_product(json.loads(old.body), target)
+                    warnings.append(f"end of life: {exc.message}; used the answer kept "
+                                    f"{answers.age(old)} ago")
+                    return
             warnings.append(f"end of life: {exc.message}")
 
-    await asyncio.gather(*(one(p) for p in wanted))
+    with background_requests():
+        await asyncio.gather(*(one(p) for p in wanted))
     warnings.sort()
     if len(warnings) > 1:
         first = warnings[0].removeprefix("end of life: ")

@@ -6,7 +6,9 @@ together. Everything network-shaped that sources should not have to think about 
 
 * **Concurrency.** At most `per_host_limit` requests in flight per origin and `global_limit`
   overall. A request takes its host slot before a global slot, so a busy host cannot starve the
-  others, and gives both back while it sleeps between retries.
+  others, and gives both back while it sleeps between retries. Requests sent inside
+  `background_requests()` (advisories, end of life) take a host's slot only when no other request
+  of that host waits for one.
 * **Retries.** Timeouts, connection errors, 5xx, 429 and GitHub's rate-limit 403
   (`x-ratelimit-remaining: 0`, or any 403 with `Retry-After`) are retried up to `max_attempts`
   times. The wait is what the server asks for (`Retry-After` in seconds or as an HTTP date, else
@@ -61,7 +63,7 @@ import math
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,6 +293,21 @@ class _Answer:
 # part-way through a chain of dependent requests (next pages, token, digest, checksum) gets the
 # next free slot of a host before tasks that have not started, which shortens the whole run.
 _SENT_IN_TASK: contextvars.ContextVar[int] = contextvars.ContextVar("_SENT_IN_TASK", default=0)
+# Requests sent inside `background_requests()` (the advisory and end-of-life lookups) take a
+# host's free slot only when no other request of that host is waiting: they fill the gaps of
+# the version lookups and never delay one.
+_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("_BACKGROUND", default=False)
+_BACKGROUND_PRIORITY = 1 << 30
+
+
+@contextlib.contextmanager
+def background_requests() -> Iterator[None]:
+    """Inside this block (and the tasks it starts), requests yield to all others per host."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
 
 
 class _PrioritySlots:
@@ -763,7 +780,8 @@ class HttpFetcher:
         sent_before = _SENT_IN_TASK.get()
         _SENT_IN_TASK.set(sent_before + 1)
         breaker = self._breaker(url)
-        async with self._slots(url).hold(-sent_before):
+        priority = -sent_before + (_BACKGROUND_PRIORITY if _BACKGROUND.get() else 0)
+        async with self._slots(url).hold(priority):
             probe = await self._admit(breaker)
             try:
                 async with self._global:

@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "release"
 # Each pipeline's steps, in order: a step may import only from the steps before it.
 PIPELINES: dict[str, tuple[str, ...]] = {
     "release.refresh": ("decide", "lookup", "plan", "report", "commit", "execute", "flow"),
+    "release.trust": ("online", "report", "flow", "command"),
 }
 
 

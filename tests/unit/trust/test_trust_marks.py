@@ -1,0 +1,45 @@
+"""Dropping `unconfirmed:` marks: the line loses the confirmed names, nothing else moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from release.errors import InvalidInput
+from release.manifest.load import parse_manifest
+from release.trust.marks import without_marks
+
+REPO = Path(__file__).resolve().parents[3]
+TEXT = (REPO / "versions.yaml").read_text(encoding="utf-8")
+MARK = "    unconfirmed: [sha256]  # recorded offline; see the header\n"
+
+
+def test_the_last_confirmed_name_removes_the_line_and_nothing_else() -> None:
+    new = without_marks(TEXT, {"rtpengine": ["sha256"]})
+    assert TEXT.count(MARK) == 3
+    assert new.count(MARK) == 2
+    assert TEXT.replace(MARK, "", 1) == new  # rtpengine's is the first one
+    manifest = parse_manifest(new)
+    assert manifest.require("rtpengine").unconfirmed == ()
+    assert manifest.require("janus").unconfirmed == ("sha256",)
+
+
+def test_a_partly_confirmed_list_keeps_the_others_and_its_comment() -> None:
+    text = TEXT.replace("    unconfirmed: [digest]  # recorded offline; see the header\n",
+                        "    unconfirmed: [digest, commit]  # recorded offline\n", 1)
+    text = text.replace("    image:\n      repository: signoz/signoz\n",
+                        "    commit: " + "a" * 40 + "\n    image:\n      repository: signoz/signoz\n")
+    new = without_marks(text, {"signoz": ["digest"]})
+    assert "    unconfirmed: [commit]  # recorded offline\n" in new
+    assert parse_manifest(new).require("signoz").unconfirmed == ("commit",)
+
+
+def test_a_block_list_is_refused_with_where() -> None:
+    text = TEXT.replace(MARK, "    unconfirmed:\n      - sha256\n", 1)
+    line = text.splitlines().index("    unconfirmed:") + 1
+    with pytest.raises(InvalidInput) as caught:
+        without_marks(text, {"rtpengine": ["sha256"]})
+    assert caught.value.message == (
+        f"versions.yaml:{line}: components.rtpengine.unconfirmed: write it as a flow list on one "
+        "line (unconfirmed: [sha256]) so confirmed values can be dropped")
