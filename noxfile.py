@@ -44,6 +44,42 @@ def release(session: nox.Session, *args: str) -> None:
     session.run("python", "-m", "release", *args, stderr=None)
 
 
+#: Stands for the session's posargs in a command of `release_commands`.
+POSARGS = "{posargs}"
+#: The file in a session's environment that lets `scripts/nox` run a warm session directly.
+FAST = ".delphi-release-fast"
+
+
+def fast_key() -> str:
+    """What a recorded session is valid for: this noxfile and pyproject.toml, byte for byte
+    (`scripts/nox` computes the same with `cat pyproject.toml noxfile.py | sha256sum`)."""
+    both = (ROOT / "pyproject.toml").read_bytes() + (ROOT / "noxfile.py").read_bytes()
+    return hashlib.sha256(both).hexdigest()
+
+
+def release_commands(session: nox.Session, *commands: tuple[str, ...]) -> None:
+    """Run `python -m release COMMAND` for each command, in order (`POSARGS` stands for the
+    session's posargs), after recording them in the environment for `scripts/nox`.
+
+    nox's own start-up (importing nox, `uv --version`, the environment checks) costs more than
+    the 0.3 s a warm session may add to its command, so `scripts/nox -s NAME [-- ARGS]` runs
+    a session that did nothing but these commands directly with the environment's python, as
+    long as the recording's key (`fast_key`) still matches; anything else goes through nox.
+    """
+    location = getattr(session.virtualenv, "location", None)
+    if location:
+        lines = [fast_key()]
+        for command in commands:
+            lines += [*command, ""]
+        text = "\n".join(lines) + "\n"
+        path = Path(location) / FAST
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    posargs = list(getattr(session, "posargs", None) or [])
+    for command in commands:
+        release(session, *[a for arg in command for a in (posargs if arg == POSARGS else [arg])])
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (unit and integration tests against real local servers)."""
@@ -80,66 +116,64 @@ def typecheck(session: nox.Session) -> None:
 def verify(session: nox.Session) -> None:
     """Check every pin against versions.yaml, and that the generated docs are not stale."""
     install(session)
-    release(session, "verify", *session.posargs)
-    release(session, "docs", "--check")
-    release(session, "notes", "--sample", "--check")
+    release_commands(session, ("verify", POSARGS), ("docs", "--check"),
+                     ("notes", "--sample", "--check"))
 
 
 @nox.session
 def check(session: nox.Session) -> None:
     """Compare every pin with upstream within its policy: nox -s check -- [--json] [--only X]."""
     install(session)
-    release(session, "check", *session.posargs)
+    release_commands(session, ("check", POSARGS))
 
 
 @nox.session
 def refresh(session: nox.Session) -> None:
     """Move every pin to its candidate: nox -s refresh -- [--dry-run] [--commit] [--replay D]."""
     install(session)
-    release(session, "refresh", *session.posargs)
+    release_commands(session, ("refresh", POSARGS))
 
 
 @nox.session
 def pin(session: nox.Session) -> None:
     """Set one component by hand: nox -s pin -- COMPONENT VERSION [--checksum sha256:HEX]."""
     install(session)
-    release(session, "pin", *session.posargs)
+    release_commands(session, ("pin", POSARGS))
 
 
 @nox.session
 def build(session: nox.Session) -> None:
     """Build the images (push to ECR with --push): nox -s build -- [--plan] [--only X] [--push]."""
     install(session)
-    release(session, "build", *session.posargs)
+    release_commands(session, ("build", POSARGS))
 
 
 @nox.session
 def bom(session: nox.Session) -> None:
     """Compare two releases' bills of materials: nox -s bom -- diff 2026.11.0 2026.12.0."""
     install(session)
-    release(session, "bom", *session.posargs)
+    release_commands(session, ("bom", POSARGS))
 
 
 @nox.session
 def version(session: nox.Session) -> None:
     """The release version and the next one: nox -s version -- [--set next|YYYY.MM.N]."""
     install(session)
-    release(session, "version", *session.posargs)
+    release_commands(session, ("version", POSARGS))
 
 
 @nox.session
 def notes(session: nox.Session) -> None:
     """Render the release notes: nox -s notes -- [--from REF] [--to REF] [--output FILE]."""
     install(session)
-    release(session, "notes", *session.posargs)
+    release_commands(session, ("notes", POSARGS))
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate docs/third-party-versions.md and docs/examples/release-notes.md: [-- --check]."""
     install(session)
-    release(session, "docs", *session.posargs)
-    release(session, "notes", "--sample", *session.posargs)
+    release_commands(session, ("docs", POSARGS), ("notes", "--sample", POSARGS))
 
 
 @nox.session(name="release-dry-run")

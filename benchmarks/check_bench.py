@@ -9,14 +9,24 @@ HTTP server on 127.0.0.1 that adds a fixed latency to every request, in alternat
 * `synthetic`: N generated components (default 1,000), all GitHub tag listings on one API
   host, every tenth with three pages of 100 tags.
 
-`python -m release check` runs three ways: REST without a token (`rest`), GraphQL with one
-(`graphql`), and REST again with the HTTP cache the first REST run left (`rest warm`: every
-response a 304, no bodies). nvchecker (installed from PyPI into its own virtual environment
-under the benchmark's cache folder, `--nvchecker-version`) reads `git/refs/tags` for tags
-(`use_max_tag`), the first page of `/releases` for releases (`use_max_release`) and the Node
-index with a `regex` source, with the same token. Both tools' HTTP layers are pointed at the
-server by a URL rewrite below them (a routing transport for this tool, a patched
-`BaseSession.request` for nvchecker), so each sends the requests it would send to the real hosts.
+`python -m release check` runs five ways, each a whole command: REST without a token
+(`rest cold`: an empty cache), `rest warm` (again, within the minute GitHub's
+`Cache-Control: max-age=60` allows: its listings are served from the cache without a request,
+the other hosts, which send no lifetime, are revalidated), `rest revalidate` (`--revalidate`:
+every cached response asked about, 304s and no bodies), and GraphQL with a token (`graphql
+cold`, `graphql warm`: a POST is never cached, so warm differs only by the parsed-manifest
+cache and the REST lookups of other hosts). By default both tools do the same lookups: check
+runs with `--no-advisories --no-eol` (`--with-risk` lets it ask OSV, GitHub advisories and
+endoflife.date as well, which nvchecker never does). What check does that nvchecker does not
+even then: the images of the components that stay are re-read from the registry after the
+check (HEAD, 401, token, HEAD), counted in the floor. nvchecker (installed from PyPI into its
+own virtual environment under the benchmark's cache folder, `--nvchecker-version`) reads
+`git/refs/tags` for tags (`use_max_tag`), the first page of `/releases` for releases
+(`use_max_release`) and the Node index with a `regex` source, with the same token. Both tools'
+HTTP layers are pointed at the server by a URL rewrite below them (a patched
+`AsyncHTTPTransport.handle_async_request` for this tool, a patched `BaseSession.request` for
+nvchecker), each from a small driver script of its own, so each sends the requests it would
+send to the real hosts and pays only for its own start-up.
 
 Printed per run: wall and CPU time (the child's own rusage), peak RSS, requests and response
 bytes (counted by the server), GitHub rate-limit points (this tool's `--json` report;
@@ -24,8 +34,10 @@ nvchecker's REST requests to the API, one point each) and the floor: for nvcheck
 requests / its `max_concurrency` (20) x latency; for this tool's REST,
 max(longest chain of dependent requests, busiest host's requests / per-host limit) x latency;
 for GraphQL, the sum over its rounds of queries (first pages, then each further page) of
-ceil(queries / per-host limit) x latency, and at least the other hosts' REST floor. The
-summary gives the medians and the ratios to nvchecker.
+ceil(queries / per-host limit) x latency, and at least the other hosts' REST floor; for the
+real manifest, plus three round trips when the rebuilt-image step asks the registry. A host
+not asked at all (a fresh cache) adds nothing. The summary gives the medians (requests, and
+those to api.github.com, too) and the ratios to nvchecker.
 
 `--only stalled` runs the whole manifest once with api.github.com answering nothing (every
 GitHub request hangs) under the CLI's own timeouts: it ends after about one read timeout plus
@@ -128,7 +140,7 @@ def serve_synthetic(server: UpstreamServer, count: int, counters: Counter[str]) 
         index = int(request.path.split("/")[3][1:])  # /repos/bench/c0001/tags
         page = int(parse_qs(urlsplit(request.target).query).get("page", ["1"])[0])
         names = synthetic_tags(index)[(page - 1) * PAGE: page * PAGE]
-        headers = {"x-ratelimit-resource": "core"}
+        headers = {"x-ratelimit-resource": "core", **github_cache_headers(request)}
         if page < pages_of(index):
             headers["Link"] = (f'<{server.url}{request.path}?per_page={PAGE}&page={page + 1}>; '
                                'rel="next"')
@@ -154,6 +166,13 @@ def serve_synthetic(server: UpstreamServer, count: int, counters: Counter[str]) 
         server.route_handler("GET", f"/repos/bench/c{i:04d}/tags", tags)
         server.route_handler("GET", f"/repos/bench/c{i:04d}/git/refs/tags", refs)
     server.route_handler("POST", "/graphql", graphql)
+
+
+def github_cache_headers(request: RecordedRequest) -> dict[str, str]:
+    """What api.github.com says about caching (on 200s and 304s alike), as the fake world does."""
+    authed = "authorization" in request.headers
+    return {"Cache-Control": f"{'private' if authed else 'public'}, max-age=60, s-maxage=60",
+            "Vary": "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding"}
 
 
 def stalled_github() -> dict[str, Any]:
@@ -243,22 +262,30 @@ def control(url: str, what: str) -> dict[str, Any]:
 # --- the two commands ------------------------------------------------------------------------
 
 
-def run_ours(base: str, prefix_host: bool, argv: list[str]) -> int:
-    """Child process: `python -m release ARGV`, every request routed to the server at `base`."""
-    import httpx
+#: `python -m release ARGV` with every request routed to the server at BASE. A script of its
+#: own, like nvchecker's driver below, so the run pays only for what the command imports (not
+#: for this benchmark's server, statistics or argparse). `release` is imported before httpx is
+#: patched, so httpx loads exactly as `python -m release` loads it.
+OURS_DRIVER = """\
+import sys
 
-    original = httpx.AsyncHTTPTransport.handle_async_request
+BASE, PREFIX = sys.argv[1], sys.argv[2] == "1"
+import release.upstream.http
+import httpx
 
-    async def routed(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        path = url.raw_path.decode("ascii")
-        request.url = httpx.URL(f"{base}/{url.host}{path}" if prefix_host else f"{base}{path}")
-        return await original(self, request)
+original = httpx.AsyncHTTPTransport.handle_async_request
 
-    httpx.AsyncHTTPTransport.handle_async_request = routed  # type: ignore[method-assign]
-    from release.cli import main
+async def routed(self, request):
+    url = request.url
+    path = url.raw_path.decode("ascii")
+    request.url = httpx.URL(f"{BASE}/{url.host}{path}" if PREFIX else f"{BASE}{path}")
+    return await original(self, request)
 
-    return main(argv)
+httpx.AsyncHTTPTransport.handle_async_request = routed
+from release.cli import main
+
+raise SystemExit(main(sys.argv[3:]))
+"""
 
 
 NVCHECKER_DRIVER = """\
@@ -364,12 +391,14 @@ class Figures:
     floor: float
     errors: int
     server_cpu: float = 0.0
+    github: int = 0  # requests to api.github.com
 
     def line(self) -> str:
         ratio = self.wall / self.floor if self.floor else math.nan
         points = ", ".join(f"{k} {v}" for k, v in sorted(self.points.items())) or "0"
         return (f"{self.label:<26} wall {self.wall:6.2f} s  cpu {self.cpu:5.2f} s  "
-                f"floor {self.floor:5.2f} s (x{ratio:4.2f})  requests {self.requests:5d}  "
+                f"floor {self.floor:5.2f} s (x{ratio:4.2f})  requests {self.requests:5d} "
+                f"(GitHub {self.github:4d})  "
                 f"bytes {self.bytes:9d}  gh points {points:<18} RSS {self.rss_mib:6.1f} MiB  "
                 f"server cpu {self.server_cpu:5.2f} s  errors {self.errors}")
 
@@ -392,7 +421,8 @@ def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float
 class Bench:
     def __init__(self, url: str, *, prefix_host: bool, latency: float, root: Path,
                  only: Sequence[str], nvchecker: Path, config: Path,
-                 floors: Callable[[str, dict[str, int]], float]) -> None:
+                 floors: Callable[[str, dict[str, int]], float],
+                 extra: Sequence[str] = ()) -> None:
         self.url = url
         self.prefix_host = prefix_host
         self.latency = latency
@@ -401,30 +431,32 @@ class Bench:
         self.nvchecker = nvchecker
         self.config = config
         self.floors = floors
+        self.extra = list(extra)
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("GITHUB_TOKEN", "GITHUB_API_URL", "PYTHONDONTWRITEBYTECODE")}
         self.env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
 
-    def ours(self, label: str, mode: str, cache: Path) -> Figures:
+    def ours(self, label: str, mode: str, cache: Path, *extra: str) -> Figures:
         env = dict(self.env)
         if mode == "graphql":
             env["GITHUB_TOKEN"] = TOKEN
         if not self.prefix_host:
             env["GITHUB_API_URL"] = self.url
         argv = ["check", "--root", str(self.root), "--json", "--today", TODAY,
-                "--cache-dir", str(cache)]
+                "--cache-dir", str(cache), *self.extra, *extra]
         if self.only:
             argv += ["--only", *self.only]
         control(self.url, "reset")
         wall, cpu, rss, out, _err = timed(
-            [sys.executable, __file__, "--run-ours", self.url,
-             "1" if self.prefix_host else "0", "--", *argv], env, ROOT)
+            [sys.executable, "-c", OURS_DRIVER, self.url, "1" if self.prefix_host else "0",
+             *argv], env, ROOT)
         stats = control(self.url, "stats")
         document = json.loads(out)
         errors = sum(1 for c in document["components"] if c["status"] == "error")
         points = {k: v for k, v in document["github_rate_limit_spent"].items() if v}
         return Figures(label, wall, cpu, rss, sum(stats["hosts"].values()), stats["bytes"],
-                       points, self.floors(mode, stats["hosts"]), errors, stats["cpu"])
+                       points, self.floors(mode, stats["hosts"]), errors, stats["cpu"],
+                       stats["hosts"].get("api.github.com", 0))
 
     def theirs(self, label: str) -> Figures:
         control(self.url, "reset")
@@ -441,18 +473,25 @@ class Bench:
         api = stats["hosts"].get("api.github.com", 0)
         return Figures(label, wall, cpu, rss, sum(stats["hosts"].values()), stats["bytes"],
                        {"core": api} if api else {}, self.floors("nvchecker", stats["hosts"]),
-                       errors, stats["cpu"])
+                       errors, stats["cpu"], api)
 
     def rounds(self, name: str, count: int) -> list[Figures]:
         figures: list[Figures] = []
         for _round in range(count):
             with tempfile.TemporaryDirectory() as cache_dir:
                 cache = Path(cache_dir)
-                figures.append(self.ours(f"{name} rest cold", "rest", cache))
-                figures.append(self.ours(f"{name} rest warm", "rest", cache))
-                figures.append(self.ours(f"{name} graphql", "graphql", cache / "g"))
-                figures.append(self.theirs(f"{name} nvchecker"))
-            for f in figures[-4:]:
+                runs = [
+                    self.ours(f"{name} rest cold", "rest", cache / "r"),
+                    # Within max-age of the cold run: fresh entries, served without a request.
+                    self.ours(f"{name} rest warm", "rest", cache / "r"),
+                    # The same cache, every entry asked about: 304s, no bodies.
+                    self.ours(f"{name} rest revalidate", "rest", cache / "r", "--revalidate"),
+                    self.ours(f"{name} graphql cold", "graphql", cache / "g"),
+                    self.ours(f"{name} graphql warm", "graphql", cache / "g"),
+                    self.theirs(f"{name} nvchecker"),
+                ]
+            figures += runs
+            for f in runs:
                 print(f.line(), flush=True)
         return figures
 
@@ -482,8 +521,11 @@ def summary(figures: list[Figures]) -> list[str]:
         cpu = statistics.median(f.cpu for f in runs)
         medians[label] = (wall, cpu)
         lines.append(f"median {label:<26} wall {wall:6.2f} s  cpu {cpu:5.2f} s  "
-                     f"floor {runs[0].floor:5.2f} s  wall/floor {wall / runs[0].floor:4.2f}  "
-                     f"RSS {max(f.rss_mib for f in runs):6.1f} MiB")
+                     f"floor {runs[0].floor:5.2f} s  wall/floor "
+                     f"{wall / runs[0].floor if runs[0].floor else math.nan:4.2f}  "
+                     f"RSS {max(f.rss_mib for f in runs):6.1f} MiB  requests "
+                     f"{statistics.median(f.requests for f in runs):5.0f} (GitHub "
+                     f"{statistics.median(f.github for f in runs):4.0f})")
     for label, (wall, cpu) in medians.items():
         scenario = label.split(" ")[0]
         theirs = medians.get(f"{scenario} nvchecker")
@@ -503,14 +545,24 @@ def real(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[Figure
     def floors(mode: str, hosts: dict[str, int]) -> float:
         if mode == "nvchecker":
             return nvchecker_floor(hosts, latency)
+        # After the check, the images of the components that stay are re-read (rebuilt
+        # upstream?): HEAD, 401, token, HEAD: three round trips, none of them cached.
+        trust = 3 * latency if hosts.get("registry-1.docker.io") else 0.0
+        main = {h: n for h, n in hosts.items()
+                if h not in ("registry-1.docker.io", "auth.docker.io")}
+        others = {h: n for h, n in main.items() if h != "api.github.com"}
+        # Two deep elsewhere: Docker Hub's second page, the file a leader's pins are read from.
+        rest_others = rest_floor(others, latency, 2 if others else 0)
         if mode == "graphql":  # two rounds: first pages, then the three with a second page
-            others = {h: n for h, n in hosts.items() if h != "api.github.com"}
-            return max(2 * latency, rest_floor(others, latency, 1))
-        return rest_floor(hosts, latency, 2)
+            github = 2 * latency if hosts.get("api.github.com") else 0.0
+            return max(github, rest_others) + trust
+        github = rest_floor({"api.github.com": main.get("api.github.com", 0)}, latency,
+                            2 if main.get("api.github.com") else 0)
+        return max(github, rest_others) + trust
 
     with child_server("real", 0, latency) as url:
         bench = Bench(url, prefix_host=True, latency=latency, root=ROOT, only=names,
-                      nvchecker=nvchecker, config=config, floors=floors)
+                      nvchecker=nvchecker, config=config, floors=floors, extra=args.extra)
         return bench.rounds("real", args.rounds)
 
 
@@ -532,11 +584,11 @@ def synthetic(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[F
             rounds = [math.ceil(count / 100), math.ceil(with_more / 100),
                       math.ceil(with_more / 100)]
             return sum(math.ceil(q / PER_HOST) for q in rounds) * latency
-        return rest_floor(hosts, latency, 3)
+        return rest_floor(hosts, latency, 3 if hosts else 0)
 
     with child_server("synthetic", count, latency) as url:
         bench = Bench(url, prefix_host=False, latency=latency, root=root, only=(),
-                      nvchecker=nvchecker, config=config, floors=floors)
+                      nvchecker=nvchecker, config=config, floors=floors, extra=args.extra)
         return bench.rounds(f"synthetic-{count}", args.rounds)
 
 
@@ -569,15 +621,15 @@ def main() -> int:
                         "run only when asked)")
     parser.add_argument("--nvchecker-version", default="2.22")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--with-risk", action="store_true",
+                        help="let check ask for advisories and end of life too (nvchecker does "
+                        "neither; by default both are off: the same lookups on both sides)")
     parser.add_argument("--serve", choices=("synthetic", "real", "stalled"),
                         help=argparse.SUPPRESS)
-    parser.add_argument("--run-ours", nargs=2, metavar=("URL", "PREFIX"), help=argparse.SUPPRESS)
-    args, rest = parser.parse_known_args()
+    args = parser.parse_args()
+    args.extra = [] if args.with_risk else ["--no-advisories", "--no-eol"]
     if args.serve:
         return serve(args.serve, args.components, args.latency)
-    if args.run_ours:
-        return run_ours(args.run_ours[0], args.run_ours[1] == "1",
-                        [a for a in rest if a != "--"])
     nvchecker = nvchecker_python(args.nvchecker_version)
     figures: list[Figures] = []
     with tempfile.TemporaryDirectory() as folder:

@@ -1,13 +1,15 @@
 """A release's bill of materials, `releases/<version>.json`: its one model, JSON form, reader.
 
-The image build writes it (`release.images.bom.make_bom`, then `bom_json`); `release.yml` adds
-each image's `signature` and `sbom_attestation` (jq); `bom diff` and the release notes read it
-back through `parse_bom`. It records only what a build run established: every component as
-`versions.yaml` pins it (with the values marked `unconfirmed:` there), and every image with its
-repository, its input hash and base images, and, only when the target registry was seen to hold
-it (pushed in this run or found there), its digest and tags. An image that failed or was never
-pushed has no digest and says why. Each image's `status` is where it stands (published, partial,
-failed, not-pushed), not what the run did, so a no-op re-run leaves the file as it was.
+The image build writes it (`release.images.bom.make_bom`, then `bom_json`); after cosign signed
+the images, `bom signatures` (`release.images.signatures`) records each image's `signature` and
+`sbom_attestation` as the registry holds them (or, in a dry run, says they are not there);
+`bom diff` and the release notes read it back through `parse_bom`. It records only what a build
+run established: every component as `versions.yaml` pins it (with the values marked
+`unconfirmed:` there), and every image with its repository, its input hash and base images, and,
+only when the target registry was seen to hold it (pushed in this run or found there), its
+digest and tags. An image that failed or was never pushed has no digest and says why. Each
+image's `status` is where it stands (published, partial, failed, not-pushed), not what the run
+did, so a no-op re-run leaves the file as it was.
 `complete` is true when every image is published.
 
 Neutral on purpose: `release.images` (the writer) and `release.notes` (a reader) both import it,
@@ -35,6 +37,11 @@ PUBLISHED = "published"  # in the registry under its content tag and the release
 PARTIAL = "partial"  # in the registry under its content tag only (the release tag failed)
 FAILED = "failed"  # not in the registry: its build, probe or push failed (see `error`)
 NOT_PUSHED = "not-pushed"  # not in the registry: left out of this run by --only
+# What a dry run records instead of a signature and an attestation (never an invented digest).
+NOT_SIGNED_DRY_RUN = "not signed (dry run)"
+NOT_ATTESTED_DRY_RUN = "not attested (dry run)"
+# The OIDC issuer of GitHub Actions' keyless certificates (cosign verify --certificate-oidc-issuer).
+GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +56,23 @@ class BomComponent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ImageSignature:
+    """cosign's keyless signature of an image digest, as the registry holds it."""
+
+    digest: str  # sha256 of the referrer manifest that carries cosign's Sigstore bundle
+    identity: str  # the certificate identity (the release workflow at the tag)
+    issuer: str  # the certificate's OIDC issuer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageAttestation:
+    """cosign's attestation of an image digest (its CycloneDX SBOM), as the registry holds it."""
+
+    digest: str  # sha256 of the referrer manifest that carries the attestation's bundle
+    predicate_type: str | None = None  # https://cyclonedx.org/bom (absent in older files)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BomImage:
     name: str
     repository: str
@@ -60,10 +84,10 @@ class BomImage:
     digest: str | None = None
     tags: tuple[str, ...] = ()
     error: str | None = None
-    # Added by release.yml after signing: {digest, identity, issuer} / {digest}, or a sentence
-    # ("not signed (dry run)"). The build never writes them.
-    signature: str | Mapping[str, str] | None = None
-    sbom_attestation: str | Mapping[str, str] | None = None
+    # Recorded by `bom signatures` after cosign signed: the signature and the SBOM attestation,
+    # or a sentence saying why there is none (NOT_SIGNED_DRY_RUN). The build never writes them.
+    signature: ImageSignature | str | None = None
+    sbom_attestation: ImageAttestation | str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,10 +132,19 @@ def _image_document(image: BomImage) -> dict[str, Any]:
         "content_tag": image.content_tag, "base_images": list(image.base_images),
         "status": image.status, "error": image.error,
     }
-    for key, value in (("signature", image.signature),
-                       ("sbom_attestation", image.sbom_attestation)):
-        if value is not None:  # only what release.yml added
-            doc[key] = value if isinstance(value, str) else dict(value)
+    if isinstance(image.signature, ImageSignature):
+        doc["signature"] = {"digest": image.signature.digest,
+                            "identity": image.signature.identity,
+                            "issuer": image.signature.issuer}
+    elif image.signature is not None:
+        doc["signature"] = image.signature
+    if isinstance(image.sbom_attestation, ImageAttestation):
+        attestation: dict[str, str] = {"digest": image.sbom_attestation.digest}
+        if image.sbom_attestation.predicate_type is not None:
+            attestation["predicate_type"] = image.sbom_attestation.predicate_type
+        doc["sbom_attestation"] = attestation
+    elif image.sbom_attestation is not None:
+        doc["sbom_attestation"] = image.sbom_attestation
     return doc
 
 
@@ -129,6 +162,8 @@ _REPOSITORY = re.compile(
     rf"(?:/{IMAGE_PATH_COMPONENT})*"
 )
 _REGISTRY = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?")
+# A certificate identity or OIDC issuer: an https URL of printable characters, no quotes.
+_HTTPS_URL = re.compile(r"https://[^\s'\"`\\]+")
 
 
 class _Reader(LocatedChecker):
@@ -156,15 +191,43 @@ class _Reader(LocatedChecker):
     def list_of(self, node: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
         return self.strings(node, key, path, required=self.need(key))
 
-    def signed(self, node: Mapping[str, Any], key: str,
-               path: str) -> str | Mapping[str, str] | None:
-        """A sentence, or a mapping of strings (what release.yml writes), or absent."""
-        value = self.get(node, key, path, (str, dict), "a sentence or a mapping of strings",
+    def signed(self, node: Mapping[str, Any], key: str, path: str, fields: tuple[str, ...],
+               optional: tuple[str, ...] = ()) -> str | dict[str, str] | None:
+        """A sentence, or an object of `fields` (and `optional`) strings, `digest` a digest.
+
+        Every field of the object must be there whatever `needed` says: a signature recorded
+        without its digest or identity is not one.
+        """
+        value = self.get(node, key, path, (str, dict), "a sentence or an object",
                          optional=True)
-        if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
-            self.problem(0, self.join(path, key), "expected an object of strings")
-            return None
-        return value  # type: ignore[no-any-return]
+        if not isinstance(value, dict):
+            return value if isinstance(value, str) else None
+        where = self.join(path, key)
+        found: dict[str, str] = {}
+        bad = False
+        for name in (*fields, *optional):
+            item = value.get(name)
+            if item is None and name in optional:
+                continue
+            if not isinstance(item, str) or not item:
+                bad = True
+                self.problem(0, f"{where}.{name}",
+                             "missing" if item is None else "expected a non-empty string")
+            else:
+                found[name] = item
+        for name in sorted(set(value) - {*fields, *optional}):
+            bad = True
+            self.problem(0, f"{where}.{name}",
+                         f"unknown field (expected {', '.join((*fields, *optional))})")
+        for name in ("identity", "issuer"):
+            if name in found and not _HTTPS_URL.fullmatch(found[name]):
+                bad = True
+                self.problem(0, f"{where}.{name}", f"{found[name]!r} is not an https URL")
+        if "digest" in found and not DIGEST_RE.fullmatch(found["digest"]):
+            bad = True
+            self.problem(0, f"{where}.digest",
+                         f"{found['digest']!r} is not a digest (sha256:<64 hex>)")
+        return None if bad else found
 
 
 def _component(r: _Reader, item: Mapping[str, Any], path: str) -> BomComponent:
@@ -200,9 +263,24 @@ def _image(r: _Reader, item: Mapping[str, Any], path: str) -> BomImage:
                       optional=True),
         tags=tags,
         error=r.text_of(item, "error", path, optional=True),
-        signature=r.signed(item, "signature", path),
-        sbom_attestation=r.signed(item, "sbom_attestation", path),
+        signature=_signature(r.signed(item, "signature", path,
+                                      ("digest", "identity", "issuer"))),
+        sbom_attestation=_attestation(r.signed(item, "sbom_attestation", path, ("digest",),
+                                               optional=("predicate_type",))),
     )
+
+
+def _signature(value: str | dict[str, str] | None) -> ImageSignature | str | None:
+    if isinstance(value, dict):
+        return ImageSignature(digest=value["digest"], identity=value["identity"],
+                              issuer=value["issuer"])
+    return value
+
+
+def _attestation(value: str | dict[str, str] | None) -> ImageAttestation | str | None:
+    if isinstance(value, dict):
+        return ImageAttestation(digest=value["digest"], predicate_type=value.get("predicate_type"))
+    return value
 
 
 # What each reader needs of a BOM (`needed=`): the rest may be absent (and is checked when

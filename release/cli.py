@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.notes.upstream_notes import UpstreamAttention
     from release.refresh.flow import CheckOptions, Fetching, Progress
 
-from release.errors import ProblemsFound, ReleaseError
+from release.bom import GITHUB_ACTIONS_ISSUER
+from release.errors import InvalidInput, ProblemsFound, ReleaseError
 from release.versioning import UnsafeValueError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -124,7 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on", metavar="SEVERITY", choices=("low", "moderate", "high", "critical"),
         help="exit 1 when a pinned version has a published advisory this severe or worse",
     )
-    check.set_defaults(handler=_check)
+    check.add_argument(
+        "--revalidate", dest="serve_fresh", action="store_false",
+        help="ask upstream about every cached response, even one its Cache-Control: max-age "
+        "still calls fresh (default: served from the cache; refresh, pin and verify --online "
+        "always ask)",
+    )
+    check.set_defaults(handler=_check, serve_fresh=True)
 
     refresh = commands.add_parser(
         "refresh", help="move every pin to its candidate, with new checksums and digests"
@@ -269,7 +276,8 @@ def _fetching(args: argparse.Namespace) -> Fetching:
     from release.refresh.flow import Fetching
 
     return Fetching(cache_dir=None if args.no_cache else args.cache_dir, record_dir=args.record,
-                    replay_dir=args.replay, environ=os.environ)
+                    replay_dir=args.replay, environ=os.environ,
+                    serve_fresh=getattr(args, "serve_fresh", False))
 
 
 def _pin(args: argparse.Namespace) -> int:
@@ -370,8 +378,9 @@ def _check(args: argparse.Namespace) -> int:
         summary_line,
     )
     from release.trust.steps import TRUST
+    from release.upstream.http import shared_ssl_context
 
-    with _progress() as progress:
+    with _progress() as progress, shared_ssl_context():
         report = check(args.root, _check_options(args, fail_on=args.fail_on), trust=TRUST,
                        progress=progress)
     outcome, manifest = report.outcome, report.loaded.manifest
@@ -428,7 +437,9 @@ def _refresh(args: argparse.Namespace) -> int:
 
     options = RefreshOptions(check=_check_options(args), dry_run=args.dry_run,
                              commit=args.commit, accept_changed=tuple(args.accept_changed or ()))
-    with _progress() as progress:
+    from release.upstream.http import shared_ssl_context
+
+    with _progress() as progress, shared_ssl_context():
         report = refresh(args.root, options, trust=TRUST, progress=progress, on_stage=show)
     outcome = report.outcome
     if report.all_failed:
@@ -480,6 +491,11 @@ def _add_build_commands(commands: Subcommands) -> None:
     exports.add_argument(
         "--bake", metavar="FILE", type=Path, help="write the plan as a docker buildx bake file"
     )
+    exports.add_argument(
+        "--by-digest", action="store_true",
+        help="with --bake: each target pushes its image index by digest only, untagged (tagged "
+        "by --pushed once probed)",
+    )
     build.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     build.add_argument(
         "--only", metavar="IMAGE", nargs="+", action="extend", help="only these images"
@@ -499,6 +515,11 @@ def _add_build_commands(commands: Subcommands) -> None:
         "--ecr-repositories", action="store_true",
         help="only make the ECR repositories of the images (immutable tags, scan on push) and "
         "exit: before a BuildKit push (release.yml)",
+    )
+    build.add_argument(
+        "--pushed", metavar="DIGEST",
+        help="with one --only IMAGE: probe the image index BuildKit pushed by digest on each "
+        "of its platforms, then give it its content and release tags (release.yml)",
     )
     build.add_argument("--namespace", default="delphi",
                        help="repository path before the image name (default: %(default)s)")
@@ -556,6 +577,30 @@ def _add_build_commands(commands: Subcommands) -> None:
     diff.add_argument("--no-fetch", action="store_true",
                       help="use only releases/*.json of this tree; fetch nothing")
     diff.set_defaults(handler=_bom_diff)
+    signatures = actions.add_parser(
+        "signatures", help="record each image's cosign signature and SBOM attestation",
+        description="Read, from the registry the bill of materials names, the manifests that "
+        "refer to each image digest, and record the digests of cosign's signature and CycloneDX "
+        "attestation in the file (exit 1, the file unchanged, when an image has either "
+        "missing). --dry-run records `not signed (dry run)` instead.",
+    )
+    _common(signatures)
+    signatures.add_argument("--bom", metavar="FILE", type=Path, required=True,
+                            help="the bill of materials (releases/<version>.json)")
+    signed = signatures.add_mutually_exclusive_group(required=True)
+    signed.add_argument("--identity", metavar="URL",
+                        help="the certificate identity cosign signed with (the release "
+                        "workflow: https://github.com/OWNER/NAME/.github/workflows/release.yml"
+                        "@refs/tags/vX)")
+    signed.add_argument("--dry-run", action="store_true",
+                        help="nothing was signed: record that, with no digest")
+    signatures.add_argument("--issuer", metavar="URL", default=GITHUB_ACTIONS_ISSUER,
+                            help="the certificate's OIDC issuer (default: %(default)s)")
+    signatures.add_argument("--registry", metavar="HOST",
+                            help="the v2 registry the images were pushed to, read without "
+                            "credentials (as build --registry); default: log in to the "
+                            "account's ECR")
+    signatures.set_defaults(handler=_bom_signatures)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -573,8 +618,12 @@ def _build(args: argparse.Namespace) -> int:
     provenance = read_provenance(root, os.environ, source=args.source)
     plan = make_plan(loaded.manifest, sources, provenance, namespace=args.namespace,
                      not_built=not_built)
+    if args.by_digest and args.bake is None:
+        raise UsageError("--by-digest shapes the bake file: it needs --bake FILE")
     if args.plan or args.github_matrix or args.bake is not None:
         return _build_plan(args, plan.select(args.only))
+    if args.pushed is not None:
+        return _build_pushed(args, plan)
     if args.ecr_repositories:
         from release.images import ecr
 
@@ -595,7 +644,8 @@ def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
 
     if args.bake is not None:
         bake: Path = args.bake.resolve()
-        text = json.dumps(bake_document(plan, registry=args.registry), indent=2) + "\n"
+        text = json.dumps(bake_document(plan, registry=args.registry, by_digest=args.by_digest),
+                          indent=2) + "\n"
         write_if_changed(bake.parent, bake.name, text)
         print(f"build: wrote bake file {args.bake} ({len(plan.images)} targets)", file=sys.stderr)
     if args.github_matrix:
@@ -604,6 +654,32 @@ def _build_plan(args: argparse.Namespace, plan: BuildPlan) -> int:
         print(plan_json(plan, registry=args.registry))
     elif args.plan:
         stderr_console().print(plan_table(plan))
+    return 0
+
+
+def _build_pushed(args: argparse.Namespace, plan: BuildPlan) -> int:
+    import docker
+    import httpx
+
+    from release.images import ecr
+    from release.images.engine import Engine, connect
+    from release.images.pushed import probe_and_tag
+    from release.images.registry import Registry, parse_registry
+
+    if len(args.only or ()) != 1:
+        raise UsageError("--pushed DIGEST names the index of one image: give --only IMAGE")
+    image = plan.select(args.only).images[0]
+    target = (parse_registry(args.registry) if args.registry is not None
+              else ecr.login(ecr.make_client(os.environ)))
+    auth = target.credentials.docker_auth() if target.credentials is not None else None
+    engine = Engine(connect(lambda: docker.from_env(timeout=600)))
+    with httpx.Client(timeout=30.0, trust_env=True) as http:
+        probed = probe_and_tag(engine, Registry(target, http), image, args.pushed, auth=auth)
+    for item in probed:
+        print(f"build: {image.name} {item.platform}: {item.output}", file=sys.stderr)
+    print(f"build: {target.host}/{image.repository}@{args.pushed} probed on "
+          f"{', '.join(image.platforms)}, tagged {image.content_tag} and {image.release_tag}",
+          file=sys.stderr)
     return 0
 
 
@@ -717,6 +793,47 @@ def _scan(args: argparse.Namespace) -> int:
     print(f"scan: {len(failed)} of {len(scans)} images with findings at {fail_on} or above",
           file=sys.stderr)
     return 1 if failed else 0
+
+
+def _bom_signatures(args: argparse.Namespace) -> int:
+    import httpx
+
+    from release.bom import bom_json, load_bom
+    from release.fsutil import write_if_changed
+    from release.images.registry import Registry, parse_registry
+    from release.images.signatures import find_signatures, record_dry_run
+
+    bom = load_bom(args.bom)
+    path: Path = args.bom.resolve()
+    if args.dry_run:
+        write_if_changed(path.parent, path.name, bom_json(record_dry_run(bom)))
+        print(f"bom: {args.bom}: {len(bom.images)} images recorded as not signed (dry run)",
+              file=sys.stderr)
+        return 0
+    if not args.identity.startswith("https://"):
+        raise UsageError(f"--identity {args.identity!r} is not an https:// URL (the workflow's "
+                         "certificate identity)")
+    if bom.registry is None:
+        raise InvalidInput(f"{args.bom}: names no registry: nothing was pushed to sign")
+    if args.registry is not None:
+        target = parse_registry(args.registry)
+    else:
+        from release.images import ecr
+
+        target = ecr.login(ecr.make_client(os.environ))
+    if target.host != bom.registry:
+        raise InvalidInput(f"{args.bom}: its images are in {bom.registry}, not in "
+                           f"{target.host}" + ("" if args.registry else " (the account's ECR; "
+                                                "--registry HOST names another)"))
+    with httpx.Client(timeout=30.0, trust_env=True) as http:
+        registry = Registry(target, http)
+        signed = find_signatures(bom, registry.referrers, identity=args.identity,
+                                 issuer=args.issuer)
+    write_if_changed(path.parent, path.name, bom_json(signed))
+    for image in signed.images:
+        print(f"bom: {image.name}: signed {getattr(image.signature, 'digest', '')}, attested "
+              f"{getattr(image.sbom_attestation, 'digest', '')}", file=sys.stderr)
+    return 0
 
 
 def _bom_diff(args: argparse.Namespace) -> int:
@@ -975,5 +1092,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{parser.prog} {args.command}: unrecognized arguments: {' '.join(extra)}"
             )
         handler: Handler = args.handler
-        codes.append(handler(args))
+        with _manifest_cache(args):
+            codes.append(handler(args))
     return codes[-1] if codes else 0
+
+
+def _manifest_cache(args: argparse.Namespace) -> AbstractContextManager[None]:
+    """Validated manifests cached beside the HTTP cache (`<cache-dir>/manifest/`), for the
+    commands that have one and unless `--no-cache` (see `release.manifest.fastload`)."""
+    from release.manifest.fastload import parse_cache
+
+    cache_dir: Path | None = getattr(args, "cache_dir", None)
+    if cache_dir is None or getattr(args, "no_cache", False):
+        return parse_cache(None)
+    return parse_cache(cache_dir / "manifest")

@@ -89,9 +89,11 @@ EMULATED_ACTIONS = (
 # the steps that use it see DELPHI_RELEASE_DRY_RUN=1 and say what they did instead.
 NOT_HERE = {
     "docker/setup-buildx-action": "not run: no BuildKit (docker buildx) or QEMU here; the build "
-    "step uses the engine's classic builder, one architecture, no attestations",
+    "step uses the engine's classic builder, one architecture, no attestations (the bake by "
+    "digest and `build --pushed` probe-then-tag run only on GitHub)",
     "sigstore/cosign-installer": "not run: no cosign and no OIDC identity here; the sign step "
-    "records `not signed (dry run)`",
+    "runs `bom signatures --dry-run`, which records `not signed (dry run)` (reading cosign's "
+    "referrers from the registry runs only on GitHub)",
 }
 REGION = "us-east-1"
 FAKE_ROLE = "arn:aws:iam::123456789012:role/delphi-release-dry-run"

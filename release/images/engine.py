@@ -1,4 +1,4 @@
-"""The Docker engine through the docker SDK: build, version probe, tag, push.
+"""The Docker engine through the docker SDK: build, version probe, pull, tag, push.
 
 The client is injected (the CLI makes it from `DOCKER_HOST`; tests pass one for their own
 daemon). Each built image is then made reproducible (`release.images.reproduce`: every timestamp
@@ -183,6 +183,16 @@ class Engine:
                     docker.errors.DockerException, requests.exceptions.RequestException
                 ):
                     container.remove(force=True)
+
+    def pull(self, repository: str, digest: str, *, platform: str,
+             auth: Mapping[str, str] | None) -> str:
+        """Pull `repository@digest` for `platform` (an index's member); its local image ID."""
+        try:
+            image = self.client.images.pull(repository, tag=digest, platform=platform,
+                                            auth_config=dict(auth) if auth else None)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineError(f"cannot pull {repository}@{digest} ({platform}): {exc}") from None
+        return str(image.id)
 
     def tag(self, image_id: str, repository: str, tag: str) -> None:
         try:

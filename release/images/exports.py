@@ -106,7 +106,13 @@ def _bake_escape(value: str) -> str:
 BAKE_ATTEST = ["type=sbom", "type=provenance,mode=max"]
 
 
-def bake_document(plan: BuildPlan, *, registry: str | None = None) -> dict[str, Any]:
+# With `by_digest`: BuildKit pushes the image index by digest only (no tag), so nothing carries a
+# release or content tag until the tool probed the pushed image (`build --pushed DIGEST`).
+BAKE_BY_DIGEST = "type=image,push-by-digest=true,name-canonical=true,push=true"
+
+
+def bake_document(plan: BuildPlan, *, registry: str | None = None,
+                  by_digest: bool = False) -> dict[str, Any]:
     """A `docker buildx bake` file in the JSON shape `bake --print` gives.
 
     Contexts are relative to the repository root (run bake from there); `dockerfile` is relative
@@ -114,6 +120,9 @@ def bake_document(plan: BuildPlan, *, registry: str | None = None) -> dict[str, 
     BuildKit's SBOM and provenance attestations; `SOURCE_DATE_EPOCH` is the plan's `created`
     and the output rewrites every timestamp to it (`rewrite-timestamp=true`), so a rebuild of
     one commit gives the same layers. `--push` pushes the tags (bake's `output` stays an image).
+    With `by_digest`, the target names only the repository and its output pushes the index by
+    digest (`docker buildx bake` without `--push`, which would override the output); the
+    metadata file's `containerimage.digest` is then the one thing that names it.
     """
     epoch = str(epoch_of(plan.provenance.created))
     return {
@@ -124,11 +133,13 @@ def bake_document(plan: BuildPlan, *, registry: str | None = None) -> dict[str, 
                 "dockerfile": i.dockerfile,
                 "args": {**{k: _bake_escape(v) for k, v in i.args.items()},
                          "SOURCE_DATE_EPOCH": epoch},
-                "tags": [i.ref(t, registry) for t in i.tags],
+                "tags": [f"{registry}/{i.repository}" if registry else i.repository]
+                if by_digest else [i.ref(t, registry) for t in i.tags],
                 "labels": {k: _bake_escape(v) for k, v in i.labels.items()},
                 "platforms": list(i.platforms),
                 "attest": list(BAKE_ATTEST),
-                "output": ["type=image,rewrite-timestamp=true"],
+                "output": [f"{BAKE_BY_DIGEST},rewrite-timestamp=true" if by_digest
+                           else "type=image,rewrite-timestamp=true"],
             }
             for i in plan.images
         },

@@ -1,7 +1,8 @@
 """The target registry, through the registry HTTP API v2 (ECR, or any registry `--registry` names).
 
-Only what the build needs: is a tag there and at which manifest digest (`tag_digest`), and add a
-tag to a manifest that is already there (`add_tag`, no layers move). Pushing image content is
+Only what the build needs: is a tag there and at which manifest digest (`tag_digest`), add a
+tag to a manifest that is already there (`add_tag`, no layers move), and the manifests that refer
+to an image digest (`referrers`: cosign's signatures and attestations). Pushing image content is
 the engine's job (`release.images.engine`). Credentials are HTTP Basic (ECR's login token is a
 Basic `AWS:<password>` pair); the password is never part of a repr, message or file.
 
@@ -15,6 +16,7 @@ import hashlib
 import ipaddress
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -28,6 +30,8 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 )
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 ATTEMPTS = 3
 BACKOFF = 0.5  # seconds before the second attempt; doubled before each further one
 
@@ -188,6 +192,62 @@ class Registry:
             raise RegistryError(
                 f"registry {self.host} stored {repository}:{tag} as {written}, not {digest}"
             )
+
+    def referrers(self, repository: str, digest: str) -> list[Referrer]:
+        """The manifests whose `subject` is `digest` (OCI distribution 1.1), with annotations.
+
+        The referrers API first; a registry without it (404) has them in the index under the
+        fallback tag `sha256-<hex>`, which is where cosign writes them there. A descriptor that
+        lacks its manifest's annotations has them read from the manifest itself.
+        """
+        headers = {"Accept": OCI_INDEX}
+        response = self._request("GET", f"/v2/{repository}/referrers/{digest}", headers=headers)
+        if response.status_code == 404:
+            fallback = digest.replace(":", "-", 1)
+            response = self._request("GET", f"/v2/{repository}/manifests/{fallback}",
+                                     headers=headers)
+            if response.status_code == 404:
+                return []
+        if response.status_code != 200:
+            raise self._refused(response, f"GET the referrers of {repository}@{digest}")
+        found: list[Referrer] = []
+        for item in _json_object(response, f"the referrers of {repository}@{digest}").get(
+                "manifests") or []:
+            if not isinstance(item, dict) or not isinstance(item.get("digest"), str):
+                raise RegistryError(f"registry {self.host}: a referrer of {repository}@{digest} "
+                                    "without a digest")
+            annotations = item.get("annotations")
+            if not isinstance(annotations, dict):
+                got = self._request("GET", f"/v2/{repository}/manifests/{item['digest']}",
+                                    headers={"Accept": OCI_MANIFEST})
+                if got.status_code != 200:
+                    raise self._refused(got, f"GET {repository}@{item['digest']}")
+                annotations = _json_object(got, f"{repository}@{item['digest']}").get(
+                    "annotations") or {}
+            found.append(Referrer(
+                digest=item["digest"], artifact_type=str(item.get("artifactType") or ""),
+                annotations={str(k): str(v) for k, v in annotations.items()},
+            ))
+        return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Referrer:
+    """One manifest that refers to an image digest (a signature, an attestation)."""
+
+    digest: str
+    artifact_type: str
+    annotations: dict[str, str]
+
+
+def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+    try:
+        doc = response.json()
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise RegistryError(f"{what}: the registry answered something that is not a JSON object")
+    return doc
 
 
 def _reason(exc: httpx.TransportError) -> str:

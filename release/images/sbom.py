@@ -95,7 +95,7 @@ def _pinned(component: Component) -> CdxComponent:
 def _image(image: BomImage, registry: str | None) -> CdxComponent:
     digest = image.digest
     signature = image.signature or "not signed"
-    shown = signature if isinstance(signature, str) else f"signed {signature.get('digest')}"
+    shown = signature if isinstance(signature, str) else f"signed {signature.digest}"
     properties = [Property(name=PROPERTY.format(name="status"), value=image.status),
                   Property(name=PROPERTY.format(name="input-hash"), value=image.input_hash),
                   Property(name=PROPERTY.format(name="signature"), value=shown)]

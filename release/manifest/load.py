@@ -41,6 +41,7 @@ from release.manifest.model import (
     Policy,
     Service,
     Signature,
+    SignatureKind,
     SignedFile,
     Upstream,
     UpstreamKind,
@@ -86,7 +87,9 @@ POLICY_KEYS = (
     "eol-product", "eol", "eol-warning", "group-pins", "follow-leader", "advisory-repo",
 )
 ARCHIVE_KEYS = ("url", "sha256", "checksum", "signature")
-SIGNATURE_KEYS = ("url", "of", "keys")
+SIGNATURE_KEYS = ("kind", "url", "of", "keys")
+COSIGN_KEYS = ("kind", "url", "of", "certificate", "file", "identity", "issuer")
+HTTPS_RE = re.compile(r"https://[^\s/]+(/\S*)?")
 FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
 CHECKSUM_KEYS = ("kind", "url", "asset")
 IMAGE_KEYS = ("repository", "tag", "digest")
@@ -218,8 +221,13 @@ def _impossible_date(text: str) -> tuple[int, str | None]:
 
 
 def load_manifest(path: Path) -> LoadedManifest:
+    """Read and validate `path`: from `release.manifest.fastload`'s cache when a command turned
+    it on and the same text validated before, else (and on any problem) in full."""
+    from release.manifest.fastload import cached  # noqa: PLC0415 - small, and only here
+
     text = read_text(path)
-    return LoadedManifest(path=path, text=text, manifest=parse_manifest(text, path.name))
+    manifest = cached(text, path.name, lambda: parse_manifest(text, path.name))
+    return LoadedManifest(path=path, text=text, manifest=manifest)
 
 
 def parse_manifest(text: str, filename: str = MANIFEST, *, sets: bool = True) -> Manifest:
@@ -592,11 +600,20 @@ class _Validator(LocatedChecker):
         return Archive(url=url, sha256=sha256, checksum=checksum, signature=signature)
 
     def signature(self, node: CommentedMap, path: str) -> Signature | None:
-        """`archive.signature: {url, of: archive|checksum, keys: [FINGERPRINT, ...]}`."""
+        """`archive.signature: {url, of: archive|checksum, keys: [FINGERPRINT, ...]}`, or
+        `{kind: cosign, url, certificate, of, file, identity, issuer}`."""
         sub = f"{path}.signature"
         m = self.mapping(node["signature"], sub, self.key_line(node, "signature"))
         if m is None:
             return None
+        kind = SignatureKind.OPENPGP
+        if "kind" in m:
+            found = self.enum(m, "kind", sub, SignatureKind)
+            if found is None:
+                return None
+            kind = found
+        if kind is SignatureKind.COSIGN:
+            return self.cosign_signature(m, sub)
         self.check_keys(m, sub, SIGNATURE_KEYS, ("url", "of", "keys"))
         url = self.template(m, "url", sub, ("version", "tag"))
         of = self.enum(m, "of", sub, SignedFile)
@@ -616,6 +633,31 @@ class _Validator(LocatedChecker):
         if url is None or of is None or not keys:
             return None
         return Signature(url=url, of=of, keys=tuple(keys))
+
+    def cosign_signature(self, m: CommentedMap, sub: str) -> Signature | None:
+        """A cosign keyless signature: the identity and issuer stand for the fingerprint."""
+        self.check_keys(m, sub, COSIGN_KEYS, ())  # each getter below names a missing key
+        fields = ("version", "tag")
+        url = self.template(m, "url", sub, fields)
+        certificate = self.template(m, "certificate", sub, fields)
+        of = self.enum(m, "of", sub, SignedFile)
+        file = self.template(m, "file", sub, fields, required=of is SignedFile.CHECKSUM)
+        if of is SignedFile.ARCHIVE and file is not None:
+            self.problem(self.key_line(m, "file"), f"{sub}.file",
+                         "with of: archive the signed file is the archive; remove 'file'")
+            return None
+        identity = self.template(m, "identity", sub, fields)
+        issuer = self.string(m, "issuer", sub)
+        for key, value in (("identity", identity), ("issuer", issuer)):
+            if value is not None and not HTTPS_RE.fullmatch(value):
+                self.problem(self.key_line(m, key), f"{sub}.{key}",
+                             f"{value!r} is not an https:// URL")
+                return None
+        if url is None or certificate is None or of is None or identity is None \
+                or issuer is None or (of is SignedFile.CHECKSUM and file is None):
+            return None
+        return Signature(url=url, of=of, kind=SignatureKind.COSIGN, certificate=certificate,
+                         file=file, identity=identity, issuer=issuer)
 
     def image(self, node: CommentedMap, path: str) -> Image | None:
         found = self.section(node, "image", path, IMAGE_KEYS)

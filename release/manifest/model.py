@@ -165,17 +165,33 @@ class SignedFile(StrEnum):
     CHECKSUM = "checksum"  # a detached signature of the sums file (Node's SHASUMS256.txt.asc)
 
 
+class SignatureKind(StrEnum):
+    OPENPGP = "openpgp"  # a detached OpenPGP signature, checked by gpgv against keys/
+    COSIGN = "cosign"  # a cosign keyless `.sig` + Fulcio `.pem`, checked against keys/sigstore/
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signature:
-    """Where upstream's detached OpenPGP signature is, what it signs, and the keys trusted.
+    """Where upstream's detached signature is, what it signs, and whom it must be by.
 
-    `keys` are full fingerprints (40 or 64 uppercase hex); their armoured public keys live in
-    `keys/<upstream>/<FINGERPRINT>.asc`.
+    OpenPGP (`kind: openpgp`, the default): `keys` are full fingerprints (40 or 64 uppercase
+    hex); their armoured public keys live in `keys/<upstream>/<FINGERPRINT>.asc`.
+
+    cosign keyless (`kind: cosign`): `url` is the base64 signature (`.sig`), `certificate` the
+    Fulcio certificate (`.pem`), `file` the signed sums file (with `of: checksum`); the signer
+    is trusted when the certificate chains to the Fulcio CA pinned in `keys/sigstore/` and
+    names exactly `identity` (the SAN, a template over version and tag) and `issuer` (the OIDC
+    issuer extension): the cosign equivalent of a fingerprint.
     """
 
     url: str  # template; fields version, tag
     of: SignedFile
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+    kind: SignatureKind = SignatureKind.OPENPGP
+    certificate: str | None = None  # cosign: template of the `.pem`
+    file: str | None = None  # cosign, of: checksum: template of the signed sums file
+    identity: str | None = None  # cosign: template of the certificate's SAN
+    issuer: str | None = None  # cosign: the OIDC issuer the certificate must name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -84,12 +84,16 @@ def is_base_image(component: Component) -> bool:
 
 
 def is_ci_tooling(component: Component) -> bool:
-    """CI tooling: a GitHub Action, pinned only in `.github/workflows` (`github-action` pins).
+    """CI tooling: pinned only in `.github/workflows` (a GitHub Action's `github-action` pins,
+    or a value a workflow passes to one, as the BuildKit image setup-buildx-action starts).
 
     It builds and tests the release but runs in no Delphi deployment, so it changes nothing
     operators run.
     """
-    return bool(component.pins) and all(p.kind is PinKind.GITHUB_ACTION for p in component.pins)
+    return bool(component.pins) and all(
+        p.kind is PinKind.GITHUB_ACTION or p.file.startswith(".github/workflows/")
+        for p in component.pins
+    )
 
 
 def action_of(component: Component) -> str | None:

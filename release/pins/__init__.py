@@ -79,12 +79,14 @@ def locate(text: str, pin: Pin) -> Located:
 def check_value(pin: Pin, value: str) -> str:
     """Return `value` if it may be written at `pin`, else raise `UnsafeValueError` (ValueError).
 
-    Image pins take `tag@sha256:<64 hex>` (or `tag`, or `@sha256:<64 hex>`), marker pins one
-    version-like token, every other pin a value `check_safe_value` accepts. Nothing with a line
-    break, quote, `$`, blank, `;` or `#` is ever accepted.
+    Image pins take `tag@sha256:<64 hex>` (or `tag`, or `@sha256:<64 hex>`), and so does a
+    `yaml-key` pin whose template is `{image_tag}@{digest}` (an image a workflow passes to an
+    action); marker pins one version-like token, every other pin a value `check_safe_value`
+    accepts. Nothing with a line break, quote, `$`, blank, `;` or `#` is ever accepted.
     """
     try:
-        if pin.kind in IMAGE_PIN_KINDS:
+        if pin.kind in IMAGE_PIN_KINDS or (
+                pin.kind is PinKind.YAML_KEY and pin.value == "{image_tag}@{digest}"):
             return check_image_value(value)
         if pin.kind is PinKind.MARKER:
             return check_marker_value(value)

@@ -46,17 +46,20 @@ from release.upstream.sources import Endpoints
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fetching:
-    """How upstream is read: the HTTP cache (None: none), a recording, and the environment
-    (`GITHUB_TOKEN`, `GITHUB_API_URL`); the CLI passes `os.environ`."""
+    """How upstream is read: the HTTP cache (None: none; `serve_fresh`: its entries the server
+    calls fresh are served without a request, else each is revalidated), a recording, and the
+    environment (`GITHUB_TOKEN`, `GITHUB_API_URL`); the CLI passes `os.environ`."""
 
     cache_dir: Path | None = None
     record_dir: Path | None = None
     replay_dir: Path | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
+    serve_fresh: bool = False
 
     def open(self) -> AbstractAsyncContextManager[Fetcher]:
         return open_fetcher(github=GitHubAuth.from_env(self.environ), cache_dir=self.cache_dir,
-                            record_dir=self.record_dir, replay_dir=self.replay_dir)
+                            record_dir=self.record_dir, replay_dir=self.replay_dir,
+                            serve_fresh=self.serve_fresh)
 
     def endpoints(self) -> Endpoints:
         return Endpoints.from_environ(self.environ)
@@ -127,9 +130,12 @@ class Trust(Protocol):
         """What resolves a candidate (checking upstream signatures)."""
         ...
 
-    def rebuilt_images(self, root: Path, manifest: Manifest, outcome: Outcome,
-                       options: CheckOptions) -> Outcome:
-        """`outcome` with the images of staying components that upstream rebuilt."""
+    async def rebuilt_images_on(self, root: Path, manifest: Manifest, fetcher: Fetcher, *,
+                                endpoints: Endpoints, only: Sequence[str] | None,
+                                run_timeout: float) -> Callable[[Outcome], Outcome]:
+        """Run next to the version lookups on their fetcher: looks up the pinned digest of every
+        selected image, and returns what marks, in the check's outcome, the images of staying
+        components that upstream rebuilt."""
         ...
 
     def pinned_changes(self, root: Path, manifest: Manifest, outcome: Outcome,
@@ -219,13 +225,21 @@ def _checked(root: Path, loaded: LoadedManifest, options: CheckOptions, trust: T
 
             endpoints = fetching.endpoints()
             try:
-                return await run_check(
+                checking = run_check(
                     loaded.manifest, fetcher, today=options.today, endpoints=endpoints,
                     only=options.only, resolver=trust.resolver(root, endpoints),
                     resolve=resolve, run_timeout=options.timeout, on_done=one,
                     advisories=options.advisories, end_of_life=options.end_of_life,
                     answers=fetching.answers(refresh=options.refresh_advisories),
                 )
+                if resolve:
+                    return await checking
+                # `check`: the pinned image digests are looked up next to the versions, on
+                # the same fetcher (no second connection pool, no round trips after the check)
+                outcome, mark = await asyncio.gather(checking, trust.rebuilt_images_on(
+                    root, loaded.manifest, fetcher, endpoints=endpoints, only=options.only,
+                    run_timeout=options.timeout))
+                return mark(outcome)
             finally:
                 if progress is not None:
                     progress(Progress(total=total, done=len(done), finished=True))
@@ -238,7 +252,6 @@ def check(root: Path, options: CheckOptions, *, trust: Trust,
     """Every component checked against upstream (nothing resolved, nothing written)."""
     loaded = load_tree(root)
     outcome = _checked(root, loaded, options, trust, resolve=False, progress=progress)
-    outcome = trust.rebuilt_images(root, loaded.manifest, outcome, options)
     severe = severe_findings(outcome.results, options.fail_on) if options.fail_on else []
     return CheckReport(loaded=loaded, outcome=outcome, severe=tuple(severe))
 

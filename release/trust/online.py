@@ -2,8 +2,9 @@
 
 For each component at its *pinned* version (never a candidate), through the shared fetcher:
 the archive's sha256 (from the published sums file, the GitHub asset digest, or a size-capped
-download, `release.upstream.checksums.derive_sha256`), upstream's OpenPGP signature where the
-component pins one (`archive.signature`, checked by `gpgv` against `keys/`), the image index
+download, `release.upstream.checksums.derive_sha256`), upstream's signature where the
+component pins one (`archive.signature`: OpenPGP, checked by `gpgv` against `keys/`; cosign
+keyless, checked against the Fulcio CA in `keys/sigstore/`), the image index
 digest of the pinned tag, and the commit of a GitHub Action's tag. Comparing is pure
 (`compare_*`); nothing is written.
 
@@ -23,10 +24,25 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from release.manifest.model import Component, Manifest, SignedFile
+from release.manifest.model import Component, Manifest, Signature, SignatureKind, SignedFile
 from release.refresh.decide import select
-from release.upstream.checksums import derive_sha256, fill
+from release.upstream.checksums import (
+    SUMS_MAX_BYTES,
+    derive_sha256,
+    file_name,
+    fill,
+    parse_sums_file,
+    sums_text,
+)
 from release.upstream.common import shown_url
+from release.upstream.cosign import (
+    NOT_CHECKED,
+    CosignCheck,
+    CosignVerdict,
+    check_keyless,
+    load_ct_logs,
+    load_roots,
+)
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.github import tag_commit
 from release.upstream.interface import Fetcher
@@ -54,8 +70,9 @@ class PinVerdict:
     """The verdict on one pinned value (`value`: `sha256`, `digest` or `commit`).
 
     `how` says how upstream's value was obtained (`sums file`, `hashes README`, `GitHub asset
-    digest`, `computed`, `registry`, `tag commit`, or `signature by key <FPR>` first when a
-    signature was checked); `source` where from; `reason` what a mismatch or move means, or
+    digest`, `computed`, `registry`, `tag commit`, or `signature by key <FPR>` / `cosign
+    signature by <identity> (issuer <issuer>)` first when a signature was checked); `source`
+    where from; `reason` what a mismatch or move means, or
     why the value could not be verified. `unconfirmed` is whether versions.yaml marks it so.
     """
 
@@ -166,6 +183,67 @@ def unsigned_verdict(base: PinVerdict, sha256: str, *, how: str, source: str, wh
     return replace(found, verdict=Verdict.UNVERIFIABLE, reason=why)
 
 
+def cosign_verdict(base: PinVerdict, sha256: str, *, check: CosignCheck | str, signed: str,
+                   certificate: str, identity: str, issuer: str, listed: str | None,
+                   then: str, source: str, different: str) -> PinVerdict:
+    """The verdict of an archive vouched for by a cosign keyless signature of `signed`.
+
+    `check` is the signature's verdict, or why it could not be checked; `listed` is what the
+    signed file says about the downloaded archive (None when it matches, else the mismatch).
+    A good signature by the pinned identity: verified when the signed file vouches for the
+    downloaded bytes and their sha256 is the pinned one. A bad signature (the signed file
+    changed, or a signature over other bytes) is a mismatch; a certificate for another
+    identity, or one that does not chain to the pinned Fulcio CA, is unverifiable naming it
+    (a mismatch when the bytes also differ from the pinned checksum).
+    """
+    if isinstance(check, str):
+        return unsigned_verdict(base, sha256, how=then, source=source, why=check,
+                                different=different)
+    described = check.describe(shown_url(signed), certificate=shown_url(certificate),
+                               identity=identity, issuer=issuer)
+    found = replace(base, upstream=sha256, source=source, how=then)
+    if check.verdict is CosignVerdict.GOOD:
+        if listed is not None:
+            return replace(found, verdict=Verdict.MISMATCH, reason=f"{listed}; {different}")
+        return compare(base, sha256, how=f"cosign signature by {check.signer} on "
+                       f"{shown_url(signed)}; {then}; {NOT_CHECKED}", source=source,
+                       different=different)
+    if check.verdict is CosignVerdict.BAD:
+        return replace(found, verdict=Verdict.MISMATCH,
+                       reason=f"{described}; the signed file {shown_url(signed)} was changed")
+    if sha256 != base.pinned:
+        return replace(found, verdict=Verdict.MISMATCH, reason=f"{different}; {described}")
+    return replace(found, verdict=Verdict.UNVERIFIABLE,
+                   reason=f"{described}; nothing else vouches for the bytes")
+
+
+def listed_problem(sums: bytes | None, signed_url: str, archive_url: str, data: bytes) -> \
+        str | None:
+    """Whether the signed sums file vouches for the downloaded archive `data` (None: it does).
+
+    The line naming the archive may hold a sha256 or (Caddy's goreleaser) a sha512: the
+    downloaded bytes are hashed with that algorithm and compared, so a signed SHA-512 list
+    proves the sha256 computed from the same bytes.
+    """
+    if sums is None:
+        return None
+    name = file_name(archive_url)
+    where = shown_url(signed_url)
+    lines = [e for e in parse_sums_file(sums.decode("utf-8", "replace"))
+             if e.name is not None and e.name.removeprefix("*").removeprefix("./") == name]
+    if not lines:
+        return f"the signed {where} lists no checksum for {name}"
+    listed = {e.hexdigest.lower() for e in lines}
+    algorithm = {64: "sha256", 128: "sha512"}.get(len(next(iter(listed))))
+    if len(listed) > 1 or algorithm is None:
+        return f"the signed {where} lists {name} with an unusable checksum"
+    computed = hashlib.new(algorithm, data).hexdigest()
+    if computed not in listed:
+        return (f"{shown_url(archive_url)} is not what the signed {where} lists: "
+                f"{algorithm} {next(iter(listed))} there, {computed} downloaded")
+    return None
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -223,6 +301,8 @@ class OnlineVerifier:
         if "sha256" in component.unconfirmed:
             different += UNCONFIRMED_HINT
         signature = archive.signature
+        if signature is not None and signature.kind is SignatureKind.COSIGN:
+            return await self.cosign(component, signature, base, archive_url, different)
         if signature is None or signature.of is SignedFile.CHECKSUM:
             derived = await derive_sha256(component, version, self.fetcher,
                                           max_bytes=self.archive_max_bytes,
@@ -253,6 +333,50 @@ class OnlineVerifier:
         return signed_verdict(base, sha256, check=check, signed=archive_url, signature_url=url,
                               then="computed from the signed archive", source=archive_url,
                               different=different)
+
+    async def cosign(self, component: Component, signature: Signature, base: PinVerdict,
+                     archive_url: str, different: str) -> PinVerdict:
+        """An archive vouched for by a cosign keyless signature (of the archive, or of a sums
+        file that lists it): the archive is downloaded (size-capped) and hashed either way."""
+        version, tag = component.version, component.tag
+        sig_url = fill(signature.url, version, tag)
+        cert_url = fill(signature.certificate or "", version, tag)
+        identity = fill(signature.identity or "", version, tag)
+        issuer = signature.issuer or ""
+        signed_url = archive_url if signature.file is None else fill(signature.file, version, tag)
+        sums: bytes | None = None
+        if signature.file is not None:
+            result = await self.fetcher.get(signed_url, max_bytes=SUMS_MAX_BYTES)
+            sums_text(result)  # an HTML page is refused, even with a hash in it
+            sums = result.body  # the bytes that were signed
+        data = (await self.fetcher.get(archive_url, max_bytes=self.archive_max_bytes)).body
+        sha256 = hashlib.sha256(data).hexdigest()
+        then = ("sha256 computed from the downloaded archive" if sums is None else
+                "the downloaded archive matches the checksum it lists; sha256 computed from it")
+        check: CosignCheck | str
+        try:
+            roots = load_roots(self.keys_dir / "sigstore")
+            ct_logs = load_ct_logs(self.keys_dir / "sigstore")
+        except PermanentUpstreamError as exc:
+            check = f"{exc.message}; the signature {shown_url(sig_url)} cannot be checked"
+        else:
+            try:
+                sig, cert = await asyncio.gather(
+                    self.fetcher.get(sig_url, max_bytes=SIGNATURE_MAX_BYTES),
+                    self.fetcher.get(cert_url, max_bytes=SIGNATURE_MAX_BYTES))
+            except UpstreamError as exc:
+                # Not "gone upstream": the file and the archive were there, the signature not
+                # (a release made without it, or signed as a .sigstore.json bundle instead).
+                check = (f"no cosign signature and certificate for {shown_url(signed_url)}: "
+                         f"{exc.message}")
+            else:
+                check = check_keyless(sums if sums is not None else data, sig.body, cert.body,
+                                      roots=roots, ct_logs=ct_logs, identity=identity,
+                                      issuer=issuer)
+        return cosign_verdict(base, sha256, check=check, signed=signed_url,
+                              certificate=cert_url, identity=identity, issuer=issuer,
+                              listed=listed_problem(sums, signed_url, archive_url, data),
+                              then=then, source=archive_url, different=different)
 
     async def signature(self, url: str, data: bytes,
                         fingerprints: Sequence[str]) -> SignatureCheck | str:

@@ -16,15 +16,17 @@ Deciding (`decide_pinned`) is pure over the verdicts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from release.manifest.model import Manifest
-from release.refresh.decide import CheckResult, Status, Update
+from release.refresh.decide import CheckResult, Status, Update, select
 from release.refresh.execute import Outcome
 from release.refresh.flow import CheckOptions
 from release.trust.online import OnlineReport, PinVerdict, Verdict, verify_online
+from release.upstream.interface import Fetcher
+from release.upstream.sources import Endpoints
 from release.versioning import BumpKind, Digest, Version
 
 STAYING = (Status.CURRENT, Status.OFF_POLICY, Status.HELD)
@@ -117,16 +119,27 @@ def mark_rebuilt(results: Sequence[CheckResult],
     return tuple(out)
 
 
-def check_digests(root: Path, manifest: Manifest, outcome: Outcome,
-                  options: CheckOptions) -> Outcome:
-    """`check`'s results with the images of staying components that upstream rebuilt (one
-    registry lookup per image; nothing else is re-derived)."""
-    staying = [r.component for r in outcome.results if r.status in STAYING
-               and (c := manifest.component(r.component)) is not None and c.image is not None]
-    report = reverify(root, manifest, staying, options, values=frozenset({"digest"}))
+def image_components(manifest: Manifest, only: Sequence[str] | None) -> list[str]:
+    """The selected components pinned by image (those whose digest upstream may rebuild)."""
+    return [c.name for c in select(manifest, only) if c.image is not None]
+
+
+async def rebuilt_marker(root: Path, manifest: Manifest, fetcher: Fetcher, *,
+                         endpoints: Endpoints, names: Sequence[str],
+                         run_timeout: float) -> Callable[[Outcome], Outcome]:
+    """`check`'s rebuilt images, on the check's own fetcher next to the version lookups: every
+    image of `names` is looked up at once (whether its component stays is known only
+    afterwards), and the function returned marks the staying ones that upstream rebuilt."""
+    report = await verify_online(manifest, fetcher, root=root, endpoints=endpoints,
+                                 only=names, run_timeout=run_timeout,
+                                 values=frozenset({"digest"})) if names \
+        else OnlineReport(verdicts=())
     rebuilt = decide_pinned(report, ()).rebuilt
-    # replace: the outcome's warnings and rate-limit figures stay
-    return replace(outcome, results=mark_rebuilt(outcome.results, rebuilt))
+
+    def mark(outcome: Outcome) -> Outcome:
+        return replace(outcome, results=mark_rebuilt(outcome.results, rebuilt))
+
+    return mark
 
 
 def reverify(root: Path, manifest: Manifest, names: Sequence[str], options: CheckOptions, *,

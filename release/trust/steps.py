@@ -7,7 +7,7 @@ reuse the check's), so the flows receive these steps instead of importing them; 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from release.fsutil import FileChange
@@ -17,8 +17,14 @@ from release.refresh.execute import Outcome
 from release.refresh.flow import CheckOptions, Fetching, Pinned
 from release.trust.marks import confirm_in_changes, drops_for
 from release.trust.pin import pin_request
-from release.trust.refresh import check_digests, report_lines, with_pinned_changes
+from release.trust.refresh import (
+    image_components,
+    rebuilt_marker,
+    report_lines,
+    with_pinned_changes,
+)
 from release.trust.signed import SignedResolver
+from release.upstream.interface import Fetcher
 from release.upstream.resolve import Resolver
 from release.upstream.sources import Endpoints
 
@@ -29,9 +35,12 @@ class TrustSteps:
     def resolver(self, root: Path, endpoints: Endpoints) -> Resolver:
         return SignedResolver(endpoints=endpoints, keys_dir=root / "keys")
 
-    def rebuilt_images(self, root: Path, manifest: Manifest, outcome: Outcome,
-                       options: CheckOptions) -> Outcome:
-        return check_digests(root, manifest, outcome, options)
+    async def rebuilt_images_on(self, root: Path, manifest: Manifest, fetcher: Fetcher, *,
+                                endpoints: Endpoints, only: Sequence[str] | None,
+                                run_timeout: float) -> Callable[[Outcome], Outcome]:
+        return await rebuilt_marker(root, manifest, fetcher, endpoints=endpoints,
+                                    names=image_components(manifest, only),
+                                    run_timeout=run_timeout)
 
     def pinned_changes(self, root: Path, manifest: Manifest, outcome: Outcome,
                        options: CheckOptions, accept: Sequence[str]) -> tuple[Outcome, Pinned]:

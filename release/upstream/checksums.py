@@ -173,14 +173,16 @@ async def archive_sha256(
     *,
     max_bytes: int,
     github_api_url: str = DEFAULT_API_URL,
+    revalidate: bool = False,
 ) -> str:
     """The sha256 (64 lowercase hex digits) of `component`'s archive at `version`.
 
     `max_bytes` caps the download when the archive itself has to be hashed (`compute`);
-    `github_api_url` is where `asset-digest` reads release assets.
+    `github_api_url` is where `asset-digest` reads release assets; `revalidate` lets a
+    `compute` reuse the digest of an unchanged download (`Fetcher.sha256_of`).
     """
     derived = await derive_sha256(component, version, fetcher, max_bytes=max_bytes,
-                                  github_api_url=github_api_url)
+                                  github_api_url=github_api_url, revalidate=revalidate)
     return derived.hexdigest
 
 
@@ -191,8 +193,10 @@ async def derive_sha256(
     *,
     max_bytes: int,
     github_api_url: str = DEFAULT_API_URL,
+    revalidate: bool = False,
 ) -> Derived:
-    """`archive_sha256`, saying how the value was obtained and from where."""
+    """`archive_sha256`, saying how the value was obtained and from where (`verify --online`
+    leaves `revalidate` off: its `computed` is always a full download)."""
     archive = component.archive
     if archive is None:
         raise PermanentUpstreamError(f"component {component.name!r} has no archive")
@@ -229,7 +233,8 @@ async def derive_sha256(
                 f"{component.upstream.repo}/releases/tags/{tag} (asset {asset})",
             )
         case ChecksumKind.COMPUTE:
-            hexdigest = await fetcher.sha256_of(archive_url, max_bytes=max_bytes)
+            hexdigest = await fetcher.sha256_of(archive_url, max_bytes=max_bytes,
+                                                revalidate=revalidate)
             return Derived(hexdigest=checked_sha256(hexdigest, shown_url(archive_url)),
                            how="computed", source=archive_url)
 

@@ -31,10 +31,16 @@ together. Everything network-shaped that sources should not have to think about 
   origin of the URL it was passed with. No message, log line, cache entry or recording holds a
   token: messages are built from the method, URL and status, and anything quoted from a server
   or an exception passes through a redaction of the token first.
-* **Cache** (`release.upstream.cache`): GET responses with an `ETag` or `Last-Modified` are
-  stored per (method, URL, Accept) and *always* revalidated; a 304 returns the stored body with
-  `from_cache=True`. The cache is off while recording or replaying, so a recording holds full
-  bodies, never 304s.
+* **Cache** (`release.upstream.cache`): GET responses with an `ETag` or `Last-Modified` (or a
+  freshness lifetime) are stored per (method, URL, Accept) and revalidated; a 304 returns the
+  stored body with `from_cache=True`. With `serve_fresh` (what `check` asks for, unless
+  `--revalidate`), an entry the server's `Cache-Control: max-age`/`Expires` still calls fresh is
+  served without any request (`stats.served_fresh`); every other command revalidates (`refresh`
+  and `pin` write what they read, `verify --online` is a proof). The cache is off while
+  recording or replaying, so a recording holds full bodies, never 304s. `sha256_of(...,
+  revalidate=True)` (refresh and pin computing an archive's checksum) keeps only the digest,
+  with the validators, under `DIGEST_ACCEPT`: a 304 gives the digest back with no download;
+  `verify --online` never passes `revalidate`.
 * **Record/replay** (`release.upstream.recording`) are transports below this client.
 * **Proxies and CA bundle.** `build_client` makes clients with `trust_env=True`, so httpx honours
   `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (the Squid forward proxy of the private VMs)
@@ -42,7 +48,10 @@ together. Everything network-shaped that sources should not have to think about 
   the bundle must hold every CA needed (the proxy's and the public ones). The bundle is read
   once per run: one SSL context serves the direct and every proxy transport. In record mode the
   real requests go through an inner client built the same way, so recording sees the same
-  routing. A certificate that does not verify is a permanent error with that hint.
+  routing. A certificate that does not verify is a permanent error with that hint. Within
+  `shared_ssl_context()` (the CLI enters it around a command) the SSL context is made once for
+  the same `SSL_CERT_FILE`/`SSL_CERT_DIR`, however many fetchers the command opens; and the live
+  client is built at its first request: a run served from the cache alone builds neither.
 * **Statistics** (`HttpFetcher.stats`) for benchmarks: requests sent, responses by status, body
   bytes received, 304 revalidations, retries, stalled hosts, and GitHub rate-limit points.
 """
@@ -60,8 +69,10 @@ import itertools
 import json
 import logging
 import math
+import os
 import random
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -72,7 +83,7 @@ import httpx
 
 from release import __version__
 from release.errors import InvalidInput
-from release.upstream.cache import CacheEntry, HttpCache
+from release.upstream.cache import CacheEntry, HttpCache, freshness_until
 from release.upstream.errors import PermanentUpstreamError, RetryableUpstreamError, UpstreamError
 from release.upstream.interface import DEFAULT_MAX_BYTES, FetchResult
 from release.upstream.recording import RecordingTransport, ReplayTransport
@@ -86,6 +97,10 @@ Sleep = Callable[[float], Awaitable[None]]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ERROR_BODY_BYTES = 4096
+#: The cache key's Accept of a kept digest (`sha256_of(..., revalidate=True)`): no request
+#: sends it, so a kept digest never answers a GET for the body.
+DIGEST_ACCEPT = "delphi/sha256-of-body"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _CONDITIONAL = frozenset({"if-none-match", "if-modified-since", "if-match", "if-unmodified-since"})
 
 
@@ -164,6 +179,8 @@ class FetchStats:
     #: GitHub rate-limit points spent, by resource: `core` (REST; a 304 to an authenticated
     #: conditional request is free) and `graphql` (the `cost` each query reports).
     rate_limit: dict[str, int] = field(default_factory=dict)
+    #: Responses served from fresh cache entries, without a request (`serve_fresh`).
+    served_fresh: int = 0
 
     def spend(self, resource: str, points: int) -> None:
         self.rate_limit[resource] = self.rate_limit.get(resource, 0) + points
@@ -401,7 +418,7 @@ class HttpFetcher:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
         *,
         settings: FetchSettings | None = None,
         github: GitHubAuth | None = None,
@@ -410,8 +427,12 @@ class HttpFetcher:
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
         live: bool = True,
+        serve_fresh: bool = False,
     ) -> None:
-        self._client = client
+        #: The client, or what builds it at the first request (`open_fetcher`'s live client).
+        self._client_or_factory = client
+        #: Serve cache entries the server calls fresh without a request (`check`).
+        self.serve_fresh = serve_fresh
         #: False while recording or replaying: sources do not batch reads into POSTs (GitHub
         #: GraphQL; a recording keys responses by method and URL, not by request body), and a
         #: replayed response spends no rate-limit points.
@@ -426,6 +447,12 @@ class HttpFetcher:
         self._global = asyncio.Semaphore(self.settings.global_limit)
         self._hosts: dict[tuple[str, str, int], _PrioritySlots] = {}
         self._breakers: dict[tuple[str, str, int], _Breaker] = {}
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if not isinstance(self._client_or_factory, httpx.AsyncClient):
+            self._client_or_factory = self._client_or_factory()
+        return self._client_or_factory
 
     # The Fetcher protocol
 
@@ -463,9 +490,16 @@ class HttpFetcher:
         )
         return result
 
-    async def sha256_of(self, url: str, *, max_bytes: int) -> str:
-        """Stream `url` and return the hex sha256 of its body; past `max_bytes` it is refused."""
-        _, sha256 = await self._fetch("GET", url, {}, max_bytes=max_bytes, ok=(200,), digest=True)
+    async def sha256_of(self, url: str, *, max_bytes: int, revalidate: bool = False) -> str:
+        """Stream `url` and return the hex sha256 of its body; past `max_bytes` it is refused.
+
+        With `revalidate` (refresh and pin finding a computed checksum) and a cache, the digest
+        is kept with the response's validators, never the body: a later run sends a
+        conditional request and a 304 gives the digest back with no download. Without it
+        (`verify --online`, which is a proof) the body is always downloaded and hashed.
+        """
+        _, sha256 = await self._fetch("GET", url, {}, max_bytes=max_bytes, ok=(200,), digest=True,
+                                      revalidate=revalidate)
         if sha256 is None:  # cannot happen: digest=True hashes every 200 body
             raise PermanentUpstreamError(f"GET {self._redact(url)}: no body to hash")
         return sha256
@@ -482,25 +516,37 @@ class HttpFetcher:
         ok: tuple[int, ...],
         digest: bool = False,
         content: bytes | None = None,
+        revalidate: bool = False,
     ) -> tuple[FetchResult, str | None]:
         """Follow redirects from `url`; the second value is the body's sha256 when `digest`.
 
-        A request with `content` (a POST) is never cached and never follows a redirect."""
+        A request with `content` (a POST) is never cached and never follows a redirect. With
+        `digest` and `revalidate`, the cache keeps the digest (not the body) under the key
+        `(GET, url, DIGEST_ACCEPT)`, with the validators it was computed under."""
         if _origin(url) is None:
             raise PermanentUpstreamError(f"{method} {self._redact(url)}: not an http(s) URL")
         caller = {k.lower(): v for k, v in headers.items()}
         accept = caller.get("accept", "")
-        use_cache = (
-            self._cache is not None and method == "GET" and not digest and content is None
-            and not _CONDITIONAL & caller.keys()
-        )
+        plain = method == "GET" and content is None and not _CONDITIONAL & caller.keys()
+        use_cache = self._cache is not None and plain and not digest
+        keep_digest = self._cache is not None and plain and digest and revalidate
+        key_accept = DIGEST_ACCEPT if keep_digest else accept
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             entry = None
-            if use_cache and self._cache is not None:
+            if (use_cache or keep_digest) and self._cache is not None:
                 # Disk I/O off the event loop: other components' responses keep flowing.
-                entry = await asyncio.to_thread(self._cache.load, method, current, accept)
+                entry = await asyncio.to_thread(self._cache.load, method, current, key_accept)
+                if keep_digest and entry is not None and not SHA256_HEX.fullmatch(
+                        entry.body.decode("ascii", "replace")):
+                    entry = None
             sent = self._hop_headers(url, current, caller, entry)
+            if entry is not None and use_cache and self.serve_fresh and entry.fresh(
+                self._clock(), authorized="authorization" in sent
+            ):
+                self.stats.served_fresh += 1
+                return FetchResult(url=current, status=entry.status, headers=dict(entry.headers),
+                                   body=entry.body, from_cache=True), None
             answer = await self._with_retries(
                 method, current, sent, max_bytes=max_bytes, ok=ok, digest=digest,
                 content=content,
@@ -515,20 +561,43 @@ class HttpFetcher:
                 continue
             if answer.status == 304 and entry is not None:
                 self.stats.revalidated += 1
-                fresh = {k: v for k, v in answer.headers.items() if k in entry.headers}
+                now = self._clock()
+                authorized = "authorization" in sent
+                renewed = entry.revalidated(answer.headers, now, authorized=authorized)
+                if renewed.fresh(now, authorized=authorized) and self._cache is not None:
+                    # Fresh again: stored, so the next check may serve it without asking.
+                    await asyncio.to_thread(self._cache.store, renewed)
+                if keep_digest:  # the bytes hashed before are still the answer
+                    known = FetchResult(url=current, status=entry.status,
+                                        headers=dict(renewed.headers), body=b"",
+                                        from_cache=True)
+                    return known, entry.body.decode("ascii")
                 cached = FetchResult(
-                    url=current, status=entry.status, headers={**entry.headers, **fresh},
+                    url=current, status=entry.status, headers=dict(renewed.headers),
                     body=entry.body, from_cache=True,
                 )
                 return cached, None
             if answer.status not in ok:
                 raise self._status_error(method, answer)
-            if use_cache and self._cache is not None and _cacheable(answer):
+            if use_cache and self._cache is not None:
+                now = self._clock()
+                fresh_until = freshness_until(answer.headers, now)
+                if _cacheable(answer, fresh=fresh_until > now):
+                    await asyncio.to_thread(
+                        self._cache.store,
+                        CacheEntry(
+                            method=method, url=current, accept=accept, status=answer.status,
+                            headers=answer.headers, body=answer.body, stored_at=now,
+                            fresh_until=fresh_until, authorized="authorization" in sent,
+                        )
+                    )
+            if keep_digest and self._cache is not None and _cacheable(answer) \
+                    and answer.sha256 is not None:
                 await asyncio.to_thread(
                     self._cache.store,
                     CacheEntry(
-                        method=method, url=current, accept=accept, status=answer.status,
-                        headers=answer.headers, body=answer.body,
+                        method=method, url=current, accept=DIGEST_ACCEPT, status=answer.status,
+                        headers=answer.headers, body=answer.sha256.encode("ascii"),
                     )
                 )
             result = FetchResult(
@@ -888,10 +957,10 @@ class HttpFetcher:
                        headers=answer.headers, body=b"".join(chunks))
 
 
-def _cacheable(answer: _Answer) -> bool:
+def _cacheable(answer: _Answer, *, fresh: bool = False) -> bool:
     if answer.status != 200 or "no-store" in answer.headers.get("cache-control", ""):
         return False
-    return "etag" in answer.headers or "last-modified" in answer.headers
+    return fresh or "etag" in answer.headers or "last-modified" in answer.headers
 
 
 def _server_message(answer: _Answer) -> str:
@@ -950,13 +1019,12 @@ def build_client(
             transport=ReplayTransport(replay_dir), headers=headers, timeout=settings.timeout(),
             trust_env=False,
         )
-    # One SSL context for the run (the CA bundle is read once, ~50 ms), shared by the direct
-    # transport and every proxy transport httpx mounts for HTTPS_PROXY/HTTP_PROXY/ALL_PROXY;
-    # `create_ssl_context` honours SSL_CERT_FILE and SSL_CERT_DIR as httpx itself does.
-    context = httpx.create_ssl_context(trust_env=True)
+    # One SSL context for the process (the CA bundle is read once, ~50 ms), shared by the
+    # direct transport and every proxy transport httpx mounts for HTTPS_PROXY/HTTP_PROXY/
+    # ALL_PROXY, and by a later client of the same run (`check`'s rebuilt-image step).
     live = httpx.AsyncClient(
         headers=headers, timeout=settings.timeout(), limits=limits, trust_env=True,
-        verify=context,
+        verify=_ssl_context(),
     )
     if record_dir is None:
         return live
@@ -964,6 +1032,44 @@ def build_client(
         transport=RecordingTransport(_ClientTransport(live), record_dir), headers=headers,
         timeout=settings.timeout(), trust_env=False,
     )
+
+
+#: SSL contexts kept for reuse while `shared_ssl_context()` is entered (else None: each client
+#: reads the bundle itself).
+_SSL_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] | None = None
+
+
+@contextlib.contextmanager
+def shared_ssl_context() -> Iterator[None]:
+    """Within it, every live client shares one SSL context per CA bundle: a command that opens
+    several fetchers one after the other (`check` and its rebuilt-image step) reads the bundle
+    once. The CLI enters it around a command."""
+    global _SSL_CONTEXTS  # noqa: PLW0603 - one process-wide reuse switch
+    outer = _SSL_CONTEXTS
+    _SSL_CONTEXTS = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _SSL_CONTEXTS = outer
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """`httpx.create_ssl_context(trust_env=True)` (which honours SSL_CERT_FILE and SSL_CERT_DIR
+    as httpx itself does), reused within `shared_ssl_context()` for the same bundle: the key
+    holds the two variables and the bundle file's size and modification time."""
+    contexts = _SSL_CONTEXTS
+    if contexts is None:
+        return httpx.create_ssl_context(trust_env=True)
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    stamp: tuple[int, int] | None = None
+    if cafile:
+        with contextlib.suppress(OSError):
+            status = Path(cafile).stat()
+            stamp = (status.st_size, status.st_mtime_ns)
+    key = (cafile, capath, stamp)
+    if key not in contexts:
+        contexts[key] = httpx.create_ssl_context(trust_env=True)
+    return contexts[key]
 
 
 @contextlib.asynccontextmanager
@@ -974,14 +1080,39 @@ async def open_fetcher(
     cache_dir: Path | None = None,
     record_dir: Path | None = None,
     replay_dir: Path | None = None,
+    serve_fresh: bool = False,
 ) -> AsyncIterator[HttpFetcher]:
     """Build the client and the fetcher of one run, and close the client afterwards.
 
-    The CLI passes `GitHubAuth.from_env(os.environ)`; `cache_dir` enables the revalidating
-    cache (ignored while recording or replaying).
+    The CLI passes `GitHubAuth.from_env(os.environ)`; `cache_dir` enables the cache (ignored
+    while recording or replaying), `serve_fresh` serves its fresh entries without a request.
+    The live client is built at the first request (a run the cache serves alone needs no
+    connection pool, proxy set-up or SSL context); a recording or replay client at once, so a
+    bad recording is invalid input before anything runs.
     """
-    client = build_client(settings, record_dir=record_dir, replay_dir=replay_dir)
     live = record_dir is None and replay_dir is None
     cache = HttpCache(cache_dir) if cache_dir is not None and live else None
-    async with client:
-        yield HttpFetcher(client, settings=settings, github=github, cache=cache, live=live)
+    if not live:
+        async with build_client(settings, record_dir=record_dir, replay_dir=replay_dir) as made:
+            yield HttpFetcher(made, settings=settings, github=github, cache=cache, live=live)
+        return
+    built: list[httpx.AsyncClient] = []
+
+    def client() -> httpx.AsyncClient:
+        try:
+            made = build_client(settings)
+        except (httpx.InvalidURL, ValueError, OSError, ssl.SSLError) as exc:
+            # The proxy variables or the CA bundle: not one component's problem.
+            raise InvalidInput(
+                f"cannot set up the HTTP client: {exc}",
+                hint="check HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY and SSL_CERT_FILE",
+            ) from None
+        built.append(made)
+        return made
+
+    try:
+        yield HttpFetcher(client, settings=settings, github=github, cache=cache, live=live,
+                          serve_fresh=serve_fresh)
+    finally:
+        for made in built:
+            await made.aclose()

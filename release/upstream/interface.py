@@ -70,8 +70,11 @@ class Fetcher(Protocol):
     ) -> FetchResult:
         ...
 
-    async def sha256_of(self, url: str, *, max_bytes: int) -> str:
-        """Stream `url` and return the hex sha256 of its body (refused past `max_bytes`)."""
+    async def sha256_of(self, url: str, *, max_bytes: int, revalidate: bool = False) -> str:
+        """Stream `url` and return the hex sha256 of its body (refused past `max_bytes`).
+
+        `revalidate`: a digest computed before may be reused when the server says (304) the
+        body is unchanged (refresh, pin); never for `verify --online`, which downloads."""
         ...
 
 

@@ -78,9 +78,10 @@ class UpstreamResolver:
         async def sha256() -> str | None:
             if component.archive is None:
                 return None
+            # A warm refresh revalidates a computed archive instead of downloading it again.
             return await archive_sha256(
                 component, version, fetcher, max_bytes=self.archive_max_bytes,
-                github_api_url=endpoints.github_api_url,
+                github_api_url=endpoints.github_api_url, revalidate=True,
             )
 
         async def digest() -> Digest | None:

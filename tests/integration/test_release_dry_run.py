@@ -234,6 +234,11 @@ def test_the_whole_release_runs_in_order(docker_engine: DockerEngine, tmp_path: 
 
         notes = (out / "notes.md").read_text(encoding="utf-8")
         assert all(digest in notes for digest in digests.values())
+        # ... and the notes show it per image, with no cosign command to run.
+        for name in TEST_IMAGES:
+            assert f"`{digests[name]}` | not signed (dry run) |" in notes
+        assert "Not verifiable: alpha (not signed (dry run))" in notes
+        assert "cosign verify" not in notes.split("## Operator rollout checklist", 1)[0]
 
         calls = [json.loads(line)["argv"] for line in
                  (out / "gh-calls.jsonl").read_text(encoding="utf-8").splitlines()]

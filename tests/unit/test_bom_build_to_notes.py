@@ -11,7 +11,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from release.bom import bom_json, bom_relpath, parse_bom
+from release.bom import ImageAttestation, ImageSignature, bom_json, bom_relpath, parse_bom
 from release.images.bom import make_bom
 from release.images.plan import Provenance, make_plan, read_sources
 from release.images.run import ImageOutcome, RunOutcome, Status
@@ -83,7 +83,7 @@ def test_the_notes_render_the_images_table_of_that_bom(tmp_path: Path) -> None:
 
 
 def test_the_reader_accepts_what_release_yml_adds(tmp_path: Path) -> None:
-    """release.yml's jq adds `signature` and `sbom_attestation` to each image (both forms)."""
+    """`bom signatures` adds `signature` and `sbom_attestation` to each image (both forms)."""
     doc = json.loads(_written(tmp_path))
     signed = {"digest": "sha256:" + "cd" * 32, "identity": "https://github.com/o/r/.github/"
               "workflows/release.yml@refs/tags/v1", "issuer":
@@ -94,7 +94,7 @@ def test_the_reader_accepts_what_release_yml_adds(tmp_path: Path) -> None:
     text = json.dumps(doc, indent=2) + "\n"
     bom = parse_bom(text, "releases/x.json")
     assert (bom.images[0].signature, bom.images[0].sbom_attestation) == (
-        signed, {"digest": DIGEST})
+        ImageSignature(**signed), ImageAttestation(digest=DIGEST))
     assert (bom.images[1].signature, bom.images[1].sbom_attestation) == (
         "not signed (dry run)", "not attested (dry run)")
     assert bom_json(bom) == text  # what was read is written back unchanged

@@ -19,7 +19,7 @@ from release.cli import main
         (
             ["bom", "dif", "a", "b"],
             "error: python -m release bom: argument ACTION: invalid choice: 'dif' (choose from "
-            "'diff'); did you mean 'diff'?",
+            "'diff', 'signatures'); did you mean 'diff'?",
         ),
         (["check", "--onyl", "x"], "error: python -m release check: unrecognized arguments: "
          "--onyl x"),

@@ -16,7 +16,8 @@ module (`from world.trust import make_key`). One module per job:
   download servers and sums files);
 - `fakeworld`: `FakeWorld`, all of the above plus the areas, each hooked into
   `FakeWorld.__init__` with one line (`supply` first: it extends `world.repos`), `graphql`,
-  `advisories`, `gitrefs`, `eol`, `sets`; `trust` holds helpers for the trust tests;
+  `advisories`, `gitrefs`, `eol`, `sets`, `cosign` (Caddy's cosign-signed checksums, a
+  Fulcio-shaped test CA); `trust` holds helpers for the trust tests;
 - `shortcuts`: `serve_world`, `world_fetcher`, `record_check`.
 """
 

@@ -77,6 +77,7 @@ from world.catalogue import (
     _squid,
     _zookeeper,
 )
+from world.cosign import install as install_cosign
 from world.eol import add_eol
 from world.faults import Override
 from world.github import GitHubSite
@@ -99,7 +100,7 @@ class FakeWorld(GitHubSite, DockerHubSite, ProjectSites):
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
                   "histogram-quantile", "docker-setup-buildx-action",
-                  "sigstore-cosign-installer")
+                  "sigstore-cosign-installer", "buildkit", "histogram-quantile-arm64")
 
     def __init__(self, overrides: Mapping[str, Override] | None = None) -> None:
         super().__init__(overrides)
@@ -119,6 +120,7 @@ class FakeWorld(GitHubSite, DockerHubSite, ProjectSites):
         self._add_redis_downloads()
         self._add_pgbouncer_site()
         install_supply(self)  # first: it adds repositories the two below serve too
+        install_cosign(self)  # Caddy's checksums files, cosign-signed (world.cosign)
         self.graphql = add_graphql(self)  # POST /graphql, from the same repos (world.graphql)
         add_advisories(self)
         add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)

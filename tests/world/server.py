@@ -317,7 +317,10 @@ def _make_handler(server: UpstreamServer) -> type[BaseHTTPRequestHandler]:
                 validators["Last-Modified"] = reply.last_modified
             if reply.status == 200 and _not_modified(reply, request.headers):
                 self.send_response(304)
-                for name, value in validators.items():
+                # A 304 carries what the 200 would have said about caching (RFC 9110 15.4.5).
+                kept = {k: v for k, v in reply.headers.items()
+                        if k.lower() in ("cache-control", "expires", "vary")}
+                for name, value in {**validators, **kept}.items():
                     self.send_header(name, value)
                 self.end_headers()
                 return

@@ -12,6 +12,7 @@ from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
 from release.upstream.http import FetchSettings, HttpFetcher
 from world.catalogue import TODAY
+from world.cosign import trust as trust_world_ca
 from world.fakeworld import FakeWorld
 from world.faults import Override
 from world.routing import routed_client
@@ -52,11 +53,13 @@ def record_check(manifest: Manifest, directory: Path) -> Outcome:
     """
 
     async def main(server_url: str, scratch: Path) -> Outcome:
+        # The signed resolver of refresh and pin, trusting the world's OpenPGP key and Fulcio
+        # CA: Asterisk's and Caddy's signatures are recorded too.
+        resolver = signed_resolver(scratch)
         async with world_fetcher(server_url, record_dir=directory) as fetcher:
-            # As refresh resolves: signed archives checked, against the world's key.
             return await run_check(world_signed(manifest), fetcher, today=TODAY, resolve=True,
-                                   advisories=True, end_of_life=True,
-                                   resolver=signed_resolver(scratch))
+                                   advisories=True, end_of_life=True, resolver=resolver)
 
     with serve_world() as (server, _world), tempfile.TemporaryDirectory() as scratch:
+        trust_world_ca(Path(scratch))
         return asyncio.run(main(server.url, Path(scratch)))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from release.manifest.load import load_manifest
-from release.manifest.model import Component, Manifest, SignedFile
+from release.manifest.model import Component, Manifest, SignatureKind, SignedFile
 from release.trust.signed import SignedResolver
 from release.upstream.sources import Endpoints
 from release.versioning import Version
@@ -88,10 +88,12 @@ def _sign(data: bytes) -> bytes:
 
 @functools.cache
 def signed_components() -> tuple[Component, ...]:
-    """The components of the real versions.yaml that declare an upstream signature."""
+    """The components of the real versions.yaml that declare an OpenPGP upstream signature
+    (cosign's are world.cosign's)."""
     manifest = load_manifest(REPO / "versions.yaml").manifest
     return tuple(c for c in manifest.components
-                 if c.archive is not None and c.archive.signature is not None)
+                 if c.archive is not None and c.archive.signature is not None
+                 and c.archive.signature.kind is SignatureKind.OPENPGP)
 
 
 def _real_key_files(component: Component) -> list[Path]:

@@ -11,6 +11,7 @@
 - debian-snapshot reads Debian's Docker Hub listing, which the world already serves.
 - docker/setup-buildx-action v4.3.0 and sigstore/cosign-installer v4.1.2 (the release's
   BuildKit and cosign): current, their pinned tags at their real commits.
+- moby/buildkit (Docker Hub, the daemon setup-buildx-action starts): v0.25.1 pinned and current.
 
 `install(world)` is called once from `FakeWorld.__init__`, after the world's own repositories.
 """
@@ -48,10 +49,17 @@ def histogram_quantile_assets(version: str) -> tuple[str, ...]:
 
 
 def install(world: FakeWorld) -> None:
-    from world.catalogue import GhRelease, GhRepo
+    from world.catalogue import GhRelease, GhRepo, HubRepo, HubTag
     from world.fakedata import fake_bytes, sha256
     from world.faults import Role, _wrong_name
     from world.replies import _file
+
+    buildkit = HubRepo(repository="moby/buildkit", component="buildkit", listed=True, tags=(
+        HubTag(name="v0.25.1", pushed="2026-10-01T10:00:00.000000Z"),
+        HubTag(name="v0.25.0", pushed="2026-09-10T10:00:00.000000Z"),
+    ))
+    world.images = (*world.images, buildkit)
+    world._add_image(buildkit)
 
     releases = tuple(GhRelease(tag=v, day=day, title=f"PJSIP {v}", branch="master")
                      for v, day in PJPROJECT_RELEASES)
@@ -98,3 +106,5 @@ def install(world: FakeWorld) -> None:
                       _file(wrong.encode(), "text/plain; charset=utf-8"))
         world._sha256[("histogram-quantile", version)] = sha256(
             archives["histogram-quantile_linux_amd64.tar.gz"])
+        world._sha256[("histogram-quantile-arm64", version)] = sha256(
+            archives["histogram-quantile_linux_arm64.tar.gz"])

@@ -42,6 +42,9 @@ def test_refresh_moves_the_helper_and_the_snapshot_and_holds_pjproject(
     assert arg(helper, "HISTOGRAM_QUANTILE_VERSION") == "0.0.2"
     assert arg(helper, "HISTOGRAM_QUANTILE_SHA256") == world.sha256_for("histogram-quantile",
                                                                          "0.0.2")
+    # The arm64 archive moves in step, to its own checksum (from the same sums file).
+    assert arg(helper, "HISTOGRAM_QUANTILE_ARM64_SHA256") == world.sha256_for(
+        "histogram-quantile-arm64", "0.0.2")
     # The snapshot moved with the base image, in every Dockerfile that installs packages.
     for path in sorted([*tree.glob("images/*/Dockerfile"), tree / HELPER]):
         text = path.read_text()
@@ -94,7 +97,7 @@ def test_verify_reports_a_download_no_component_claims(
         "download/${JQ_RELEASE}/jq-linux-amd64 but no component in versions.yaml claims it "
         "(pin it as a component's archive.url, with its sha256)"
     )
-    assert err[-1] == "verify: 1 problem (84 pins checked, 17 files scanned)"
+    assert err[-1] == "verify: 1 problem (86 pins checked, 17 files scanned)"
 
 
 def test_a_drifted_version_is_drift_not_also_an_unclaimed_download(

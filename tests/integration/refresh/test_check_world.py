@@ -69,6 +69,7 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
     "clickhouse": (Status.CURRENT, None, "26.7.5"),
     "zookeeper": (Status.CURRENT, None, None),
     "histogram-quantile": (Status.UPDATE, "0.0.2", None),
+    "histogram-quantile-arm64": (Status.UPDATE, "0.0.2", None),
     "squid": (Status.UPDATE, "7.7", None),
     "actions-checkout": (Status.UPDATE, "6.0.2", None),
     "actions-setup-python": (Status.UPDATE, "6.2.0", None),
@@ -78,6 +79,7 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
     "aws-configure-aws-credentials": (Status.CURRENT, None, None),
     "docker-setup-buildx-action": (Status.CURRENT, None, None),
     "sigstore-cosign-installer": (Status.CURRENT, None, None),
+    "buildkit": (Status.CURRENT, None, None),
 }
 # The images whose digest a resolved update carries: component -> (repository, tag template).
 IMAGES = {"debian": ("library/debian", "trixie-{v}-slim"), "node": ("library/node", "{v}-trixie-slim")}

@@ -56,9 +56,9 @@ class AdvisoriesAfterResolve:
         return await self.inner.post(url, content=content, headers=headers, max_bytes=max_bytes,
                                      ok=ok)
 
-    async def sha256_of(self, url: str, *, max_bytes: int) -> str:
+    async def sha256_of(self, url: str, *, max_bytes: int, revalidate: bool = False) -> str:
         await self._gate(url)
-        return await self.inner.sha256_of(url, max_bytes=max_bytes)
+        return await self.inner.sha256_of(url, max_bytes=max_bytes, revalidate=revalidate)
 
 
 def test_a_gate_that_holds_nothing_back_does_not_wait_for_the_advisories() -> None:

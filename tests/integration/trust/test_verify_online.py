@@ -88,8 +88,16 @@ def test_pins_equal_to_the_world_are_all_verified_and_say_how(tree: Path) -> Non
     assert {k: (v.how, v.source) for k, v in verdicts.items() if k[0] in (
         "kamailio", "caddy", "asterisk", "redis", "debian", "actions-checkout")} == {
         ("kamailio", "sha256"): ("computed", KAMAILIO),
-        ("caddy", "sha256"): ("GitHub asset digest", "https://api.github.com/repos/caddyserver/"
-                              "caddy/releases/tags/v2.11.4 (asset caddy_2.11.4_linux_amd64.tar.gz)"),
+        # Caddy's cosign-signed checksums file vouches for the archive (world_cosign).
+        ("caddy", "sha256"): (
+            "cosign signature by https://github.com/caddyserver/caddy/.github/workflows/"
+            "release.yml@refs/tags/v2.11.4 (issuer https://token.actions.githubusercontent.com) "
+            "on https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
+            "caddy_2.11.4_checksums.txt; the downloaded archive matches the checksum it lists; "
+            "sha256 computed from it; not checked: the Rekor transparency-log entry and the "
+            "signing time",
+            "https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
+            "caddy_2.11.4_linux_amd64.tar.gz"),
         ("asterisk", "sha256"): (f"signature by key {world_key().fingerprint} on {ASTERISK}; "
                                  "computed from the signed archive", ASTERISK),
         ("redis", "sha256"): ("hashes README",
@@ -240,7 +248,8 @@ def test_confirm_drops_the_marks_of_verified_values_and_nothing_else(
                  "--confirm"]) == 1  # the asterisk mismatch
     err = capsys.readouterr().err
     assert ("verify: confirmed kamailio sha256, rtpengine sha256, janus sha256, coturn sha256, "
-            "caddy sha256, pgbouncer sha256, signoz digest, signoz-otel-collector digest; "
+            "caddy sha256, pgbouncer sha256, signoz digest, signoz-otel-collector digest, "
+            "histogram-quantile-arm64 sha256, buildkit digest; "
             "dropped their unconfirmed: marks in versions.yaml (`nox -s docs` updates "
             "docs/third-party-versions.md)") in err
     manifest = load_manifest(tree / "versions.yaml").manifest

@@ -89,3 +89,17 @@ def test_the_sbom_of_one_image_holds_what_it_pins(
         "component:pjproject", "image:asterisk"]
     assert capsys.readouterr().err.strip() == (
         f"sbom: wrote {out} (CycloneDX 1.6, 4 components, image asterisk)")
+
+
+def test_a_signed_image_shows_its_signature_digest() -> None:
+    signed = "sha256:" + "5e" * 32
+    bom = {**BOM, "images": [{**BOM["images"][0], "signature": {
+        "digest": signed,
+        "identity": "https://github.com/delphi/delphi-release/.github/workflows/release.yml"
+                    "@refs/tags/v2026.11.0",
+        "issuer": "https://token.actions.githubusercontent.com"}}]}
+    text = make_sbom(MANIFEST, bom, created="2026-11-26T00:00:00Z")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    image = components(text)["image:asterisk"]
+    assert {p["name"]: p["value"] for p in image["properties"]}["delphi:signature"] == (
+        f"signed {signed}")

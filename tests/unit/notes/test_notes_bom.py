@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from release.bom import ImageAttestation, ImageSignature
 from release.errors import ProblemsFound
 from release.notes.bom import ImageRow, parse_release_bom
 
@@ -17,7 +18,7 @@ def document(**image: object) -> str:
         "name": "postgres", "registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
         "repository": "delphi/postgres", "tags": ["2026.11.0", "in-3f2a"], "digest": DIGEST,
         "status": "published", "input_hash": "sha256:x", "base_images": [],
-        # what release.yml adds after signing (jq)
+        # what `bom signatures` adds after signing
         "signature": {"digest": "sha256:" + "cd" * 32, "identity": "https://github.com/x",
                       "issuer": "https://token.actions.githubusercontent.com"},
         "sbom_attestation": {"digest": "sha256:" + "ef" * 32},
@@ -32,6 +33,10 @@ def test_reads_the_agreed_fields_and_ignores_the_rest() -> None:
         name="postgres",
         repository="123456789012.dkr.ecr.eu-west-1.amazonaws.com/delphi/postgres",
         tags=("2026.11.0", "in-3f2a"), digest=DIGEST, status="published",  # type: ignore[arg-type]
+        # the signature fields are read too (the notes show them and how to verify them)
+        signature=ImageSignature(digest="sha256:" + "cd" * 32, identity="https://github.com/x",
+                                 issuer="https://token.actions.githubusercontent.com"),
+        sbom_attestation=ImageAttestation(digest="sha256:" + "ef" * 32),
     ),)
 
 

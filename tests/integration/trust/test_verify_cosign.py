@@ -1,0 +1,288 @@
+"""Caddy's cosign keyless signature of its checksums file is checked before its checksum is
+trusted: in `verify --online`, in `refresh` and `pin` (the signed resolver). The fake world
+serves real signatures and Fulcio-shaped certificates made by test CAs (`world.cosign`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from world import Role, fake_bytes, world_fetcher
+from world.cosign import (
+    CADDY_DOWNLOADS,
+    GITHUB_ISSUER,
+    caddy_urls,
+    make_authority,
+    sign_caddy,
+    workflow_identity,
+    world_authority,
+)
+from world.server import Reply
+from world.trust import align, file_reply, serve, serve_changed
+
+from release.cli import main
+from release.manifest.load import load_manifest
+from release.trust.online import OnlineReport, PinVerdict, Verdict, verify_online
+from release.trust.signed import SignedResolver
+from release.upstream.errors import UpstreamError
+from release.upstream.sources import Endpoints
+from release.versioning import Version
+
+pytestmark = pytest.mark.integration
+
+PINNED = "2.11.4"
+SUMS, SIG, PEM = caddy_urls(PINNED)
+ARCHIVE = f"{CADDY_DOWNLOADS}/v{PINNED}/caddy_{PINNED}_linux_amd64.tar.gz"
+IDENTITY = workflow_identity("caddyserver/caddy", f"v{PINNED}")
+NOT_CHECKED = "not checked: the Rekor transparency-log entry and the signing time"
+
+
+def run(tree: Path, *changes: object) -> dict[tuple[str, str], PinVerdict]:
+    with serve_changed(lambda w: align(w, tree), *changes) as (server, _world):  # type: ignore[arg-type]
+        manifest = load_manifest(tree / "versions.yaml").manifest
+
+        async def go() -> OnlineReport:
+            async with world_fetcher(server.url) as fetcher:
+                return await verify_online(manifest, fetcher, root=tree)
+
+        report = asyncio.run(go())
+    return {(v.component, v.value): v for v in report.verdicts}
+
+
+def caddy(verdicts: dict[tuple[str, str], PinVerdict]) -> PinVerdict:
+    """Caddy's sha256 verdict, after checking every other pinned value is still verified."""
+    others = {v.verdict for k, v in verdicts.items() if k != ("caddy", "sha256")}
+    assert others == {Verdict.VERIFIED}
+    return verdicts[("caddy", "sha256")]
+
+
+def test_a_signature_by_caddys_release_workflow_verifies_the_archive(tree: Path) -> None:
+    verdict = caddy(run(tree))
+    assert verdict.verdict is Verdict.VERIFIED
+    assert verdict.how == (
+        f"cosign signature by {IDENTITY} (issuer {GITHUB_ISSUER}) on {SUMS}; the downloaded "
+        f"archive matches the checksum it lists; sha256 computed from it; {NOT_CHECKED}")
+    assert verdict.source == ARCHIVE
+    assert verdict.upstream == hashlib.sha256(fake_bytes(ARCHIVE, 2048)).hexdigest()
+
+
+def test_the_world_serves_goreleasers_sha512_checksums_file() -> None:
+    with serve_changed() as (server, _world):
+        async def get(url: str) -> bytes:
+            async with world_fetcher(server.url) as fetcher:
+                return (await fetcher.get(url, max_bytes=1 << 20)).body
+
+        body = asyncio.run(get(SUMS))
+    lines = body.decode().splitlines()
+    line = next(x for x in lines if x.endswith("  caddy_2.11.4_linux_amd64.tar.gz"))
+    assert line.split()[0] == hashlib.sha512(fake_bytes(ARCHIVE, 2048)).hexdigest()
+    assert len(lines) == 3  # the two archives and the source tarball; not the file itself
+
+
+def test_another_repositorys_workflow_is_refused_naming_the_identity(tree: Path) -> None:
+    other = workflow_identity("caddy-fork/caddy", f"v{PINNED}")
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, identity=other)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (
+        f"{SUMS}: the certificate {PEM} is for {other} (issuer {GITHUB_ISSUER}), not the pinned "
+        f"{IDENTITY} (issuer {GITHUB_ISSUER}); nothing else vouches for the bytes")
+
+
+def test_another_branch_of_caddys_own_workflow_is_refused(tree: Path) -> None:
+    branch = "https://github.com/caddyserver/caddy/.github/workflows/release.yml@refs/heads/master"
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, identity=branch)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert f"is for {branch} (issuer {GITHUB_ISSUER}), not the pinned {IDENTITY}" in (
+        verdict.reason or "")
+
+
+def test_another_oidc_issuer_is_refused_naming_it(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED,
+                                                   issuer="https://accounts.google.com")))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert (f"is for {IDENTITY} (issuer https://accounts.google.com), not the pinned "
+            f"{IDENTITY} (issuer {GITHUB_ISSUER})") in (verdict.reason or "")
+
+
+def test_a_certificate_not_from_the_pinned_fulcio_ca_is_refused(tree: Path) -> None:
+    rogue = make_authority("rogue-fulcio")
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, authority=rogue)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (
+        f"{SUMS}: the certificate {PEM} (for {IDENTITY} (issuer {GITHUB_ISSUER})) is not "
+        "vouched for by the Fulcio CA and CT log pinned in keys/sigstore/: no pinned CA issued "
+        "the leaf "
+        "(issuer CN=rogue-fulcio-intermediate,O=sigstore.test); nothing else vouches for "
+        "the bytes")
+
+
+def test_a_certificate_that_is_not_for_code_signing_is_refused(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, code_signing=False)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert "the certificate is not for code signing" in (verdict.reason or "")
+
+
+def test_a_valid_signature_over_other_bytes_is_a_mismatch(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, signed=b"another file\n")))
+    assert verdict.verdict is Verdict.MISMATCH
+    assert verdict.reason == (
+        f"{SUMS}: BAD cosign signature (certificate {PEM} for {IDENTITY} (issuer "
+        f"{GITHUB_ISSUER})): the file is not what was signed; the signed file {SUMS} was "
+        "changed")
+
+
+def test_a_checksums_file_changed_after_signing_is_a_mismatch(tree: Path) -> None:
+    tampered = hashlib.sha512(b"evil").hexdigest() + "  caddy_2.11.4_linux_amd64.tar.gz\n"
+
+    def change(world: object) -> None:
+        true = sign_caddy(world, PINNED)  # type: ignore[arg-type]
+        sign_caddy(world, PINNED, sums=true + tampered.encode(), signed=true)  # type: ignore[arg-type]
+
+    verdict = caddy(run(tree, change))
+    assert verdict.verdict is Verdict.MISMATCH
+    assert verdict.reason is not None
+    assert verdict.reason.startswith(f"{SUMS}: BAD cosign signature")
+    assert verdict.reason.endswith(f"the signed file {SUMS} was changed")
+
+
+def test_an_archive_that_is_not_what_the_signed_file_lists_is_a_mismatch(tree: Path) -> None:
+    evil = fake_bytes(f"{ARCHIVE}#tampered", 2048)
+    verdict = caddy(run(tree, lambda w: serve(w, ARCHIVE, "caddy", Role.ASSET,
+                                              file_reply(evil))))
+    assert verdict.verdict is Verdict.MISMATCH
+    assert verdict.upstream == hashlib.sha256(evil).hexdigest()
+    assert verdict.reason is not None
+    assert verdict.reason.startswith(
+        f"{ARCHIVE} is not what the signed {SUMS} lists: sha512 "
+        f"{hashlib.sha512(fake_bytes(ARCHIVE, 2048)).hexdigest()} there, "
+        f"{hashlib.sha512(evil).hexdigest()} downloaded; the archive of a released version "
+        "is not what was pinned")
+
+
+def test_without_a_pinned_fulcio_ca_the_signature_cannot_be_checked(tree: Path) -> None:
+    shutil.rmtree(tree / "keys" / "sigstore")
+    verdict = caddy(run(tree))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (
+        "no Fulcio CA certificate (*.pem) in keys/sigstore/; a cosign signature cannot be "
+        f"checked; the signature {SIG} cannot be checked")
+
+
+# --- refresh and pin: the signed resolver refuses, naming the identity and the file ---------
+
+
+def resolve(tree: Path, version: str, *changes: object) -> str:
+    """What the signed resolver says about Caddy `version`: its sha256, or the refusal."""
+    manifest = load_manifest(tree / "versions.yaml").manifest
+    with serve_changed(*changes) as (server, _world):  # type: ignore[arg-type]
+        async def go() -> str:
+            async with world_fetcher(server.url) as fetcher:
+                resolver = SignedResolver(endpoints=Endpoints(), keys_dir=tree / "keys")
+                try:
+                    resolved = await resolver.resolve(manifest.require("caddy"),
+                                                      Version(version), fetcher)
+                except UpstreamError as exc:
+                    return exc.message
+                return resolved.sha256 or ""
+
+        return asyncio.run(go())
+
+
+def test_refresh_takes_a_candidate_signed_by_caddys_workflow(tree: Path) -> None:
+    url = f"{CADDY_DOWNLOADS}/v2.11.5/caddy_2.11.5_linux_amd64.tar.gz"
+    assert resolve(tree, "2.11.5") == hashlib.sha256(fake_bytes(url, 2048)).hexdigest()
+
+
+def test_refresh_refuses_a_candidate_signed_by_another_identity(tree: Path) -> None:
+    other = workflow_identity("caddy-fork/caddy", "v2.11.5")
+    message = resolve(tree, "2.11.5", lambda w: sign_caddy(w, "2.11.5", identity=other))
+    sums, _, pem = caddy_urls("2.11.5")
+    assert message == (
+        f"2.11.5 found, but its signature does not vouch for it: {sums}: the certificate "
+        f"{pem} is for {other} (issuer {GITHUB_ISSUER}), not the pinned "
+        f"{workflow_identity('caddyserver/caddy', 'v2.11.5')} (issuer {GITHUB_ISSUER}); "
+        "nothing else vouches for the bytes; nothing of caddy was changed")
+
+
+def test_refresh_refuses_a_candidate_whose_checksums_file_was_changed(tree: Path) -> None:
+    def change(world: object) -> None:
+        true = sign_caddy(world, "2.11.5")  # type: ignore[arg-type]
+        sign_caddy(world, "2.11.5", sums=true.replace(b"linux_arm64", b"linux_arm65"),  # type: ignore[arg-type]
+                   signed=true)
+
+    message = resolve(tree, "2.11.5", change)
+    assert message.startswith("2.11.5 found, but its signature does not vouch for it: ")
+    assert "BAD cosign signature" in message
+    assert message.endswith("nothing of caddy was changed")
+
+
+def record(tree: Path, directory: Path, *changes: object) -> None:
+    """Resolve caddy 2.11.5 and kamailio 6.1.5 as `pin` does, recording into `directory`."""
+    manifest = load_manifest(tree / "versions.yaml").manifest
+    with serve_changed(*changes) as (server, _world):  # type: ignore[arg-type]
+        async def go() -> None:
+            async with world_fetcher(server.url, record_dir=directory) as fetcher:
+                resolver = SignedResolver(endpoints=Endpoints(), keys_dir=tree / "keys")
+                for name, version in (("caddy", "2.11.5"), ("kamailio", "6.1.5")):
+                    with contextlib.suppress(UpstreamError):  # a refusal records its requests
+                        await resolver.resolve(manifest.require(name), Version(version),
+                                               fetcher)
+
+        asyncio.run(go())
+
+
+def test_pin_refuses_caddy_signed_by_another_identity_and_pins_the_others(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    recording = tmp_path / "rec"
+    other = workflow_identity("caddy-fork/caddy", "v2.11.5")
+    record(tree, recording, lambda w: sign_caddy(w, "2.11.5", identity=other))
+    before = (tree / "versions.yaml").read_bytes(), (tree / "images/caddy/Dockerfile").read_bytes()
+    code = main(["pin", "--root", str(tree), "--no-cache", "caddy", "2.11.5",
+                 "--replay", str(recording)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert other in err
+    assert "caddy_2.11.5_checksums.txt" in err
+    assert ((tree / "versions.yaml").read_bytes(),
+            (tree / "images/caddy/Dockerfile").read_bytes()) == before
+    assert main(["pin", "--root", str(tree), "--no-cache", "kamailio", "6.1.5",
+                 "--replay", str(recording)]) == 0
+    assert load_manifest(tree / "versions.yaml").manifest.require("kamailio").version == "6.1.5"
+
+
+def test_pin_writes_caddy_when_its_workflow_signed_it(tree: Path, tmp_path: Path) -> None:
+    recording = tmp_path / "rec"
+    record(tree, recording)
+    assert main(["pin", "--root", str(tree), "--no-cache", "caddy", "2.11.5",
+                 "--replay", str(recording)]) == 0
+    caddy_pin = load_manifest(tree / "versions.yaml").manifest.require("caddy")
+    url = f"{CADDY_DOWNLOADS}/v2.11.5/caddy_2.11.5_linux_amd64.tar.gz"
+    assert caddy_pin.version == "2.11.5"
+    assert caddy_pin.archive is not None
+    assert caddy_pin.archive.sha256 == hashlib.sha256(fake_bytes(url, 2048)).hexdigest()
+
+
+def test_the_world_ca_is_what_the_tree_pins(tree: Path) -> None:
+    pinned = sorted(p.read_bytes() for p in (tree / "keys" / "sigstore").iterdir())
+    assert pinned == sorted(world_authority().pem.values())
+
+
+def test_a_release_without_its_signature_files_is_unverifiable_saying_so(tree: Path) -> None:
+    gone = Reply(status=404, body=b"Not Found", headers={"Content-Type": "text/plain"})
+    verdict = caddy(run(tree, lambda w: serve(w, SIG, "caddy", Role.ASSET, gone)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason is not None
+    assert verdict.reason.startswith(f"no cosign signature and certificate for {SUMS}: ")
+    assert "404" in verdict.reason
+
+
+def test_a_certificate_without_an_sct_is_refused(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, sct=False)))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert ("is not vouched for by the Fulcio CA and CT log pinned in keys/sigstore/: the "
+            "certificate carries no certificate-transparency SCT") in (verdict.reason or "")
