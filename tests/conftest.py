@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from world.cosign import trust
 from world.server import UpstreamServer
+from world.signatures import use_world_keys
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,5 +43,6 @@ def tree(tmp_path: Path) -> Path:
     shutil.copy2(REPO / "versions.yaml", root / "versions.yaml")
     shutil.copytree(REPO / "images", root / "images")
     shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
+    use_world_keys(root)  # the fake world signs with its own key, not upstream's
     trust(root)  # keys/sigstore/: the fake world's Fulcio CA, which signs Caddy's checksums
     return root

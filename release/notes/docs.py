@@ -129,7 +129,14 @@ def _artifact(component: Component) -> Trusted | None:
         url = component.fill(component.archive.url)
         sha = component.archive.sha256
         checksum = f", sha256 {code(sha)}" if sha else ", **no checksum pinned**"
-        return Trusted(f"archive {link(url.rsplit('/', 1)[-1], url)}{checksum}")
+        signature = component.archive.signature
+        signed = ""
+        if signature is not None:
+            asc = component.fill(signature.url)
+            keys = ", ".join(code(k) for k in signature.keys)
+            signed = (f"; upstream's signature {link(asc.rsplit('/', 1)[-1], asc)} is checked "
+                      f"against the pinned key {keys} (`keys/`)")
+        return Trusted(f"archive {link(url.rsplit('/', 1)[-1], url)}{checksum}{signed}")
     if component.image is not None:
         reference = f"{component.image.repository}:{values.get('image_tag', '')}"
         digest = component.image.digest

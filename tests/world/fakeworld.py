@@ -56,6 +56,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from world.advisories import add_advisories
+from world.caddy import add_caddy_arm64
 from world.catalogue import (
     _actions,
     _asterisk,
@@ -84,6 +85,7 @@ from world.gitrefs import add_gitrefs
 from world.graphql import add_graphql
 from world.registry import DockerHubSite
 from world.sets import add_sets
+from world.signatures import add_signatures
 from world.sites import ProjectSites
 from world.supply import install as install_supply
 
@@ -92,8 +94,8 @@ class FakeWorld(GitHubSite, DockerHubSite, ProjectSites):
     """Every upstream of `versions.yaml`, answering on an `UpstreamServer` (`install`)."""
 
     COMPONENTS = ("debian", "node", "python", "kamailio", "rtpengine", "janus", "coturn",
-                  "caddy", "asterisk", "postgresql", "redis", "pgbouncer", "signoz",
-                  "signoz-otel-collector", "clickhouse", "zookeeper", "squid",
+                  "caddy", "caddy-arm64", "asterisk", "postgresql", "redis", "pgbouncer",
+                  "signoz", "signoz-otel-collector", "clickhouse", "zookeeper", "squid",
                   "actions-checkout", "actions-setup-python", "actions-cache",
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
@@ -124,6 +126,8 @@ class FakeWorld(GitHubSite, DockerHubSite, ProjectSites):
         add_gitrefs(self)  # git/refs/tags, what nvchecker reads (benchmarks/check_bench.py)
         add_eol(self)
         add_sets(self)
+        add_caddy_arm64(self)  # caddy's linux/arm64 archive, a component of its own (world.caddy)
+        add_signatures(self)  # upstream signatures versions.yaml declares (world.signatures)
 
     # What tests ask the world
 

@@ -10,15 +10,14 @@ from pathlib import Path
 
 from release.manifest.model import Manifest
 from release.refresh.execute import Outcome, run_check
-from release.trust.signed import SignedResolver
 from release.upstream.http import FetchSettings, HttpFetcher
-from release.upstream.sources import Endpoints
 from world.catalogue import TODAY
 from world.cosign import trust as trust_world_ca
 from world.fakeworld import FakeWorld
 from world.faults import Override
 from world.routing import routed_client
 from world.server import UpstreamServer
+from world.signatures import signed_resolver, world_signed
 
 
 @contextlib.contextmanager
@@ -53,13 +52,14 @@ def record_check(manifest: Manifest, directory: Path) -> Outcome:
     The recording holds the real upstream URLs; `directory` should not exist or be empty.
     """
 
-    async def main(server_url: str, keys: Path) -> Outcome:
-        # The signed resolver of refresh and pin: Caddy's cosign signatures are recorded too.
-        resolver = SignedResolver(endpoints=Endpoints(), keys_dir=keys / "keys")
+    async def main(server_url: str, scratch: Path) -> Outcome:
+        # The signed resolver of refresh and pin, trusting the world's OpenPGP key and Fulcio
+        # CA: Asterisk's and Caddy's signatures are recorded too.
+        resolver = signed_resolver(scratch)
         async with world_fetcher(server_url, record_dir=directory) as fetcher:
-            return await run_check(manifest, fetcher, today=TODAY, resolve=True,
+            return await run_check(world_signed(manifest), fetcher, today=TODAY, resolve=True,
                                    advisories=True, end_of_life=True, resolver=resolver)
 
-    with serve_world() as (server, _world), tempfile.TemporaryDirectory() as keys:
-        trust_world_ca(Path(keys))
-        return asyncio.run(main(server.url, Path(keys)))
+    with serve_world() as (server, _world), tempfile.TemporaryDirectory() as scratch:
+        trust_world_ca(Path(scratch))
+        return asyncio.run(main(server.url, Path(scratch)))

@@ -82,14 +82,14 @@ def test_pin_changes_exactly_the_expected_lines(tree: Path) -> None:
         "images/kamailio/Dockerfile": [
             ("ARG KAMAILIO_VERSION=6.1.4", "ARG KAMAILIO_VERSION=6.1.5"),
             (
-                "ARG KAMAILIO_SHA256=3eaa069b371de7c12aedcd350d31d63ec4e910b3edad8c93d46586309e00ba98",
+                "ARG KAMAILIO_SHA256=290624b6624edc230af0fc458fb7e481e64b893be7cb5084398e587942992e0a",
                 f"ARG KAMAILIO_SHA256={sha}",
             ),
         ],
         "versions.yaml": [
             ("    version: 6.1.4", "    version: 6.1.5"),
             (
-                "      sha256: 3eaa069b371de7c12aedcd350d31d63ec4e910b3edad8c93d46586309e00ba98",
+                "      sha256: 290624b6624edc230af0fc458fb7e481e64b893be7cb5084398e587942992e0a",
                 f"      sha256: {sha}",
             ),
         ],

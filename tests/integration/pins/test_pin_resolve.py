@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from tree_edit import mark_unconfirmed
 from world import FakeWorld, serve_world, world_fetcher
 
 from release.cli import main
@@ -100,6 +101,7 @@ def test_pin_beyond_policy_is_refused_then_allowed(
 
 
 def test_a_checksum_given_by_hand_stays_unconfirmed(tree: Path) -> None:
+    mark_unconfirmed(tree, "kamailio")
     assert pin(tree, "kamailio", "6.1.5", "--checksum", "sha256:" + "1" * 64) == 0
     kamailio = load_manifest(tree / "versions.yaml").manifest.require("kamailio")
     assert (kamailio.version, kamailio.unconfirmed) == ("6.1.5", ("sha256",))

@@ -58,6 +58,7 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
     "janus": (Status.UPDATE, "1.4.2", None),
     "coturn": (Status.UPDATE, "4.18.0", None),
     "caddy": (Status.UPDATE, "2.11.5", None),
+    "caddy-arm64": (Status.UPDATE, "2.11.5", None),
     "asterisk": (Status.UPDATE, "22.11.0", "23.5.0"),
     "pjproject": (Status.CURRENT, None, "2.18"),
     "postgresql": (Status.UPDATE, "17.12", "18.7"),
@@ -83,7 +84,9 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
 # The images whose digest a resolved update carries: component -> (repository, tag template).
 IMAGES = {"debian": ("library/debian", "trixie-{v}-slim"), "node": ("library/node", "{v}-trixie-slim")}
 # Listings read by more than one component: owner -> the others.
-SHARED_LISTING = {"debian": ("debian-snapshot",)}
+SHARED_LISTING = {"debian": ("debian-snapshot",), "caddy": ("caddy-arm64",)}
+# Releases read by more than one component: caddy-arm64's archive is an asset of caddy's release.
+SHARED_RELEASE = {"caddy": ("caddy-arm64",)}
 # Components that pin nothing but their version (the Debian snapshot timestamp).
 VERSION_ONLY = {"debian-snapshot"}
 # The actions, whose resolved update carries the commit its tag points at: component -> repo.
@@ -436,6 +439,8 @@ def test_a_faulty_upstream_fails_only_its_component(
     # A component that reads another's listing fails with it (debian-snapshot reads Debian's).
     shared = SHARED_LISTING.get(case.component, ()) if case.fault.role in (
         Role.LISTING, Role.PAGE) else ()
+    if case.fault.role is Role.RELEASE:
+        shared = SHARED_RELEASE.get(case.component, ())
     faulty = frozenset({case.component, *shared})
     for name in sorted(faulty):
         failed = run.result(name)

@@ -74,7 +74,7 @@ def test_refresh_dry_run_plans_and_writes_nothing(tree: Path) -> None:
     assert [s for s, _ in stages] == [Stage.CHECKED, Stage.PLANNED, Stage.STOPS]
     assert stages[0][1].changes == ()
     assert stages[-1][1] == report
-    assert len(report.outcome.updates) == 17
+    assert len(report.outcome.updates) == 18  # caddy-arm64 and histogram-quantile-arm64 included
     assert report.pinned.alarms == 0
     assert report.status == 0
     assert not report.all_failed
@@ -138,5 +138,5 @@ def test_refresh_reports_the_check_before_planning_fails(tree: Path) -> None:
                 on_stage=lambda stage, so_far: stages.append((stage, so_far)))
     assert info.value.message == "images/asterisk/Dockerfile: no ARG ASTERISK_VERSION"
     assert [s for s, _ in stages] == [Stage.CHECKED]
-    assert len(stages[0][1].outcome.updates) == 17
+    assert len(stages[0][1].outcome.updates) == 18  # caddy-arm64 and histogram-quantile-arm64 included
     assert snapshot(tree) == before

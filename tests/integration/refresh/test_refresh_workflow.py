@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 from world.cosign import trust
+from world.signatures import use_world_keys
 
 pytestmark = pytest.mark.integration
 
@@ -103,6 +104,7 @@ def world(tmp_path: Path) -> dict[str, Path]:
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
+    use_world_keys(source)  # the recording's signatures are the fake world's
     trust(source)  # keys/sigstore/ also pins the world's Fulcio CA, which signed the replay
     git(source, "init", "-q", "-b", "main")
     git(source, "add", "-A")

@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
+from tree_edit import mark_unconfirmed, unsigned
 from world import FakeWorld, Role, world_fetcher
 from world.server import Reply, UpstreamServer
+from world.signatures import world_key
 from world.trust import (
     align,
     hang,
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.integration
 PGBOUNCER = "https://www.pgbouncer.org/downloads/files/1.25.2/pgbouncer-1.25.2.tar.gz"
 KAMAILIO = "https://www.kamailio.org/pub/kamailio/6.1.4/src/kamailio-6.1.4_src.tar.gz"
 ASTERISK_SUMS = "https://downloads.asterisk.org/pub/telephony/asterisk/releases/asterisk-22.10.1.sha256"
+ASTERISK = "https://downloads.asterisk.org/pub/telephony/asterisk/releases/asterisk-22.10.1.tar.gz"
 POSTGRES_SUMS = "https://ftp.postgresql.org/pub/source/v17.11/postgresql-17.11.tar.bz2.sha256"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 #: Pinned values in versions.yaml (each archive's checksum, image's digest, action's commit).
@@ -95,7 +98,8 @@ def test_pins_equal_to_the_world_are_all_verified_and_say_how(tree: Path) -> Non
             "signing time",
             "https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
             "caddy_2.11.4_linux_amd64.tar.gz"),
-        ("asterisk", "sha256"): ("sums file", ASTERISK_SUMS),
+        ("asterisk", "sha256"): (f"signature by key {world_key().fingerprint} on {ASTERISK}; "
+                                 "computed from the signed archive", ASTERISK),
         ("redis", "sha256"): ("hashes README",
                               "https://raw.githubusercontent.com/redis/redis-hashes/master/README"),
         ("debian", "digest"): ("registry", "https://registry-1.docker.io/v2/library/debian/"
@@ -109,6 +113,7 @@ def test_a_tampered_archive_with_a_matching_sums_file_is_caught_by_the_pinned_ch
     tree: Path,
 ) -> None:
     tampered: list[bytes] = []
+    mark_unconfirmed(tree, "pgbouncer")
     report, world = aligned(tree, lambda w: tampered.append(
         tamper_archive(w, PGBOUNCER, "pgbouncer", sums_url=f"{PGBOUNCER}.sha256")))
     verdict = only_this_differs(report, ("pgbouncer", "sha256"))
@@ -134,6 +139,7 @@ def test_a_tampered_archive_without_sums_is_caught_by_hashing_it(tree: Path) -> 
 
 def test_a_sums_file_that_disagrees_with_the_pin_is_a_mismatch(tree: Path) -> None:
     other: list[str] = []
+    unsigned(tree, "asterisk")
     report, world = aligned(tree, lambda w: other.append(
         sums_disagree(w, ASTERISK_SUMS, "asterisk", "asterisk-22.10.1.tar.gz")))
     verdict = only_this_differs(report, ("asterisk", "sha256"))
@@ -232,6 +238,8 @@ def test_confirm_drops_the_marks_of_verified_values_and_nothing_else(
     tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     recording = tmp_path / "recording"
+    unsigned(tree, "asterisk")
+    mark_unconfirmed(tree, "kamailio", "caddy", "asterisk", "pgbouncer")
     with serve_changed(lambda w: align(w, tree), lambda w: sums_disagree(
             w, ASTERISK_SUMS, "asterisk", "asterisk-22.10.1.tar.gz")) as (server, _world):
         run(tree, server, record=recording)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from world import TODAY, FakeWorld, Role, fake_bytes, world_fetcher
+from world.signatures import without_signature
 from world.trust import (
     SigningKey,
     align,
@@ -51,7 +52,7 @@ def sign_in_tree(tree: Path, key: SigningKey, *, component: str, anchor: str, ur
                  of: str, with_key_file: bool = True) -> None:
     """Add `archive.signature` to `component` (after the line `anchor`), pinning `key`."""
     manifest = tree / "versions.yaml"
-    text = manifest.read_text()
+    text = without_signature(manifest.read_text(), component)  # the one versions.yaml declares
     assert text.count(anchor) == 1
     block = (f"      signature:\n        url: {url}\n        of: {of}\n"
              f"        keys: [{key.fingerprint}]\n")

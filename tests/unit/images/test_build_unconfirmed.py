@@ -25,10 +25,10 @@ PLAN = make_plan(MANIFEST, SOURCES, PROVENANCE)
 
 
 def test_every_unconfirmed_value_an_image_is_built_from_is_named() -> None:
-    found = unconfirmed_inputs(MANIFEST, PLAN.select(["caddy", "python-app"]))
-    caddy = MANIFEST.require("caddy")
-    assert caddy.archive is not None
-    assert found == [f"caddy: caddy sha256 {caddy.archive.sha256}"]
+    found = unconfirmed_inputs(MANIFEST, PLAN.select(["coturn", "python-app"]))
+    coturn = MANIFEST.require("coturn")
+    assert coturn.archive is not None
+    assert found == [f"coturn: coturn sha256 {coturn.archive.sha256}"]
     assert unconfirmed_inputs(MANIFEST, PLAN.select(["python-app", "node-app"])) == []
 
 
@@ -43,12 +43,12 @@ def _refuse(**changes: Any) -> None:
 
 def test_push_refuses_unconfirmed_pins_before_anything_happens() -> None:
     with pytest.raises(InvalidInput) as caught:
-        _refuse(only=("kamailio", "python-app"))
-    kamailio = MANIFEST.require("kamailio")
-    assert kamailio.archive is not None
+        _refuse(only=("janus", "python-app"))
+    janus = MANIFEST.require("janus")
+    assert janus.archive is not None
     assert caught.value.message == (
         "refusing to push 1 image(s) built from values nobody checked against upstream "
-        f"(unconfirmed in versions.yaml): kamailio: kamailio sha256 {kamailio.archive.sha256}")
+        f"(unconfirmed in versions.yaml): janus: janus sha256 {janus.archive.sha256}")
     assert caught.value.hint == (
         "confirm them with `python -m release verify --online` (then drop the `unconfirmed:` "
         "marks), or push anyway with --allow-unconfirmed (recorded in the bill of materials)")
@@ -56,7 +56,7 @@ def test_push_refuses_unconfirmed_pins_before_anything_happens() -> None:
 
 def test_allowed_unconfirmed_goes_on_to_the_registry() -> None:
     with pytest.raises(InvalidInput, match="--push without ECR needs --registry HOST"):
-        _refuse(only=("kamailio",), allow_unconfirmed=True, ecr=False)
+        _refuse(only=("janus",), allow_unconfirmed=True, ecr=False)
 
 
 def test_the_bill_of_materials_records_unconfirmed_values_and_the_override() -> None:
@@ -65,11 +65,10 @@ def test_the_bill_of_materials_records_unconfirmed_values_and_the_override() -> 
     doc = json.loads(bom_json(bom))
     assert doc["allow_unconfirmed"] is True
     marks = {c["name"]: c["unconfirmed"] for c in doc["components"] if c["unconfirmed"]}
-    assert marks == {"kamailio": ["sha256"], "rtpengine": ["sha256"], "janus": ["sha256"],
-                     "coturn": ["sha256"], "caddy": ["sha256"], "asterisk": ["sha256"],
-                     "pgbouncer": ["sha256"], "signoz": ["digest"],
-                     "signoz-otel-collector": ["digest"], "buildkit": ["digest"],
-                     "histogram-quantile-arm64": ["sha256"]}
+    # The values versions.yaml still marks (docs/pin-provenance.md).
+    assert marks == {"rtpengine": ["sha256"], "janus": ["sha256"], "coturn": ["sha256"],
+                     "signoz": ["digest"], "signoz-otel-collector": ["digest"],
+                     "buildkit": ["digest"], "histogram-quantile-arm64": ["sha256"]}
     assert parse_bom(bom_json(bom), "releases/x.json") == bom
     old = json.loads(bom_json(replace(bom, allow_unconfirmed=False)))
     del old["allow_unconfirmed"]

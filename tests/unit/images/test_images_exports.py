@@ -196,7 +196,8 @@ def test_the_cli_exports_the_real_plan(
         "SOURCE_DATE_EPOCH": str(epoch),
     }
     assert doc["target"]["kamailio"]["platforms"] == ["linux/amd64", "linux/arm64"]
-    assert doc["target"]["caddy"]["platforms"] == ["linux/amd64"]  # images/caddy/platforms
+    # Caddy too: an archive per architecture (caddy, caddy-arm64), no images/caddy/platforms.
+    assert doc["target"]["caddy"]["platforms"] == ["linux/amd64", "linux/arm64"]
 
 
 def test_the_plan_document_names_every_input() -> None:

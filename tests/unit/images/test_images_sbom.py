@@ -49,7 +49,7 @@ def test_the_sbom_validates_and_is_the_same_every_time() -> None:
         "type": "distribution",
         "url": "https://raw.githubusercontent.com/asterisk/third-party/master/pjproject/2.17/"
                "pjproject-2.17.tar.bz2"}
-    properties = {p["name"]: p["value"] for p in found["component:kamailio"]["properties"]}
+    properties = {p["name"]: p["value"] for p in found["component:janus"]["properties"]}
     assert properties == {"delphi:pinned-values": "unconfirmed: sha256",
                           "delphi:upstream-signature": "not checked"}
 

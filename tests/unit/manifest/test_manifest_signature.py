@@ -46,11 +46,11 @@ def test_a_signature_block_is_read() -> None:
          "components.squid.archive.signature.of: 'tarball' is not a valid of; valid: archive, "
          "checksum"),
         ("      signature:\n        url: https://x/{version}.asc\n        of: archive\n"
-         "        keys: [B068 84ED B779 C89B]\n", "keys:",
+         "        keys: [B068 84ED B779 C89B]\n", "keys: [B068",
          "components.squid.archive.signature.keys: 'B068 84ED B779 C89B' is not a full OpenPGP "
          "fingerprint (40 or 64 uppercase hex digits, no spaces)"),
         ("      signature:\n        url: https://x/{version}.asc\n        of: archive\n"
-         "        keys: []\n", "keys:",
+         "        keys: []\n", "keys: []",
          "components.squid.archive.signature.keys: expected a list of key fingerprints"),
     ],
     ids=["of", "fingerprint", "empty-keys"],
