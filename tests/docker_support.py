@@ -233,6 +233,9 @@ class MotoEcr:
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.url = f"http://{host}:{port}"
+        # moto's backends are per process, not per server: what an earlier test's server
+        # created (test_scan_gate's delphi/redis) would still be listed by this one.
+        self.reset()
 
     def reset(self) -> None:
         httpx.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
