@@ -82,12 +82,15 @@ VARIABLES = ("AWS_RELEASE_ROLE_ARN", "AWS_REGION", "RELEASE_REGISTRY", "ECR_SCAN
 GITHUB_CONTEXT = ("ref", "ref_name", "sha", "run_id", "repository", "token", "workflow_ref")
 EMULATED_ACTIONS = (
     "actions/checkout", "actions/setup-python", "aws-actions/configure-aws-credentials",
-    "actions/upload-artifact", "actions/download-artifact", "docker/setup-buildx-action",
-    "sigstore/cosign-installer",
+    "actions/upload-artifact", "actions/download-artifact", "docker/setup-qemu-action",
+    "docker/setup-buildx-action", "sigstore/cosign-installer",
 )
 # What these machines cannot do: the actions that would set it up are recorded as not run, and
 # the steps that use it see DELPHI_RELEASE_DRY_RUN=1 and say what they did instead.
 NOT_HERE = {
+    "docker/setup-qemu-action": "not run: no QEMU emulators here (installing binfmt handlers "
+    "needs a privileged container on the runner); the build step builds the engine's own "
+    "architecture only",
     "docker/setup-buildx-action": "not run: no BuildKit (docker buildx) or QEMU here; the build "
     "step uses the engine's classic builder, one architecture, no attestations (the bake by "
     "digest and `build --pushed` probe-then-tag run only on GitHub)",

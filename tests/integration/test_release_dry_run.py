@@ -158,7 +158,7 @@ def test_a_tag_that_is_not_the_release_fails_the_plan_step(tree: Path, tmp_path:
             "      - name: Plan the build\n"),
          "jobs.plan.steps[5]: the dry run does not emulate `example/other-action`"),
         (lambda t: t.replace("IMAGE: ${{ matrix.image }}", "IMAGE: ${{ matrix.image || 'x' }}"),
-         "jobs.build.steps[5].IMAGE: the dry run does not evaluate "
+         "jobs.build.steps[6].IMAGE: the dry run does not evaluate "
          "`${{ matrix.image || 'x' }}`"),
     ],
     ids=["renamed-step", "unknown-action", "unknown-expression"],
@@ -212,6 +212,8 @@ def test_the_whole_release_runs_in_order(docker_engine: DockerEngine, tmp_path: 
         ]
         # What cannot run here says so, instead of pretending.
         assert status_of(rows, "build/4 [image=alpha]").startswith(
+            "not run: no QEMU emulators here")
+        assert status_of(rows, "build/5 [image=alpha]").startswith(
             "not run: no BuildKit (docker buildx) or QEMU here")
         assert status_of(rows, "bom/8").startswith("not run: no cosign and no OIDC identity")
         assert "dry run: classic builder" in done.stdout

@@ -323,6 +323,7 @@ def test_an_action_has_one_pin_everywhere() -> None:
         "actions/checkout", "actions/setup-python", "actions/cache",
         "actions/upload-artifact", "actions/download-artifact",
         "aws-actions/configure-aws-credentials", "docker/setup-buildx-action",
+        "docker/setup-qemu-action",
         "sigstore/cosign-installer",
     }
 

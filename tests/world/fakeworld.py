@@ -100,7 +100,8 @@ class FakeWorld(GitHubSite, DockerHubSite, ProjectSites):
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "debian-snapshot", "pjproject",
                   "histogram-quantile", "docker-setup-buildx-action",
-                  "sigstore-cosign-installer", "buildkit", "histogram-quantile-arm64")
+                  "sigstore-cosign-installer", "buildkit", "histogram-quantile-arm64",
+                  "docker-setup-qemu-action", "binfmt")
 
     def __init__(self, overrides: Mapping[str, Override] | None = None) -> None:
         super().__init__(overrides)

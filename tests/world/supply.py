@@ -9,9 +9,12 @@
   the amd64 and arm64 archives and a goreleaser `histogram-quantile_<version>_checksums.txt`
   (which WRONG_FILE on SigNoz's CHECKSUM role makes name other files).
 - debian-snapshot reads Debian's Docker Hub listing, which the world already serves.
-- docker/setup-buildx-action v4.3.0 and sigstore/cosign-installer v4.1.2 (the release's
-  BuildKit and cosign): current, their pinned tags at their real commits.
-- moby/buildkit (Docker Hub, the daemon setup-buildx-action starts): v0.25.1 pinned and current.
+- docker/setup-buildx-action v4.3.0, docker/setup-qemu-action v4.2.0 and
+  sigstore/cosign-installer v4.1.2 (the release's BuildKit, QEMU and cosign): current, their
+  pinned tags at their real commits.
+- moby/buildkit (Docker Hub, the daemon setup-buildx-action starts): v0.25.1 pinned and current;
+  tonistiigi/binfmt (the emulators setup-qemu-action installs): qemu-v10.2.3 pinned and
+  current (qemu-v10.0.4-59, a build-numbered tag, is not a version).
 
 `install(world)` is called once from `FakeWorld.__init__`, after the world's own repositories.
 """
@@ -35,6 +38,10 @@ RELEASE_ACTIONS = (
      (("v4.3.0", "2026-08-17"), ("v4.2.0", "2026-07-02"), ("v4.1.0", "2026-05-22"),
       ("v4.0.0", "2026-03-05"), ("v3.12.0", "2025-12-16")),
      "37fe631027851001ddb9b187196cc803df7f5f0e"),
+    ("docker-setup-qemu-action", "docker/setup-qemu-action", 1309,
+     (("v4.2.0", "2026-07-01"), ("v4.1.0", "2026-05-27"), ("v4.0.0", "2026-03-04"),
+      ("v3.7.0", "2025-11-05")),
+     "96fe6ef7f33517b61c61be40b68a1882f3264fb8"),
     ("sigstore-cosign-installer", "sigstore/cosign-installer", 1308,
      (("v4.1.2", "2026-05-06"), ("v4.1.1", "2026-03-25"), ("v4.1.0", "2026-03-09"),
       ("v4.0.0", "2025-10-13"), ("v3.10.1", "2025-10-16")),
@@ -58,8 +65,14 @@ def install(world: FakeWorld) -> None:
         HubTag(name="v0.25.1", pushed="2026-10-01T10:00:00.000000Z"),
         HubTag(name="v0.25.0", pushed="2026-09-10T10:00:00.000000Z"),
     ))
-    world.images = (*world.images, buildkit)
+    binfmt = HubRepo(repository="tonistiigi/binfmt", component="binfmt", listed=True, tags=(
+        HubTag(name="qemu-v10.2.3", pushed="2026-08-20T10:00:00.000000Z"),
+        HubTag(name="qemu-v10.0.4-59", pushed="2026-06-02T10:00:00.000000Z"),
+        HubTag(name="qemu-v10.0.4", pushed="2026-06-01T10:00:00.000000Z"),
+    ))
+    world.images = (*world.images, buildkit, binfmt)
     world._add_image(buildkit)
+    world._add_image(binfmt)
 
     releases = tuple(GhRelease(tag=v, day=day, title=f"PJSIP {v}", branch="master")
                      for v, day in PJPROJECT_RELEASES)

@@ -78,7 +78,9 @@ EXPECTED: dict[str, tuple[Status, str | None, str | None]] = {
     "actions-download-artifact": (Status.CURRENT, None, None),
     "aws-configure-aws-credentials": (Status.CURRENT, None, None),
     "docker-setup-buildx-action": (Status.CURRENT, None, None),
+    "docker-setup-qemu-action": (Status.CURRENT, None, None),
     "sigstore-cosign-installer": (Status.CURRENT, None, None),
+    "binfmt": (Status.CURRENT, None, None),
     "buildkit": (Status.CURRENT, None, None),
 }
 # The images whose digest a resolved update carries: component -> (repository, tag template).

@@ -55,8 +55,8 @@ def test_check_returns_every_result_and_reports_its_progress(tree: Path) -> None
     assert report.outcome.updates == ()  # check resolves nothing
     assert sorted(r.component for r in report.outcome.results if r.status is Status.CURRENT) == [
         "actions-cache", "actions-download-artifact", "actions-upload-artifact",
-        "aws-configure-aws-credentials", "buildkit", "clickhouse", "docker-setup-buildx-action",
-        "pjproject", "python", "signoz", "signoz-otel-collector", "sigstore-cosign-installer",
+        "aws-configure-aws-credentials", "binfmt", "buildkit", "clickhouse",
+        "docker-setup-buildx-action", "docker-setup-qemu-action", "pjproject", "python", "signoz", "signoz-otel-collector", "sigstore-cosign-installer",
         "zookeeper"]
     total = len(names)
     assert steps[0] == Progress(total=total, done=0)

@@ -74,8 +74,8 @@ def test_replay_gives_the_results_of_the_recorded_run(recorded: tuple[Path, Outc
     statuses = {r.component: r.status for r in replayed.results}
     assert sorted(n for n, s in statuses.items() if s is Status.CURRENT) == [
         "actions-cache", "actions-download-artifact", "actions-upload-artifact",
-        "aws-configure-aws-credentials", "buildkit", "clickhouse", "docker-setup-buildx-action",
-        "pjproject", "python", "signoz", "signoz-otel-collector", "sigstore-cosign-installer",
+        "aws-configure-aws-credentials", "binfmt", "buildkit", "clickhouse",
+        "docker-setup-buildx-action", "docker-setup-qemu-action", "pjproject", "python", "signoz", "signoz-otel-collector", "sigstore-cosign-installer",
         "zookeeper"]
     # histogram-quantile-arm64 and caddy-arm64 move with histogram-quantile and caddy.
     assert len(replayed.updates) == 18

@@ -68,6 +68,6 @@ def test_an_advisory_of_an_older_action_version_is_found_through_its_ecosystem()
 def test_the_pinned_action_is_not_affected() -> None:
     outcome, queries = run(MANIFEST)
     actions = [q for q in queries if q.get("package", {}).get("ecosystem") == "GitHub Actions"]
-    assert len(actions) == 8
+    assert len(actions) == 9
     assert outcome.warnings == ()
     assert next(r for r in outcome.results if r.component == "actions-checkout").advisories == ()

@@ -92,7 +92,7 @@ def osv_says(reply: Reply) -> object:
      "starting with '<html>oops</html>'"),
     (Reply(status=200, body=b'{"results": []}', headers={"Content-Type": "application/json"}),
      "advisories: OSV: https://api.osv.dev/v1/querybatch: expected 'results' with one entry "
-     "per query (33)"),  # 25 components, 8 of them actions asked twice
+     "per query (35)"),  # 26 components, 9 of them actions asked twice
 ])
 def test_osv_failing_is_a_warning_and_versions_are_still_checked(
     reply: Reply, warning: str

@@ -249,7 +249,7 @@ def test_confirm_drops_the_marks_of_verified_values_and_nothing_else(
     err = capsys.readouterr().err
     assert ("verify: confirmed kamailio sha256, rtpengine sha256, janus sha256, coturn sha256, "
             "caddy sha256, pgbouncer sha256, signoz digest, signoz-otel-collector digest, "
-            "histogram-quantile-arm64 sha256, buildkit digest; "
+            "histogram-quantile-arm64 sha256, binfmt digest, buildkit digest; "
             "dropped their unconfirmed: marks in versions.yaml (`nox -s docs` updates "
             "docs/third-party-versions.md)") in err
     manifest = load_manifest(tree / "versions.yaml").manifest

@@ -68,7 +68,8 @@ def test_the_bill_of_materials_records_unconfirmed_values_and_the_override() -> 
     # The values versions.yaml still marks (docs/pin-provenance.md).
     assert marks == {"rtpengine": ["sha256"], "janus": ["sha256"], "coturn": ["sha256"],
                      "signoz": ["digest"], "signoz-otel-collector": ["digest"],
-                     "buildkit": ["digest"], "histogram-quantile-arm64": ["sha256"]}
+                     "buildkit": ["digest"], "binfmt": ["digest"],
+                     "histogram-quantile-arm64": ["sha256"]}
     assert parse_bom(bom_json(bom), "releases/x.json") == bom
     old = json.loads(bom_json(replace(bom, allow_unconfirmed=False)))
     del old["allow_unconfirmed"]

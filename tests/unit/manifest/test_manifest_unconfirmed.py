@@ -82,7 +82,7 @@ def test_the_repository_manifest_marks_the_offline_values() -> None:
     assert marked == {
         ("rtpengine", "sha256"), ("janus", "sha256"), ("coturn", "sha256"),
         ("signoz", "digest"), ("signoz-otel-collector", "digest"),
-        ("buildkit", "digest"), ("histogram-quantile-arm64", "sha256"),  # copied from public pins of it, not read from Docker Hub
+        ("buildkit", "digest"), ("binfmt", "digest"), ("histogram-quantile-arm64", "sha256"),  # copied from public pins of it, not read from Docker Hub
     }
 
 

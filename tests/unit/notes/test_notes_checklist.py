@@ -242,7 +242,8 @@ def test_the_delphi_checklist_names_no_ci_tooling() -> None:
     assert ci == ["actions-checkout", "actions-setup-python", "actions-cache",
                   "actions-upload-artifact", "actions-download-artifact",
                   "aws-configure-aws-credentials", "docker-setup-buildx-action",
-                  "sigstore-cosign-installer", "buildkit"]
+                  "docker-setup-qemu-action", "sigstore-cosign-installer", "binfmt",
+                  "buildkit"]
     load_checklist(REPO / "checklists", components=manifest.names(),
                    images=[p.name for p in (REPO / "images").iterdir() if p.is_dir()],
                    ci_tooling=ci)
