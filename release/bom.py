@@ -40,8 +40,6 @@ NOT_PUSHED = "not-pushed"  # not in the registry: left out of this run by --only
 # What a dry run records instead of a signature and an attestation (never an invented digest).
 NOT_SIGNED_DRY_RUN = "not signed (dry run)"
 NOT_ATTESTED_DRY_RUN = "not attested (dry run)"
-# The OIDC issuer of GitHub Actions' keyless certificates (cosign verify --certificate-oidc-issuer).
-GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import math
 import os
@@ -26,9 +25,8 @@ if TYPE_CHECKING:  # the commands import their modules lazily, at run time
     from release.notes.upstream_notes import UpstreamAttention
     from release.refresh.flow import CheckOptions, Fetching, Progress
 
-from release.bom import GITHUB_ACTIONS_ISSUER
 from release.errors import InvalidInput, ProblemsFound, ReleaseError
-from release.versioning import UnsafeValueError
+from release.versioning import GITHUB_ACTIONS_ISSUER, UnsafeValueError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -945,6 +943,8 @@ def _with_upstream_notes(inputs: NotesInputs) -> NotesInputs:
         async with open_fetcher(github=GitHubAuth.from_env(os.environ)) as fetcher:
             return await fetch_attention(changes, inputs.new_manifest, fetcher,
                                          api_url=endpoints.github_api_url)
+
+    import asyncio
 
     return dataclasses.replace(inputs, upstream_attention=asyncio.run(go()))
 

@@ -35,6 +35,8 @@ IMAGE_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # A GitHub repository named `owner/name` (versions.yaml's `upstream.repo`, `bom diff --repo`).
 GITHUB_REPOSITORY_RE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+# The OIDC issuer of GitHub Actions' keyless certificates (cosign verify --certificate-oidc-issuer).
+GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 class UnsafeValueError(ValueError):

@@ -27,7 +27,6 @@ import httpx
 import pytest
 
 from release.bom import (
-    GITHUB_ACTIONS_ISSUER,
     NOT_SIGNED_DRY_RUN,
     Bom,
     BomImage,
@@ -49,6 +48,7 @@ from release.images.signatures import (
 from release.notes.bom import images_table
 from release.notes.notes import decide, render_notes
 from release.notes.sample import read_sample_inputs
+from release.versioning import GITHUB_ACTIONS_ISSUER
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"

@@ -37,3 +37,15 @@ def test_check_of_the_offline_demo_leaves_the_heavy_libraries_unimported(tmp_pat
     assert report["status"] in (0, 1)  # the demo has updates; the check itself ran
     assert sorted(set(HEAVY) & set(report["loaded"])) == []
     assert "httpx" in report["loaded"]  # it did reach the network layer
+
+
+def test_building_the_command_line_imports_no_network_or_yaml_library() -> None:
+    """`--help`, `version` and the parser of every command: no asyncio, httpx or ruamel.yaml
+    (they cost ~0.15 s together; the commands that need them import them when they run)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys; from release.cli import build_parser; "
+         "build_parser(); print(json.dumps(sorted(m for m in sys.modules if '.' not in m)))"],
+        cwd=REPO, capture_output=True, text=True, check=True, timeout=60,
+    )
+    loaded = set(json.loads(done.stdout))
+    assert sorted({"asyncio", "httpx", "ruamel", *HEAVY} & loaded) == []
