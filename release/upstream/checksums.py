@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from release.manifest.model import ChecksumKind, Component
 from release.template import fill_template
-from release.upstream.common import header, shown, shown_url
+from release.upstream.common import header, read_once, shown, shown_url
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.github import DEFAULT_API_URL, asset_sha256
 from release.upstream.interface import Fetcher, FetchResult
@@ -210,7 +210,7 @@ async def derive_sha256(
     match checksum.kind:
         case ChecksumKind.FILE:
             url = fill(_required(checksum.url, "checksum.url", component), version, tag)
-            result = await fetcher.get(url, max_bytes=SUMS_MAX_BYTES)
+            result = await read_once(fetcher, url, max_bytes=SUMS_MAX_BYTES)
             text = sums_text(result)
             hexdigest = pick_sha256(parse_sums_file(text), file_name(archive_url), result.url)
             return Derived(hexdigest=hexdigest, how="sums file", source=url, body=result.body)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.http import checked_next_url, next_page, same_origin
-from release.upstream.interface import FetchResult
+from release.upstream.interface import Fetcher, FetchResult
 
 DEFAULT_MAX_PAGES = 100
 
@@ -75,3 +78,28 @@ class Pages:
     def follow_result(self, result: FetchResult) -> str | None:
         """The next page after `result` by its `Link: <...>; rel="next"` header, if any."""
         return self.follow(result.url, next_page(result))
+
+
+# What one run reads more than once (one fetcher: one run): a release's assets or sums file that
+# two components pin one archive each of (caddy and caddy-arm64, histogram-quantile and its
+# arm64 twin), at the same time or one after the other. The second asker shares the first's
+# request instead of sending (or revalidating) it again.
+_ONCE: weakref.WeakKeyDictionary[Fetcher, dict[tuple[str, tuple[tuple[str, str], ...], int],
+                                               asyncio.Task[FetchResult]]] = \
+    weakref.WeakKeyDictionary()
+
+
+async def read_once(fetcher: Fetcher, url: str, *, headers: Mapping[str, str] | None = None,
+                    max_bytes: int) -> FetchResult:
+    """`fetcher.get(url)`, shared by every asker of the same request in the run; a failed read
+    is not kept (the next asker tries again, with its own retries and error)."""
+    key = (url, tuple(sorted((headers or {}).items())), max_bytes)
+    try:
+        known = _ONCE.setdefault(fetcher, {})
+    except TypeError:  # a fetcher that cannot be weakly referenced: no sharing
+        return await fetcher.get(url, headers=headers, max_bytes=max_bytes)
+    task = known.get(key)
+    if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+        task = asyncio.ensure_future(fetcher.get(url, headers=headers, max_bytes=max_bytes))
+        known[key] = task
+    return await asyncio.shield(task)

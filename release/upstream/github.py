@@ -15,15 +15,13 @@ quoted in messages, `header` and `Pages` (pagination bookkeeping over
 
 from __future__ import annotations
 
-import asyncio
 import re
-import weakref
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from release.manifest.model import Component
-from release.upstream.common import DEFAULT_MAX_PAGES, Pages, shown, shown_url
+from release.upstream.common import DEFAULT_MAX_PAGES, Pages, read_once, shown, shown_url
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.interface import Fetcher, FetchResult, Listing, Source, classify_tags
 from release.versioning import SHA256_RE
@@ -196,27 +194,6 @@ class GithubTags(_GithubListing):
         return classify_tags(component, tags)
 
 
-# The release of a tag, read once per fetcher (one run): the archives of one release for two
-# architectures (caddy, caddy-arm64) ask for the same release, at the same time or one after
-# the other; the second shares the first's request instead of sending (or revalidating) it.
-_RELEASES: weakref.WeakKeyDictionary[Fetcher, dict[str, asyncio.Task[FetchResult]]] = \
-    weakref.WeakKeyDictionary()
-
-
-async def _release_once(fetcher: Fetcher, url: str) -> FetchResult:
-    try:
-        known = _RELEASES.setdefault(fetcher, {})
-    except TypeError:  # a fetcher that cannot be weakly referenced: no sharing
-        return await fetcher.get(url, headers=API_HEADERS, max_bytes=RELEASE_MAX_BYTES)
-    task = known.get(url)
-    if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-        # a failed read is not kept: the next asker tries again (its own retries, its error)
-        task = asyncio.ensure_future(
-            fetcher.get(url, headers=API_HEADERS, max_bytes=RELEASE_MAX_BYTES))
-        known[url] = task
-    return await asyncio.shield(task)
-
-
 async def asset_sha256(
     fetcher: Fetcher, *, repo: str | None, tag: str, asset: str, api_url: str = DEFAULT_API_URL
 ) -> str:
@@ -226,7 +203,7 @@ async def asset_sha256(
     is only looked up, never turned into a download URL: GitHub sanitises names (`~` -> `.`).
     """
     url = repo_url(api_url, repo, "releases", "tags", quote(tag, safe=""))
-    result = await _release_once(fetcher, url)
+    result = await read_once(fetcher, url, headers=API_HEADERS, max_bytes=RELEASE_MAX_BYTES)
     digests = parse_asset_digests(result.json(), result.url)
     if asset not in digests:
         names = ", ".join(sorted(digests)[:20]) or "none"
