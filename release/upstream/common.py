@@ -84,22 +84,40 @@ class Pages:
 # two components pin one archive each of (caddy and caddy-arm64, histogram-quantile and its
 # arm64 twin), at the same time or one after the other. The second asker shares the first's
 # request instead of sending (or revalidating) it again.
+@dataclass
+class _Shared:
+    task: asyncio.Task[FetchResult]
+    askers: int = 0
+
+
 _ONCE: weakref.WeakKeyDictionary[Fetcher, dict[tuple[str, tuple[tuple[str, str], ...], int],
-                                               asyncio.Task[FetchResult]]] = \
-    weakref.WeakKeyDictionary()
+                                               _Shared]] = weakref.WeakKeyDictionary()
 
 
 async def read_once(fetcher: Fetcher, url: str, *, headers: Mapping[str, str] | None = None,
                     max_bytes: int) -> FetchResult:
     """`fetcher.get(url)`, shared by every asker of the same request in the run; a failed read
-    is not kept (the next asker tries again, with its own retries and error)."""
+    is not kept (the next asker tries again, with its own retries and error). An asker that is
+    cancelled leaves the read to the others; the last one to leave cancels it, so a shared read
+    never outlives everyone who asked for it (it would otherwise still be connecting when the
+    run's event loop closes)."""
     key = (url, tuple(sorted((headers or {}).items())), max_bytes)
     try:
         known = _ONCE.setdefault(fetcher, {})
     except TypeError:  # a fetcher that cannot be weakly referenced: no sharing
         return await fetcher.get(url, headers=headers, max_bytes=max_bytes)
-    task = known.get(key)
-    if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-        task = asyncio.ensure_future(fetcher.get(url, headers=headers, max_bytes=max_bytes))
-        known[key] = task
-    return await asyncio.shield(task)
+    shared = known.get(key)
+    if shared is None or (shared.task.done() and (shared.task.cancelled()
+                                                  or shared.task.exception() is not None)):
+        shared = _Shared(asyncio.ensure_future(fetcher.get(url, headers=headers,
+                                                           max_bytes=max_bytes)))
+        known[key] = shared
+    shared.askers += 1
+    try:
+        return await asyncio.shield(shared.task)
+    except asyncio.CancelledError:
+        if shared.askers == 1 and not shared.task.done():
+            shared.task.cancel()
+        raise
+    finally:
+        shared.askers -= 1
