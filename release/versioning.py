@@ -34,7 +34,10 @@ IMAGE_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 IMAGE_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # A GitHub repository named `owner/name` (versions.yaml's `upstream.repo`, `bom diff --repo`).
-GITHUB_REPOSITORY_RE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+# GitHub's own rules: an owner is 1-39 letters, digits and hyphens, not starting with a hyphen;
+# a name is 1-100 letters, digits, '.', '-' and '_', and never '.' or '..' (which a URL would
+# resolve as a path: `../x` must not reach `/repos/../x/...`).
+GITHUB_REPOSITORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/(?!\.\.?\Z)[A-Za-z0-9_.-]{1,100}")
 # The OIDC issuer of GitHub Actions' keyless certificates (cosign verify --certificate-oidc-issuer).
 GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from release.versioning import (
+    GITHUB_REPOSITORY_RE,
     BumpKind,
     UnsafeValueError,
     Version,
@@ -95,3 +96,26 @@ def test_check_safe_value_refuses(value: str, message: str) -> None:
     with pytest.raises(UnsafeValueError) as info:
         check_safe_value(value)
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("SigNoz/signoz", True),
+        ("aws-actions/configure-aws-credentials", True),
+        ("pjsip/pjproject", True),
+        ("owner/name.with_dots-and_underscores", True),
+        ("owner/...", True),  # GitHub allows it; only '.' and '..' are path steps
+        ("../x", False),
+        ("owner/..", False),
+        ("owner/.", False),
+        ("-owner/name", False),
+        ("own_er/name", False),
+        ("o" * 40 + "/name", False),
+        ("owner/" + "n" * 101, False),
+        ("owner/name/more", False),
+        ("owner", False),
+    ],
+)
+def test_a_github_repository_is_owner_slash_name_by_githubs_rules(value: str, valid: bool) -> None:
+    assert (GITHUB_REPOSITORY_RE.fullmatch(value) is not None) is valid

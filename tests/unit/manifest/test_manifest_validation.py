@@ -155,6 +155,12 @@ CASES: list[tuple[str, str, list[str]]] = [
          "owner/name"],
     ),
     (
+        "github-repo-path-step",
+        _replace("repo: kamailio/kamailio", "repo: kamailio/.."),
+        ["versions.yaml:12: components.kamailio.upstream.repo: 'kamailio/..' is not a GitHub "
+         "owner/name"],
+    ),
+    (
         "bad-specifier",
         _replace('specifier: ">=6.1,<6.2"', 'specifier: "6.1.x"'),
         ["versions.yaml:14: components.kamailio.policy.specifier: '6.1.x' is not a PEP 440 "
