@@ -15,7 +15,14 @@ from pathlib import Path
 
 from release.errors import ReleaseError
 from release.fsutil import read_text_exact, write_if_changed
-from release.manifest.model import Component, Manifest, Pin, PinKind, UpstreamKind
+from release.manifest.model import (
+    Component,
+    Manifest,
+    Pin,
+    PinKind,
+    SignatureKind,
+    UpstreamKind,
+)
 from release.notes.checklist import SERVICE_TITLES
 from release.notes.diff import action_of, is_base_image, is_ci_tooling, notes_url
 from release.notes.markdown import Trusted, code, inline, link, render, safe_url
@@ -133,9 +140,16 @@ def _artifact(component: Component) -> Trusted | None:
         signed = ""
         if signature is not None:
             asc = component.fill(signature.url)
-            keys = ", ".join(code(k) for k in signature.keys)
-            signed = (f"; upstream's signature {link(asc.rsplit('/', 1)[-1], asc)} is checked "
-                      f"against the pinned key {keys} (`keys/`)")
+            if signature.kind is SignatureKind.COSIGN:
+                identity = component.fill(signature.identity or "")
+                signed = (f"; upstream's cosign signature {link(asc.rsplit('/', 1)[-1], asc)} "
+                          f"is checked: keyless, by {code(identity)} (issuer "
+                          f"{code(signature.issuer or '')}), against the Sigstore roots pinned "
+                          "in `keys/sigstore/`")
+            else:
+                keys = ", ".join(code(k) for k in signature.keys)
+                signed = (f"; upstream's signature {link(asc.rsplit('/', 1)[-1], asc)} is "
+                          f"checked against the pinned key {keys} (`keys/`)")
         return Trusted(f"archive {link(url.rsplit('/', 1)[-1], url)}{checksum}{signed}")
     if component.image is not None:
         reference = f"{component.image.repository}:{values.get('image_tag', '')}"

@@ -35,7 +35,7 @@ from release.upstream.checksums import (
     parse_sums_file,
     sums_text,
 )
-from release.upstream.common import shown_url
+from release.upstream.common import read_once, shown_url
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.github import tag_commit
 from release.upstream.interface import Fetcher
@@ -348,7 +348,8 @@ class OnlineVerifier:
         signed_url = archive_url if signature.file is None else fill(signature.file, version, tag)
         sums: bytes | None = None
         if signature.file is not None:
-            result = await self.fetcher.get(signed_url, max_bytes=SUMS_MAX_BYTES)
+            # read once per run: caddy and caddy-arm64 are vouched for by the same signed file
+            result = await read_once(self.fetcher, signed_url, max_bytes=SUMS_MAX_BYTES)
             sums_text(result)  # an HTML page is refused, even with a hash in it
             sums = result.body  # the bytes that were signed
         data = (await self.fetcher.get(archive_url, max_bytes=self.archive_max_bytes)).body
@@ -370,8 +371,8 @@ class OnlineVerifier:
         else:
             try:
                 sig, cert = await asyncio.gather(
-                    self.fetcher.get(sig_url, max_bytes=SIGNATURE_MAX_BYTES),
-                    self.fetcher.get(cert_url, max_bytes=SIGNATURE_MAX_BYTES))
+                    read_once(self.fetcher, sig_url, max_bytes=SIGNATURE_MAX_BYTES),
+                    read_once(self.fetcher, cert_url, max_bytes=SIGNATURE_MAX_BYTES))
             except UpstreamError as exc:
                 # Not "gone upstream": the file and the archive were there, the signature not
                 # (a release made without it, or signed as a .sigstore.json bundle instead).

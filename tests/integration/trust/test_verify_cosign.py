@@ -53,11 +53,18 @@ def run(tree: Path, *changes: object) -> dict[tuple[str, str], PinVerdict]:
     return {(v.component, v.value): v for v in report.verdicts}
 
 
-def caddy(verdicts: dict[tuple[str, str], PinVerdict]) -> PinVerdict:
-    """Caddy's sha256 verdict, after checking every other pinned value is still verified."""
-    others = {v.verdict for k, v in verdicts.items() if k != ("caddy", "sha256")}
+SIGNED = (("caddy", "sha256"), ("caddy-arm64", "sha256"))  # both vouched for by one signed file
+
+
+def caddy(verdicts: dict[tuple[str, str], PinVerdict], *, arm64: Verdict | None = None
+          ) -> PinVerdict:
+    """Caddy's sha256 verdict, after checking that caddy-arm64's, from the same signed checksums
+    file, came out the same (or `arm64`) and every other pinned value is still verified."""
+    others = {v.verdict for k, v in verdicts.items() if k not in SIGNED}
     assert others == {Verdict.VERIFIED}
-    return verdicts[("caddy", "sha256")]
+    amd64 = verdicts[SIGNED[0]]
+    assert verdicts[SIGNED[1]].verdict is (amd64.verdict if arm64 is None else arm64)
+    return amd64
 
 
 def test_a_signature_by_caddys_release_workflow_verifies_the_archive(tree: Path) -> None:
@@ -152,7 +159,8 @@ def test_a_checksums_file_changed_after_signing_is_a_mismatch(tree: Path) -> Non
 def test_an_archive_that_is_not_what_the_signed_file_lists_is_a_mismatch(tree: Path) -> None:
     evil = fake_bytes(f"{ARCHIVE}#tampered", 2048)
     verdict = caddy(run(tree, lambda w: serve(w, ARCHIVE, "caddy", Role.ASSET,
-                                              file_reply(evil))))
+                                              file_reply(evil))),
+                    arm64=Verdict.VERIFIED)  # its own archive is still what the file lists
     assert verdict.verdict is Verdict.MISMATCH
     assert verdict.upstream == hashlib.sha256(evil).hexdigest()
     assert verdict.reason is not None

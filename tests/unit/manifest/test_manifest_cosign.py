@@ -17,9 +17,10 @@ IDENTITY = "https://github.com/caddyserver/caddy/.github/workflows/release.yml@r
 
 
 def caddy_block() -> str:
-    """The caddy entry's signature block, as versions.yaml declares it."""
-    start = TEXT.index("      signature:\n        kind: cosign\n")
-    end = TEXT.index("    unconfirmed:", start)
+    """The caddy entry's signature block, as versions.yaml declares it (caddy-arm64's, the
+    same block, comes after it)."""
+    start = TEXT.index("      signature:\n        kind: cosign\n", TEXT.index("\n  caddy:\n"))
+    end = TEXT.index("    pins:", start)
     return TEXT[start:end]
 
 
@@ -27,8 +28,9 @@ def line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def test_caddys_cosign_signature_is_declared() -> None:
-    caddy = parse_manifest(TEXT).require("caddy")
+@pytest.mark.parametrize("name", ["caddy", "caddy-arm64"])
+def test_caddys_cosign_signature_is_declared(name: str) -> None:
+    caddy = parse_manifest(TEXT).require(name)
     assert caddy.archive is not None
     assert caddy.archive.signature == Signature(
         url=f"{DOWNLOAD}/caddy_{{version}}_checksums.txt.sig", of=SignedFile.CHECKSUM,
@@ -67,7 +69,7 @@ def test_caddys_cosign_signature_is_declared() -> None:
 def test_a_bad_cosign_block_is_located(old: str, new: str, needle: str, message: str) -> None:
     block = caddy_block()
     assert block.count(old) == 1
-    text = TEXT.replace(block, block.replace(old, new))
+    text = TEXT.replace(block, block.replace(old, new), 1)
     with pytest.raises(ProblemsFound) as caught:
         parse_manifest(text)
     problems = {str(p) for p in caught.value.problems}
@@ -80,14 +82,14 @@ def test_a_bad_cosign_block_is_located(old: str, new: str, needle: str, message:
 
 def _line(text: str, needle: str) -> int:
     """The line of `needle` within caddy's signature block."""
-    start = text.index("      signature:\n        kind: ")
+    start = text.index("      signature:\n        kind: ", text.index("\n  caddy:\n"))
     return text[:start].count("\n") + line_of(text[start:], needle)
 
 
 def test_a_cosign_signature_without_the_identity_is_refused() -> None:
     block = caddy_block()
     line = next(x for x in block.splitlines(keepends=True) if "identity:" in x)
-    text = TEXT.replace(block, block.replace(line, ""))
+    text = TEXT.replace(block, block.replace(line, ""), 1)
     with pytest.raises(ProblemsFound) as caught:
         parse_manifest(text)
     assert [str(p).split(": ", 1)[1] for p in caught.value.problems] == [

@@ -155,3 +155,15 @@ def test_github_actions_are_a_group_of_their_own() -> None:
 def test_a_page_without_github_actions_has_no_ci_group() -> None:
     page = render_page(parse_manifest(HELD))
     assert "CI tooling" not in page
+
+
+def test_each_signature_is_described_by_how_it_is_checked() -> None:
+    page = render_page(load_manifest(REPO / "versions.yaml").manifest)
+    sections = {s.split("\n", 1)[0]: s for s in page.split("\n### ")[1:]}
+    for name in ("caddy", "caddy-arm64"):
+        assert ("is checked: keyless, by "
+                "`https://github.com/caddyserver/caddy/.github/workflows/release.yml@refs/tags/"
+                "v2.11.4` (issuer `https://token.actions.githubusercontent.com`), against the "
+                "Sigstore roots pinned in `keys/sigstore/`") in sections[name]
+        assert "pinned key" not in sections[name]
+    assert "is checked against the pinned key `" in sections["asterisk"]
