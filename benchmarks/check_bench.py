@@ -18,8 +18,8 @@ cold`, `graphql warm`: a POST is never cached, so warm differs only by the parse
 cache and the REST lookups of other hosts). By default both tools do the same lookups: check
 runs with `--no-advisories --no-eol` (`--with-risk` lets it ask OSV, GitHub advisories and
 endoflife.date as well, which nvchecker never does). What check does that nvchecker does not
-even then: the images of the components that stay are re-read from the registry after the
-check (HEAD, 401, token, HEAD), counted in the floor. nvchecker (installed from PyPI into its
+even then: the images of the components that stay are re-read from the registry, next to the
+lookups (HEAD, 401, token, HEAD; token, HEAD when the realm is known), counted in the floor. nvchecker (installed from PyPI into its
 own virtual environment under the benchmark's cache folder, `--nvchecker-version`) reads
 `git/refs/tags` for tags (`use_max_tag`), the first page of `/releases` for releases
 (`use_max_release`) and the Node index with a `regex` source, with the same token. Both tools'
@@ -35,8 +35,9 @@ requests / its `max_concurrency` (20) x latency; for this tool's REST,
 max(longest chain of dependent requests, busiest host's requests / per-host limit) x latency;
 for GraphQL, the sum over its rounds of queries (first pages, then each further page) of
 ceil(queries / per-host limit) x latency, and at least the other hosts' REST floor; for the
-real manifest, plus three round trips when the rebuilt-image step asks the registry. A host
-not asked at all (a fresh cache) adds nothing. The summary gives the medians (requests, and
+real manifest, at least the rebuilt-image step's, which runs next to the lookups (a token and a
+HEAD per image, after a first HEAD's 401 when the run does not start knowing the registry's
+token realm from the last run's cache). A host not asked at all (a fresh cache) adds nothing. The summary gives the medians (requests, and
 those to api.github.com, too) and the ratios to nvchecker.
 
 `--only stalled` runs the whole manifest once with api.github.com answering nothing (every
@@ -73,8 +74,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from world.server import RecordedRequest, Reply, UpstreamServer
 
+from release.upstream.http import FetchSettings
+
 PAGE = 100
-PER_HOST = 4
+PER_HOST = FetchSettings().per_host_limit
 TOKEN = "ghp_benchTOKENvalue0123456789abcdefABCD"  # noqa: S105 - a fake one
 TODAY = "2026-09-16"
 CACHE = ROOT / ".cache" / "bench"
@@ -545,9 +548,12 @@ def real(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[Figure
     def floors(mode: str, hosts: dict[str, int]) -> float:
         if mode == "nvchecker":
             return nvchecker_floor(hosts, latency)
-        # After the check, the images of the components that stay are re-read (rebuilt
-        # upstream?): HEAD, 401, token, HEAD: three round trips, none of them cached.
-        trust = 3 * latency if hosts.get("registry-1.docker.io") else 0.0
+        # Next to the lookups, the images of the components that stay are re-read (rebuilt
+        # upstream?): a token, then a HEAD, after a first HEAD's 401 unless the run starts
+        # knowing the registry's realm (from the last run's cache): the HEADs per token say.
+        tokens, heads = hosts.get("auth.docker.io", 0), hosts.get("registry-1.docker.io", 0)
+        trust = rest_floor({"registry-1.docker.io": heads, "auth.docker.io": tokens}, latency,
+                           1 + math.ceil(heads / tokens)) if tokens else 0.0
         main = {h: n for h, n in hosts.items()
                 if h not in ("registry-1.docker.io", "auth.docker.io")}
         others = {h: n for h, n in main.items() if h != "api.github.com"}
@@ -555,10 +561,10 @@ def real(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[Figure
         rest_others = rest_floor(others, latency, 2 if others else 0)
         if mode == "graphql":  # two rounds: first pages, then the three with a second page
             github = 2 * latency if hosts.get("api.github.com") else 0.0
-            return max(github, rest_others) + trust
+            return max(github, rest_others, trust)
         github = rest_floor({"api.github.com": main.get("api.github.com", 0)}, latency,
                             2 if main.get("api.github.com") else 0)
-        return max(github, rest_others) + trust
+        return max(github, rest_others, trust)
 
     with child_server("real", 0, latency) as url:
         bench = Bench(url, prefix_host=True, latency=latency, root=ROOT, only=names,

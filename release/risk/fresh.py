@@ -5,7 +5,7 @@ revalidation that upstream answers 304 is cheap), but what OSV, GitHub's reposit
 and endoflife.date say changes rarely: an advisory is published a few times a year per project,
 an end-of-life date a few times a year per product. Asking all of them every run costs one
 request per GitHub repository on the host the version lookups already queue on (the cold
-`benchmarks/risk_bench.py`: 21 of them, about six round trips at 4 requests per host), so an
+`benchmarks/risk_bench.py`: 22 of them, four round trips at 6 requests per host), so an
 answer younger than `ttl` (default `DEFAULT_TTL`, six hours) is used without a request:
 
 * GitHub `GET /repos/{owner}/{repo}/security-advisories` and endoflife.date `GET

@@ -47,15 +47,18 @@ import email.utils
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from release.fsutil import replace_bytes
 
 _log = logging.getLogger(__name__)
 
 _MAGIC = b"delphi-http-cache 1\n"
+_NOTE_NAME = re.compile(r"[a-z][a-z0-9-]{0,63}")
 
 #: Response headers kept with an entry: the validators, and what a caller reads from a body it
 #: gets back from the cache (pagination links, content type, registry digests).
@@ -213,6 +216,38 @@ class HttpCache:
             replace_bytes(target, data, durable=False)
         except OSError as exc:
             _log.warning("cannot write HTTP cache entry for %s: %s", entry.url, exc)
+
+
+    # Notes: small JSON documents a run leaves for the next one beside the entries (what is
+    # learned about upstreams, never a credential): `registry-realms`, the token realm each
+    # registry named in its last 401.
+
+    def recall(self, name: str) -> dict[str, Any] | None:
+        """The note `name`, or None when there is none or it is not a JSON object."""
+        path = self.directory / _note_file(name)
+        try:
+            note = json.loads(path.read_bytes())
+        except OSError:
+            return None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            _log.warning("ignoring corrupt note %s", path)
+            return None
+        return note if isinstance(note, dict) else None
+
+    def remember(self, name: str, note: Mapping[str, Any]) -> None:
+        """Write the note `name` atomically; a failure is logged, never raised."""
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            replace_bytes(self.directory / _note_file(name),
+                          json.dumps(note, sort_keys=True).encode() + b"\n", durable=False)
+        except OSError as exc:
+            _log.warning("cannot write the note %s: %s", name, exc)
+
+
+def _note_file(name: str) -> str:
+    if not _NOTE_NAME.fullmatch(name):
+        raise ValueError(f"not a note name: {name!r}")
+    return f"note-{name}.json"  # never a cache key (64 hex digits)
 
 
 def _decode(data: bytes) -> CacheEntry | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from release.upstream.errors import PermanentUpstreamError
@@ -80,44 +81,55 @@ class Pages:
         return self.follow(result.url, next_page(result))
 
 
+T = TypeVar("T")
+
+
+class Shared(Generic[T]):
+    """One task that several askers await (a request of the run, a registry token). An asker
+    that is cancelled leaves it to the others; the last one to leave cancels it, so it never
+    outlives everyone who asked for it (it would otherwise still be connecting when the run's
+    event loop closes)."""
+
+    def __init__(self, work: Coroutine[Any, Any, T]) -> None:
+        self.task: asyncio.Task[T] = asyncio.ensure_future(work)
+        self.askers = 0
+
+    def failed(self) -> bool:
+        """Finished without a result (raised or cancelled): the next asker starts anew."""
+        return self.task.done() and (self.task.cancelled() or self.task.exception() is not None)
+
+    async def wait(self) -> T:
+        self.askers += 1
+        try:
+            return await asyncio.shield(self.task)
+        except asyncio.CancelledError:
+            if self.askers == 1 and not self.task.done():
+                self.task.cancel()
+            raise
+        finally:
+            self.askers -= 1
+
+
 # What one run reads more than once (one fetcher: one run): a release's assets or sums file that
 # two components pin one archive each of (caddy and caddy-arm64, histogram-quantile and its
 # arm64 twin), at the same time or one after the other. The second asker shares the first's
 # request instead of sending (or revalidating) it again.
-@dataclass
-class _Shared:
-    task: asyncio.Task[FetchResult]
-    askers: int = 0
-
-
 _ONCE: weakref.WeakKeyDictionary[Fetcher, dict[tuple[str, tuple[tuple[str, str], ...], int],
-                                               _Shared]] = weakref.WeakKeyDictionary()
+                                               Shared[FetchResult]]] = weakref.WeakKeyDictionary()
 
 
 async def read_once(fetcher: Fetcher, url: str, *, headers: Mapping[str, str] | None = None,
                     max_bytes: int) -> FetchResult:
     """`fetcher.get(url)`, shared by every asker of the same request in the run; a failed read
-    is not kept (the next asker tries again, with its own retries and error). An asker that is
-    cancelled leaves the read to the others; the last one to leave cancels it, so a shared read
-    never outlives everyone who asked for it (it would otherwise still be connecting when the
-    run's event loop closes)."""
+    is not kept (the next asker tries again, with its own retries and error), and a read all of
+    whose askers were cancelled is cancelled too (`Shared`)."""
     key = (url, tuple(sorted((headers or {}).items())), max_bytes)
     try:
         known = _ONCE.setdefault(fetcher, {})
     except TypeError:  # a fetcher that cannot be weakly referenced: no sharing
         return await fetcher.get(url, headers=headers, max_bytes=max_bytes)
     shared = known.get(key)
-    if shared is None or (shared.task.done() and (shared.task.cancelled()
-                                                  or shared.task.exception() is not None)):
-        shared = _Shared(asyncio.ensure_future(fetcher.get(url, headers=headers,
-                                                           max_bytes=max_bytes)))
+    if shared is None or shared.failed():
+        shared = Shared(fetcher.get(url, headers=headers, max_bytes=max_bytes))
         known[key] = shared
-    shared.askers += 1
-    try:
-        return await asyncio.shield(shared.task)
-    except asyncio.CancelledError:
-        if shared.askers == 1 and not shared.task.done():
-            shared.task.cancel()
-        raise
-    finally:
-        shared.askers -= 1
+    return await shared.wait()

@@ -78,6 +78,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -110,7 +111,9 @@ class FetchSettings:
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    per_host_limit: int = 4
+    #: Six per origin, as browsers open over HTTP/1.1: one wave for the five images the real
+    #: manifest reads from Docker Hub, and far under GitHub's secondary limit (100 concurrent).
+    per_host_limit: int = 6
     global_limit: int = 16
     max_attempts: int = 4
     backoff_base: float = 1.0
@@ -447,6 +450,17 @@ class HttpFetcher:
         self._global = asyncio.Semaphore(self.settings.global_limit)
         self._hosts: dict[tuple[str, str, int], _PrioritySlots] = {}
         self._breakers: dict[tuple[str, str, int], _Breaker] = {}
+
+    def recall(self, name: str) -> dict[str, Any] | None:
+        """The note an earlier run left under `name` in the cache directory (`HttpCache.recall`);
+        None without a cache (and so while recording or replaying: a recording must not depend
+        on what an earlier live run learned)."""
+        return self._cache.recall(name) if self._cache is not None and self.live else None
+
+    def remember(self, name: str, note: Mapping[str, Any]) -> None:
+        """Leave `note` for the next run (`HttpCache.remember`); nothing without a cache."""
+        if self._cache is not None and self.live:
+            self._cache.remember(name, note)
 
     @property
     def _client(self) -> httpx.AsyncClient:
