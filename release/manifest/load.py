@@ -12,12 +12,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from release.calver import CALVER_RE
 from release.errors import InvalidInput, Problem, ProblemsFound
@@ -59,6 +56,11 @@ from release.versioning import (
     parses,
 )
 from release.yamlcheck import ISO_DATE_RE, LocatedChecker
+
+if TYPE_CHECKING:  # ruamel.yaml is imported when a text is parsed: a check whose manifest the
+    # parse cache (`release.manifest.fastload`) serves never loads it
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
 
 COMPONENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")
 RELEASE_RE = CALVER_RE  # YYYY.MM.N, the one definition (release.calver)
@@ -109,6 +111,8 @@ class LoadedManifest:
 
 
 def make_yaml() -> YAML:
+    from ruamel.yaml import YAML  # noqa: PLC0415 - lazy, see TYPE_CHECKING
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     return yaml
@@ -184,6 +188,8 @@ def parse_yaml(text: str, filename: str) -> Any:
     """
     with contextlib.suppress(LookupError, RecursionError):
         return _fast_load(text)
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415 - lazy
+
     try:
         return make_yaml().load(text)
     except MarkedYAMLError as exc:

@@ -32,10 +32,8 @@ from release.fsutil import FileChange, write_files
 from release.manifest.load import LoadedManifest
 from release.manifest.model import Manifest
 from release.manifest.tree import load_tree
-from release.notes.stops import load_stops, skipped_moves, warning
 from release.refresh.decide import CheckResult, PinRequest, Update, decide_pin, select
 from release.refresh.execute import DEFAULT_RUN_TIMEOUT, Outcome, run_check
-from release.refresh.plan import plan_updates
 from release.refresh.report import commit_message, severe_findings
 from release.risk.fresh import DEFAULT_TTL, Answers
 from release.upstream.http import GitHubAuth, open_fetcher
@@ -258,6 +256,9 @@ def check(root: Path, options: CheckOptions, *, trust: Trust,
 
 def skipped_stops(root: Path, manifest: Manifest, updates: Sequence[Update]) -> list[str]:
     """Warnings for the planned updates that skip a required stop (checklists/)."""
+    # not on check's path (ruamel.yaml, the checklist model): imported when refresh plans
+    from release.notes.stops import load_stops, skipped_moves, warning  # noqa: PLC0415
+
     stops = load_stops(root / "checklists", manifest.names())
     current = {c.name: str(c.version) for c in manifest.components}
     moves = [(u.component, current[u.component], str(u.version)) for u in updates
@@ -289,6 +290,8 @@ def refresh(root: Path, options: RefreshOptions, *, trust: Trust,
     report = stage(Stage.CHECKED, RefreshReport(loaded=loaded, outcome=outcome, pinned=pinned))
     if report.all_failed or not outcome.updates:
         return report
+    from release.refresh.plan import plan_updates  # noqa: PLC0415 - not on check's path
+
     plan = plan_updates(root, loaded, outcome.updates)
     # Every value refresh writes came from upstream: it is no longer unconfirmed.
     changes = trust.confirmed(plan.changes, loaded.path.name, outcome.updates)
@@ -319,6 +322,8 @@ def pin(root: Path, options: PinOptions, *, trust: Trust) -> PinReport:
     update = decide_pin(loaded.manifest, request)
     if update is None:
         return PinReport(loaded=loaded, update=None)
+    from release.refresh.plan import plan_updates  # noqa: PLC0415 - not on check's path
+
     changes = plan_updates(root, loaded, [update]).changes
     if options.request.checksum is None:  # every value pin sets came from upstream: confirmed
         changes = trust.confirmed(changes, loaded.path.name, [update])

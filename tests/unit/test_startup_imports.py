@@ -22,7 +22,8 @@ from release.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     status = main(sys.argv[1:])
 print(json.dumps({"status": status,
-                  "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
+                  "loaded": sorted({m.split(".")[0] for m in sys.modules}),
+                  "modules": sorted(sys.modules)}))
 """
 
 
@@ -37,6 +38,24 @@ def test_check_of_the_offline_demo_leaves_the_heavy_libraries_unimported(tmp_pat
     assert report["status"] in (0, 1)  # the demo has updates; the check itself ran
     assert sorted(set(HEAVY) & set(report["loaded"])) == []
     assert "httpx" in report["loaded"]  # it did reach the network layer
+
+
+def test_a_check_whose_manifest_the_parse_cache_serves_never_loads_the_yaml_parser(
+    tmp_path: Path,
+) -> None:
+    """The second check of the same manifest takes it from the parse cache: no ruamel.yaml, and
+    nothing of what only `refresh` and `pin` run (planning edits, the checklists' stops)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    argv = [sys.executable, "-c", PROGRAM, "check", "--replay", str(REPO / "tests/data/replay"),
+            "--today", "2026-09-16"]
+    reports = [json.loads(subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True,
+                                         check=True, timeout=120).stdout.splitlines()[-1])
+               for _run in range(2)]
+    assert "ruamel.yaml" in reports[0]["modules"]  # the first one parsed it
+    modules = set(reports[1]["modules"])
+    assert sorted({"ruamel.yaml", "release.refresh.plan", "release.notes.stops",
+                   "release.manifest.write", "release.yamlspans"} & modules) == []
+    assert "release.refresh.execute" in modules
 
 
 def test_building_the_command_line_imports_no_network_or_yaml_library() -> None:
