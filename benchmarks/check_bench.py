@@ -9,36 +9,36 @@ HTTP server on 127.0.0.1 that adds a fixed latency to every request, in alternat
 * `synthetic`: N generated components (default 1,000), all GitHub tag listings on one API
   host, every tenth with three pages of 100 tags.
 
-`python -m release check` runs five ways, each a whole command: REST without a token
-(`rest cold`: an empty cache), `rest warm` (again, within the minute GitHub's
-`Cache-Control: max-age=60` allows: its listings are served from the cache without a request,
-the other hosts, which send no lifetime, are revalidated), `rest revalidate` (`--revalidate`:
-every cached response asked about, 304s and no bodies), and GraphQL with a token (`graphql
-cold`, `graphql warm`: a POST is never cached, so warm differs only by the parsed-manifest
-cache and the REST lookups of other hosts). By default both tools do the same lookups: check
-runs with `--no-advisories --no-eol` (`--with-risk` lets it ask OSV, GitHub advisories and
-endoflife.date as well, which nvchecker never does). What check does that nvchecker does not
-even then: the images of the components that stay are re-read from the registry, next to the
-lookups (HEAD, 401, token, HEAD; token, HEAD when the realm is known), counted in the floor. nvchecker (installed from PyPI into its
-own virtual environment under the benchmark's cache folder, `--nvchecker-version`) reads
-`git/refs/tags` for tags (`use_max_tag`), the first page of `/releases` for releases
-(`use_max_release`) and the Node index with a `regex` source, with the same token. Both tools'
-HTTP layers are pointed at the server by a URL rewrite below them (a patched
-`AsyncHTTPTransport.handle_async_request` for this tool, a patched `BaseSession.request` for
-nvchecker), each from a small driver script of its own, so each sends the requests it would
+`python -m release check` runs five ways, each a whole command: REST without a token (`rest
+cold`: an empty cache), `rest warm` (again, within the minute GitHub's `Cache-Control:
+max-age=60` allows: its listings are served from the cache without a request, the other hosts,
+which send no lifetime, are revalidated), `rest revalidate` (`--revalidate`: every cached
+response asked about, 304s and no bodies), and GraphQL with a token (`graphql cold`, `graphql
+warm`: a POST is never cached, so warm differs only by the parsed-manifest cache and the REST
+lookups of other hosts). By default both tools do the same lookups: check runs with
+`--no-advisories --no-eol` (`--with-risk` lets it ask OSV, GitHub advisories and endoflife.date
+as well, which nvchecker never does). What check does that nvchecker does not even then: the
+images of the components that stay are re-read from the registry, next to the lookups (HEAD,
+401, token, HEAD; token, HEAD when the realm is known), counted in the floor. nvchecker
+(installed from PyPI into its own virtual environment under the benchmark's cache folder,
+`--nvchecker-version`) reads `git/refs/tags` for tags (`use_max_tag`), the first page of
+`/releases` for releases (`use_max_release`) and the Node index with a `regex` source, with the
+same token. Both tools' HTTP layers are pointed at the server by a URL rewrite below them (a
+patched `AsyncHTTPTransport.handle_async_request` for this tool, a patched `BaseSession.request`
+for nvchecker), each from a small driver script of its own, so each sends the requests it would
 send to the real hosts and pays only for its own start-up.
 
 Printed per run: wall and CPU time (the child's own rusage), peak RSS, requests and response
 bytes (counted by the server), GitHub rate-limit points (this tool's `--json` report;
-nvchecker's REST requests to the API, one point each) and the floor: for nvchecker, its
-requests / its `max_concurrency` (20) x latency; for this tool's REST,
-max(longest chain of dependent requests, busiest host's requests / per-host limit) x latency;
-for GraphQL, the sum over its rounds of queries (first pages, then each further page) of
-ceil(queries / per-host limit) x latency, and at least the other hosts' REST floor; for the
-real manifest, at least the rebuilt-image step's, which runs next to the lookups (a token and a
-HEAD per image, after a first HEAD's 401 when the run does not start knowing the registry's
-token realm from the last run's cache). A host not asked at all (a fresh cache) adds nothing. The summary gives the medians (requests, and
-those to api.github.com, too) and the ratios to nvchecker.
+nvchecker's REST requests to the API, one point each) and the floor: for nvchecker, its requests
+/ its `max_concurrency` (20) x latency; for this tool's REST, max(longest chain of dependent
+requests, busiest host's requests / per-host limit) x latency; for GraphQL, the sum over its
+rounds of queries (first pages, then each further page) of ceil(queries / per-host limit) x
+latency, and at least the other hosts' REST floor; for the real manifest, at least the
+rebuilt-image step's, which runs next to the lookups (a token and a HEAD per image, after a
+first HEAD's 401 when the run does not start knowing the registry's token realm from the last
+run's cache). A host not asked at all (a fresh cache) adds nothing. The summary gives the
+medians (requests, and those to api.github.com, too) and the ratios to nvchecker.
 
 `--only stalled` runs the whole manifest once with api.github.com answering nothing (every
 GitHub request hangs) under the CLI's own timeouts: it ends after about one read timeout plus

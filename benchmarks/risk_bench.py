@@ -12,7 +12,7 @@ start at once, next to the version lookups, as background requests (a host's ver
 take its slots first), so the added wall time is what the busiest host's extra requests cost:
 `--timeline` prints every request of the last round (start, end, host, path), to see where.
 
-    python benchmarks/risk_bench.py [--latency 0.1] [--per-host 4] [--rounds 3] [--timeline]
+    python benchmarks/risk_bench.py [--latency 0.1] [--per-host 6] [--rounds 3] [--timeline]
     python benchmarks/risk_bench.py --token      # the GitHub listings through GraphQL
 """
 
@@ -103,7 +103,7 @@ async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--per-host", type=int, default=4)
+    parser.add_argument("--per-host", type=int, default=FetchSettings().per_host_limit)
     parser.add_argument("--global-limit", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each kind (best kept)")
     parser.add_argument("--token", action="store_true",

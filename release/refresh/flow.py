@@ -146,6 +146,11 @@ class Trust(Protocol):
         """`changes` with the `unconfirmed:` marks of the values `updates` set dropped."""
         ...
 
+    def typed_in(self, changes: Sequence[FileChange], manifest_file: str,
+                 update: Update) -> tuple[FileChange, ...]:
+        """`changes` with the values `pin --checksum` was given marked `unconfirmed:`."""
+        ...
+
     def pin_request(self, root: Path, manifest: Manifest, request: PinRequest,
                     fetching: Fetching) -> PinRequest:
         """`request` with upstream's checksum, digest and commit when it gives none."""
@@ -327,6 +332,8 @@ def pin(root: Path, options: PinOptions, *, trust: Trust) -> PinReport:
     changes = plan_updates(root, loaded, [update]).changes
     if options.request.checksum is None:  # every value pin sets came from upstream: confirmed
         changes = trust.confirmed(changes, loaded.path.name, [update])
+    else:  # typed in: nobody checked it against upstream
+        changes = trust.typed_in(changes, loaded.path.name, update)
     if options.dry_run:
         return PinReport(loaded=loaded, update=update, changes=tuple(changes))
     write_files(root, changes)

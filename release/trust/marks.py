@@ -1,9 +1,12 @@
-"""Dropping `unconfirmed:` marks from versions.yaml once upstream has confirmed the value.
+"""The `unconfirmed:` marks of versions.yaml: dropped once upstream has confirmed a value, set
+when a value is typed in.
 
 `pin` and `refresh` drop the mark of a value they obtained from upstream; `verify --online
---confirm` drops the mark of a value it verified. The edit is textual, like every write of
-versions.yaml: the `unconfirmed: [...]` line (flow style, as docs/manifest.md writes it) loses
-the confirmed names, or goes away when none is left; comments elsewhere stay byte for byte.
+--confirm` drops the mark of a value it verified; `pin --checksum` marks the value it was given
+(nobody checked it against upstream). The edit is textual, like every write of versions.yaml:
+the `unconfirmed: [...]` line (flow style, as docs/manifest.md writes it) loses the confirmed
+names, or goes away when none is left, gains a typed-in one, or is added before the
+component's `pins:`; comments elsewhere stay byte for byte.
 """
 
 from __future__ import annotations
@@ -53,6 +56,61 @@ def without_marks(text: str, drops: Mapping[str, Sequence[str]], *,
     new = "".join(lines)
     parse_manifest(new, filename)  # still valid (raises ProblemsFound otherwise)
     return new
+
+
+def with_marks(text: str, adds: Mapping[str, Sequence[str]], *,
+               filename: str = MANIFEST) -> str:
+    """`text` with each component's `adds` (value names) in its `unconfirmed:` list."""
+    doc: Any = make_yaml().load(text)
+    lines = text.splitlines(keepends=True)
+    edits: list[tuple[int, str, bool]] = []  # (line, text, insert before it rather than replace)
+    for name, values in adds.items():
+        component = doc["components"].get(name)
+        if component is None or not values:
+            continue
+        if "unconfirmed" in component:
+            line = int(component.lc.key("unconfirmed")[0])
+            match = _FLOW.fullmatch(lines[line].rstrip("\r\n"))
+            if match is None:
+                raise InvalidInput(
+                    f"{filename}:{line + 1}: components.{name}.unconfirmed: write it as a flow "
+                    "list on one line (unconfirmed: [sha256]) so typed-in values can be marked")
+            items = [i.strip() for i in match["items"].split(",") if i.strip()]
+            items += [v for v in values if v not in items]
+            ending = lines[line][len(lines[line].rstrip("\r\n")):]
+            kept = f"{match['indent']}unconfirmed: [{', '.join(items)}]{match['rest']}{ending}"
+            edits.append((line, kept, False))
+            continue
+        line = int(component.lc.key("pins")[0])
+        indent = lines[line][: len(lines[line]) - len(lines[line].lstrip())]
+        ending = "\r\n" if lines[line].endswith("\r\n") else "\n"
+        added = f"{indent}unconfirmed: [{', '.join(values)}]  # typed in with pin --checksum"
+        edits.append((line, added + ending, True))
+    for line, replacement, insert in sorted(edits, reverse=True):
+        if insert:
+            lines.insert(line, replacement)
+        else:
+            lines[line] = replacement
+    new = "".join(lines)
+    parse_manifest(new, filename)  # still valid (raises ProblemsFound otherwise)
+    return new
+
+
+def mark_in_changes(changes: Sequence[FileChange], manifest_path: str,
+                    adds: Mapping[str, Sequence[str]]) -> tuple[FileChange, ...]:
+    """`changes` with the manifest's new text also marking the typed-in values."""
+    return tuple(
+        FileChange(path=c.path, old=c.old, new=with_marks(c.new, adds, filename=c.path))
+        if c.path == manifest_path else c
+        for c in changes
+    )
+
+
+def typed_in(update: Update) -> dict[str, list[str]]:
+    """The values of a `pin --checksum` update that were typed in: the archive checksum or
+    the image digest (a commit is resolved from upstream)."""
+    names = [n for n in set_values(update) if n in ("sha256", "digest")]
+    return {update.component: names} if names else {}
 
 
 def confirm_in_changes(changes: Sequence[FileChange], manifest_path: str,

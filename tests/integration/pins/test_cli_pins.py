@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,27 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def changed_lines(before: dict[str, bytes], after: dict[str, bytes]) -> dict[str, list[tuple[str, str]]]:
-    """Per changed file, the (old, new) pairs of lines that differ (files keep their length)."""
-    result: dict[str, list[tuple[str, str]]] = {}
+def changed_lines(before: dict[str, bytes],
+                  after: dict[str, bytes]) -> dict[str, list[tuple[str | None, str | None]]]:
+    """Per changed file, the (old, new) pairs of lines that differ: a line replaced in place, or
+    (None, new) for an inserted one and (old, None) for a removed one."""
+    result: dict[str, list[tuple[str | None, str | None]]] = {}
     for name, old in before.items():
         new = after[name]
         if old == new:
             continue
         old_lines = old.decode().splitlines()
         new_lines = new.decode().splitlines()
-        assert len(old_lines) == len(new_lines), name
-        result[name] = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
+        pairs: list[tuple[str | None, str | None]] = []
+        matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            both = min(i2 - i1, j2 - j1) if tag == "replace" else 0  # replaced in place
+            pairs += zip(old_lines[i1:i1 + both], new_lines[j1:j1 + both], strict=True)
+            pairs += [(line, None) for line in old_lines[i1 + both:i2]]
+            pairs += [(None, line) for line in new_lines[j1 + both:j2]]
+        result[name] = pairs
     return result
 
 
@@ -73,7 +84,8 @@ def test_verify_reports_unmanaged_pins_and_unpinned_bases(
     assert "FROM busybox:latest: no digest" in out
 
 
-def test_pin_changes_exactly_the_expected_lines(tree: Path) -> None:
+def test_pin_changes_exactly_the_expected_lines(tree: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
     before = snapshot(tree)
     sha = "ab" * 32
     assert main(["pin", "--root", str(tree), "kamailio", "6.1.5", "--checksum", f"sha256:{sha}"]) == 0
@@ -92,9 +104,12 @@ def test_pin_changes_exactly_the_expected_lines(tree: Path) -> None:
                 "      sha256: 290624b6624edc230af0fc458fb7e481e64b893be7cb5084398e587942992e0a",
                 f"      sha256: {sha}",
             ),
+            # typed in, never checked against upstream: verify says so until it is confirmed
+            (None, "    unconfirmed: [sha256]  # typed in with pin --checksum"),
         ],
     }
     assert main(["verify", "--root", str(tree)]) == 0
+    assert f"kamailio: sha256 {sha} is unconfirmed" in capsys.readouterr().err
 
 
 def test_pin_image_component_rewrites_every_from(tree: Path) -> None:
@@ -110,6 +125,7 @@ def test_pin_image_component_rewrites_every_from(tree: Path) -> None:
             "      digest: sha256:3a39a0592364683e6bab97937b72cad5a8fa6dcbbee90edb3bb48c7f8e94f258",
             f"      digest: {digest}",
         ),
+        (None, "    unconfirmed: [digest]  # typed in with pin --checksum"),
     ]
     for pairs in (v for k, v in changes.items() if k.startswith("images/")):
         for old, new in pairs:
