@@ -5,7 +5,10 @@ One document per release (`releases/<version>.cdx.json`, `python -m release sbom
 written. Each pinned component carries its version, its download URL (the archive) or image
 reference, the sha256 it was checked against, a purl where one exists (GitHub, Docker Hub),
 and a property saying whether that value was confirmed against upstream (`unconfirmed:` in
-versions.yaml) and whether upstream signs it (never checked here: `not checked`). Each image of
+versions.yaml) and what upstream signature vouches for it (`upstream-signature`: the OpenPGP
+key fingerprints or the cosign identity versions.yaml requires, on which alone refresh, pin and
+`verify --online` accept a sha256; `none declared` when versions.yaml names none; an
+unconfirmed sha256 says it was not yet checked against it). Each image of
 the bill of materials is a `container` component: repository, digest, and its signature as the
 release workflow recorded it (`not signed` when none was).
 
@@ -38,7 +41,7 @@ from packageurl import PackageURL
 
 from release.bom import SBOM_FIELDS, Bom, BomImage, read_bom
 from release.errors import ReleaseError
-from release.manifest.model import Component, Manifest, UpstreamKind
+from release.manifest.model import Component, Manifest, SignatureKind, SignedFile, UpstreamKind
 
 PROPERTY = "delphi:{name}"
 SBOM_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c55-9b1e-2d6a0c1e9f40")
@@ -88,8 +91,25 @@ def _pinned(component: Component) -> CdxComponent:
         purl=_purl(component), hashes=hashes, external_references=references,
         properties=[Property(name=PROPERTY.format(name="pinned-values"), value=confirmed),
                     Property(name=PROPERTY.format(name="upstream-signature"),
-                             value="not checked")],
+                             value=_upstream_signature(component))],
     )
+
+
+def _upstream_signature(component: Component) -> str:
+    """What upstream signature the pinned sha256 was taken on (versions.yaml's declaration)."""
+    signature = component.archive.signature if component.archive is not None else None
+    if signature is None:
+        return "none declared"
+    if signature.kind is SignatureKind.COSIGN:
+        what = (f"cosign keyless by {component.fill(signature.identity or '')} (issuer "
+                f"{signature.issuer or ''}) on {component.fill(signature.file or signature.url)}")
+    else:
+        signed = "the sums file" if signature.of is SignedFile.CHECKSUM else "the archive"
+        what = f"OpenPGP by {', '.join(signature.keys)} on {signed}"
+    rule = "refresh, pin and verify --online accept a sha256 only on a good one"
+    if "sha256" in component.unconfirmed:
+        return f"{what}; {rule}; this sha256 is unconfirmed (not yet checked against it)"
+    return f"{what}; {rule}"
 
 
 def _image(image: BomImage, registry: str | None) -> CdxComponent:

@@ -129,7 +129,8 @@ def test_pin_image_component_rewrites_every_from(tree: Path) -> None:
     ]
     for pairs in (v for k, v in changes.items() if k.startswith("images/")):
         for old, new in pairs:  # replaced in place, none added or removed
-            assert old is not None and new is not None
+            assert old is not None
+            assert new is not None
             assert old.startswith("FROM debian:trixie-20260803-slim@sha256:3a39a059")
             assert new.startswith(f"FROM debian:trixie-20260901-slim@{digest}")
     assert main(["verify", "--root", str(tree)]) == 0

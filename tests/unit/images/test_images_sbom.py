@@ -51,7 +51,20 @@ def test_the_sbom_validates_and_is_the_same_every_time() -> None:
                "pjproject-2.17.tar.bz2"}
     properties = {p["name"]: p["value"] for p in found["component:janus"]["properties"]}
     assert properties == {"delphi:pinned-values": "unconfirmed: sha256",
-                          "delphi:upstream-signature": "not checked"}
+                          "delphi:upstream-signature": "none declared"}
+    signed = {name: {p["name"]: p["value"] for p in found[f"component:{name}"]["properties"]}[
+        "delphi:upstream-signature"] for name in ("asterisk", "caddy", "caddy-arm64")}
+    rule = "refresh, pin and verify --online accept a sha256 only on a good one"
+    asterisk = MANIFEST.require("asterisk").archive
+    assert asterisk is not None
+    assert asterisk.signature is not None
+    assert signed["asterisk"] == (
+        f"OpenPGP by {', '.join(asterisk.signature.keys)} on the archive; {rule}")
+    assert signed["caddy"] == signed["caddy-arm64"] == (
+        "cosign keyless by https://github.com/caddyserver/caddy/.github/workflows/release.yml@"
+        "refs/tags/v2.11.4 (issuer https://token.actions.githubusercontent.com) on "
+        "https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
+        f"caddy_2.11.4_checksums.txt; {rule}")
 
     image = found["image:asterisk"]
     assert (image["type"], image["name"], image["version"]) == (
