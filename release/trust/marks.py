@@ -12,7 +12,7 @@ component's `pins:`; comments elsewhere stay byte for byte.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from release.errors import InvalidInput
@@ -22,6 +22,19 @@ from release.manifest.model import MANIFEST
 from release.refresh.decide import Update
 
 _FLOW = re.compile(r"(?P<indent>\s*)unconfirmed:\s*\[(?P<items>[^\]]*)\](?P<rest>.*)")
+
+
+def _flow_line(component: Any, lines: Sequence[str], name: str, filename: str,
+               why: str) -> tuple[int, re.Match[str]]:
+    """The index and match of `component`'s `unconfirmed: [...]` line (refused unless it is
+    one flow list on one line: the edits are textual)."""
+    line = int(component.lc.key("unconfirmed")[0])
+    match = _FLOW.fullmatch(lines[line].rstrip("\r\n"))
+    if match is None:
+        raise InvalidInput(
+            f"{filename}:{line + 1}: components.{name}.unconfirmed: write it as a flow list on "
+            f"one line (unconfirmed: [sha256]) {why}")
+    return line, match
 
 
 def without_marks(text: str, drops: Mapping[str, Sequence[str]], *,
@@ -34,12 +47,8 @@ def without_marks(text: str, drops: Mapping[str, Sequence[str]], *,
         component = doc["components"].get(name)
         if component is None or "unconfirmed" not in component or not values:
             continue
-        line = int(component.lc.key("unconfirmed")[0])
-        match = _FLOW.fullmatch(lines[line].rstrip("\r\n"))
-        if match is None:
-            raise InvalidInput(
-                f"{filename}:{line + 1}: components.{name}.unconfirmed: write it as a flow list "
-                "on one line (unconfirmed: [sha256]) so confirmed values can be dropped")
+        line, match = _flow_line(component, lines, name, filename,
+                                 "so confirmed values can be dropped")
         kept = [i.strip() for i in match["items"].split(",") if i.strip() and
                 i.strip() not in values]
         if kept:
@@ -69,12 +78,8 @@ def with_marks(text: str, adds: Mapping[str, Sequence[str]], *,
         if component is None or not values:
             continue
         if "unconfirmed" in component:
-            line = int(component.lc.key("unconfirmed")[0])
-            match = _FLOW.fullmatch(lines[line].rstrip("\r\n"))
-            if match is None:
-                raise InvalidInput(
-                    f"{filename}:{line + 1}: components.{name}.unconfirmed: write it as a flow "
-                    "list on one line (unconfirmed: [sha256]) so typed-in values can be marked")
+            line, match = _flow_line(component, lines, name, filename,
+                                     "so typed-in values can be marked")
             items = [i.strip() for i in match["items"].split(",") if i.strip()]
             items += [v for v in values if v not in items]
             ending = lines[line][len(lines[line].rstrip("\r\n")):]
@@ -96,14 +101,18 @@ def with_marks(text: str, adds: Mapping[str, Sequence[str]], *,
     return new
 
 
+def _in_changes(changes: Sequence[FileChange], manifest_path: str,
+                edit: Callable[[str, str], str]) -> tuple[FileChange, ...]:
+    """`changes` with `edit(text, filename)` applied to the manifest's new text."""
+    return tuple(FileChange(path=c.path, old=c.old, new=edit(c.new, c.path))
+                 if c.path == manifest_path else c for c in changes)
+
+
 def mark_in_changes(changes: Sequence[FileChange], manifest_path: str,
                     adds: Mapping[str, Sequence[str]]) -> tuple[FileChange, ...]:
     """`changes` with the manifest's new text also marking the typed-in values."""
-    return tuple(
-        FileChange(path=c.path, old=c.old, new=with_marks(c.new, adds, filename=c.path))
-        if c.path == manifest_path else c
-        for c in changes
-    )
+    return _in_changes(changes, manifest_path,
+                       lambda text, filename: with_marks(text, adds, filename=filename))
 
 
 def typed_in(update: Update) -> dict[str, list[str]]:
@@ -116,11 +125,8 @@ def typed_in(update: Update) -> dict[str, list[str]]:
 def confirm_in_changes(changes: Sequence[FileChange], manifest_path: str,
                        drops: Mapping[str, Sequence[str]]) -> tuple[FileChange, ...]:
     """`changes` with the manifest's new text also dropping the confirmed marks."""
-    return tuple(
-        FileChange(path=c.path, old=c.old, new=without_marks(c.new, drops, filename=c.path))
-        if c.path == manifest_path else c
-        for c in changes
-    )
+    return _in_changes(changes, manifest_path,
+                       lambda text, filename: without_marks(text, drops, filename=filename))
 
 
 def set_values(update: Update) -> list[str]:

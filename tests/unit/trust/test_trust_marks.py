@@ -3,6 +3,7 @@ line); nothing else moves."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,14 +37,20 @@ def test_a_partly_confirmed_list_keeps_the_others_and_its_comment() -> None:
     assert parse_manifest(new).require("signoz").unconfirmed == ("commit",)
 
 
-def test_a_block_list_is_refused_with_where() -> None:
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [(without_marks, "so confirmed values can be dropped"),
+     (with_marks, "so typed-in values can be marked")],
+    ids=["drop", "mark"],
+)
+def test_a_block_list_is_refused_with_where(edit: Callable[..., str], why: str) -> None:
     text = TEXT.replace(MARK, "    unconfirmed:\n      - sha256\n", 1)
     line = text.splitlines().index("    unconfirmed:") + 1
     with pytest.raises(InvalidInput) as caught:
-        without_marks(text, {"rtpengine": ["sha256"]})
+        edit(text, {"rtpengine": ["sha256"]})
     assert caught.value.message == (
         f"versions.yaml:{line}: components.rtpengine.unconfirmed: write it as a flow list on one "
-        "line (unconfirmed: [sha256]) so confirmed values can be dropped")
+        f"line (unconfirmed: [sha256]) {why}")
 
 
 TYPED = "    unconfirmed: [sha256]  # typed in with pin --checksum\n"
@@ -71,13 +78,3 @@ def test_marking_keeps_crlf_line_endings() -> None:
     new = with_marks(text, {"kamailio": ["sha256"]})
     assert TYPED.replace("\n", "\r\n") in new
     assert "\n" not in new.replace("\r\n", "")
-
-
-def test_marking_a_block_list_is_refused_with_where() -> None:
-    text = TEXT.replace(MARK, "    unconfirmed:\n      - sha256\n", 1)
-    line = text.splitlines().index("    unconfirmed:") + 1
-    with pytest.raises(InvalidInput) as caught:
-        with_marks(text, {"rtpengine": ["sha256"]})
-    assert caught.value.message == (
-        f"versions.yaml:{line}: components.rtpengine.unconfirmed: write it as a flow list on one "
-        "line (unconfirmed: [sha256]) so typed-in values can be marked")
