@@ -169,6 +169,12 @@ def move_kind(
 
 
 @functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # `re.compile`'s own cache is a dict lookup plus flag checks per call: per tag, it showed.
+    return re.compile(pattern)
+
+
+@functools.lru_cache(maxsize=1024)
 def _tag_re(tag: str, pattern: str, separator: str) -> re.Pattern[str]:
     # Sources classify thousands of tags per run: build each component's regex once.
     before, _, after = tag.partition("{version}")
@@ -189,7 +195,7 @@ class Versioning:
     separator: str = "."
 
     def version_re(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
+        return _compiled(self.pattern)
 
     def tag_re(self) -> re.Pattern[str]:
         """A regex that matches a tag in full and captures the version part as `v`."""
