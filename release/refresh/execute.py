@@ -35,6 +35,7 @@ from release.risk.eol import ENDOFLIFE_URL, EndOfLife, EolReport, find_lines
 from release.risk.eol import end_of_life as end_of_life_of
 from release.risk.fresh import Answers
 from release.risk.lookup import OSV_API_URL, AdvisoryReport, find_advisories
+from release.upstream.common import gather_all
 from release.upstream.errors import UpstreamError
 from release.upstream.interface import Fetcher, Listing
 from release.upstream.leader import RAW_URL, leader_pins
@@ -174,7 +175,7 @@ async def run_check(
     async def dated(component: Component, listing: Listing) -> Listing:
         """`listing` with the tags that could be the candidate dated by their commits."""
         undated = undated_newer(component, listing, DATED_TAGS)
-        dates = await asyncio.gather(*(
+        dates = await gather_all(*(
             tag_date(fetcher, repo=component.upstream.repo, tag=r.tag, api_url=api_url)
             for r in undated
         ))

@@ -36,6 +36,7 @@ from release.refresh.decide import CheckResult, PinRequest, Update, decide_pin, 
 from release.refresh.execute import DEFAULT_RUN_TIMEOUT, Outcome, run_check
 from release.refresh.report import commit_message, severe_findings
 from release.risk.fresh import DEFAULT_TTL, Answers
+from release.upstream.common import gather_pair
 from release.upstream.http import GitHubAuth, open_fetcher
 from release.upstream.interface import Fetcher
 from release.upstream.resolve import Resolver
@@ -239,7 +240,7 @@ def _checked(root: Path, loaded: LoadedManifest, options: CheckOptions, trust: T
                     return await checking
                 # `check`: the pinned image digests are looked up next to the versions, on
                 # the same fetcher (no second connection pool, no round trips after the check)
-                outcome, mark = await asyncio.gather(checking, trust.rebuilt_images_on(
+                outcome, mark = await gather_pair(checking, trust.rebuilt_images_on(
                     root, loaded.manifest, fetcher, endpoints=endpoints, only=options.only,
                     run_timeout=options.timeout))
                 return mark(outcome)

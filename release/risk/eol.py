@@ -10,7 +10,6 @@ version (`24.19.0` -> `24`; `7.4.10` -> `7.4`), or, for date-numbered versions (
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -21,6 +20,7 @@ from urllib.parse import quote
 
 from release.manifest.model import Component
 from release.risk.fresh import Answers
+from release.upstream.common import gather_all
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.http import background_requests
 from release.upstream.interface import Fetcher
@@ -182,7 +182,7 @@ async def find_lines(
             warnings.append(f"end of life: {exc.message}")
 
     with background_requests():
-        await asyncio.gather(*(one(p) for p in wanted))
+        await gather_all(*(one(p) for p in wanted))
     warnings.sort()
     if len(warnings) > 1:
         first = warnings[0].removeprefix("end of life: ")

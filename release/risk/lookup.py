@@ -19,7 +19,6 @@ that fails is a warning (`AdvisoryReport.warnings`): it never fails the version 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from release.risk.advisories import (
     parse_osv_vuln,
 )
 from release.risk.fresh import Answers
-from release.upstream.common import shown
+from release.upstream.common import gather_all, shown
 from release.upstream.errors import UpstreamError
 from release.upstream.github import API_HEADERS, DEFAULT_API_URL, repo_url
 from release.upstream.http import background_requests
@@ -169,7 +168,7 @@ async def _find_advisories(
             if got is not None:
                 records[name] = got
 
-        await asyncio.gather(*(record(i) for i in sorted(modified)))
+        await gather_all(*(record(i) for i in sorted(modified)))
         warnings.extend(f"advisories: {f}" for f in sorted(failures)[:1])
         for (component, query), names in zip(asked, ids, strict=True):
             package = query.get("package", {}).get("name")
@@ -253,7 +252,7 @@ async def _find_advisories(
         repo = github_repo(component)
         if repo is not None:
             repos.setdefault(repo, []).append(component)  # one request per repository
-    await asyncio.gather(osv(), *(github(repo, users) for repo, users in repos.items()))
+    await gather_all(osv(), *(github(repo, users) for repo, users in repos.items()))
     github_failures.sort()
     if len(github_failures) == 1:
         warnings.append(f"advisories: GitHub {github_failures[0]}")

@@ -35,7 +35,7 @@ from release.upstream.checksums import (
     parse_sums_file,
     sums_text,
 )
-from release.upstream.common import read_once, shown_url
+from release.upstream.common import gather_all, gather_pair, read_once, shown_url
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.github import tag_commit
 from release.upstream.interface import Fetcher
@@ -278,7 +278,7 @@ class OnlineVerifier:
             # Only a version (the Debian snapshot timestamp): nothing upstream could contradict;
             # `check` is what says whether the version is still listed.
             return []
-        return list(await asyncio.gather(*(self.guarded(component, value, job)
+        return list(await gather_all(*(self.guarded(component, value, job)
                                            for value, job in work)))
 
     async def guarded(self, component: Component, value: str,
@@ -370,7 +370,7 @@ class OnlineVerifier:
             check = f"{exc.message}; the signature {shown_url(sig_url)} cannot be checked"
         else:
             try:
-                sig, cert = await asyncio.gather(
+                sig, cert = await gather_pair(
                     read_once(self.fetcher, sig_url, max_bytes=SIGNATURE_MAX_BYTES),
                     read_once(self.fetcher, cert_url, max_bytes=SIGNATURE_MAX_BYTES))
             except UpstreamError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -82,6 +82,35 @@ class Pages:
 
 
 T = TypeVar("T")
+U = TypeVar("U")
+
+
+async def gather_all(*work: Awaitable[T]) -> list[T]:
+    """`asyncio.gather(*work)` that never leaves a sibling running: when one fails, the others
+    are cancelled and awaited before its exception is raised (plain gather returns at the first
+    failure and lets the rest run on unobserved, still connecting when the run's event loop
+    closes, as a `read_once` of a signature beside a missing certificate did)."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def gather_pair(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
+    """`gather_all` of two awaitables of different types."""
+    first_task, second_task = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    try:
+        one, two = await asyncio.gather(first_task, second_task)  # a list, typed as a tuple
+    except BaseException:
+        first_task.cancel()
+        second_task.cancel()
+        await asyncio.gather(first_task, second_task, return_exceptions=True)
+        raise
+    return one, two
 
 
 class Shared(Generic[T]):

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from release.manifest.model import Component, UpstreamKind
-from release.upstream.common import DEFAULT_MAX_PAGES, shown
+from release.upstream.common import DEFAULT_MAX_PAGES, gather_all, shown
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.github import PER_PAGE, repo_url
 from release.upstream.interface import Fetcher, FetchResult, Listing, Source, classify_tags
@@ -193,7 +193,7 @@ class GithubGraphQL:
         try:
             while pending:
                 batches = chunks(pending)
-                await asyncio.gather(*(self._query(batch) for batch in batches))
+                await gather_all(*(self._query(batch) for batch in batches))
                 finished = [r for r in pending if r.cursor is None
                             or f"{r.kind}:{r.repo}" in self._errors]
                 for repo in finished:
