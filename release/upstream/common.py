@@ -6,7 +6,7 @@ import asyncio
 import weakref
 from collections.abc import Awaitable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from release.upstream.errors import PermanentUpstreamError
@@ -102,15 +102,8 @@ async def gather_all(*work: Awaitable[T]) -> list[T]:
 
 async def gather_pair(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
     """`gather_all` of two awaitables of different types."""
-    first_task, second_task = asyncio.ensure_future(first), asyncio.ensure_future(second)
-    try:
-        one, two = await asyncio.gather(first_task, second_task)  # a list, typed as a tuple
-    except BaseException:
-        first_task.cancel()
-        second_task.cancel()
-        await asyncio.gather(first_task, second_task, return_exceptions=True)
-        raise
-    return one, two
+    both: list[object] = await gather_all(first, second)
+    return cast("T", both[0]), cast("U", both[1])
 
 
 class Shared(Generic[T]):
