@@ -278,8 +278,7 @@ class OnlineVerifier:
             # Only a version (the Debian snapshot timestamp): nothing upstream could contradict;
             # `check` is what says whether the version is still listed.
             return []
-        return list(await gather_all(*(self.guarded(component, value, job)
-                                           for value, job in work)))
+        return await gather_all(*(self.guarded(component, value, job) for value, job in work))
 
     async def guarded(self, component: Component, value: str,
                       job: Awaitable[PinVerdict]) -> PinVerdict:

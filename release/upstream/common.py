@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
@@ -85,23 +85,22 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
-async def gather_all(*work: Awaitable[T]) -> list[T]:
-    """`asyncio.gather(*work)` that never leaves a sibling running: when one fails, the others
-    are cancelled and awaited before its exception is raised (plain gather returns at the first
-    failure and lets the rest run on unobserved, still connecting when the run's event loop
-    closes, as a `read_once` of a signature beside a missing certificate did)."""
-    tasks = [asyncio.ensure_future(w) for w in work]
+async def gather_all(*work: Coroutine[Any, Any, T]) -> list[T]:
+    """Every result of `work`, run at once, in order. When one fails, the others are cancelled
+    and awaited, then its exception is raised as it is (the same `TaskGroup` and first-failure
+    shape as `release.upstream.resolve`). Plain `asyncio.gather` returns at the first failure
+    and lets the rest run on unobserved, still connecting when the run's event loop closes."""
     try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(w) for w in work]
+    except* Exception as failures:  # noqa: BLE001 - re-raised, unwrapped
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
-async def gather_pair(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
-    """`gather_all` of two awaitables of different types."""
+async def gather_pair(first: Coroutine[Any, Any, T],
+                      second: Coroutine[Any, Any, U]) -> tuple[T, U]:
+    """`gather_all` of two coroutines of different types."""
     both: list[object] = await gather_all(first, second)
     return cast("T", both[0]), cast("U", both[1])
 
