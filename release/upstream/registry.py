@@ -187,12 +187,14 @@ def parse_token(data: Any, url: str) -> str:
 # What one run knows about the registries' token flow (one fetcher: one run), and through the
 # cache directory what the next run starts from:
 # * the token of each repository, fetched once for the run however many requests and lookups
-#   need it (a listing, the candidate's digest, the pinned digest of the rebuilt-image step);
+#   need it (a listing, the candidate's digest, the pinned digest of the rebuilt-image step): a
+#   later lookup of the repository sends it with its first request. (Two lookups of one
+#   repository at the same moment may both meet the 401; they still share one token request.)
 # * the realm and service of each registry. A run that starts knowing them (from the note
 #   `registry-realms` an earlier run left) asks the realm for a repository's token before the
 #   first request instead of after its 401: one round trip less for every image. A realm learnt
-#   during the run is only written down for the next one; using it at once would make which
-#   requests a run sends depend on which 401 arrived first.
+#   during the run is only written down for the next one: the images of a run start at once, so
+#   using it at once would make which requests the run sends depend on which 401 came first.
 REALMS_NOTE = "registry-realms"
 
 
@@ -200,7 +202,6 @@ REALMS_NOTE = "registry-realms"
 class _RunAuth:
     recalled: dict[str, dict[str, str]]  # registry base -> {realm, service}, from the last run
     learnt: dict[str, dict[str, str]] = field(default_factory=dict)
-    written: dict[str, dict[str, str]] = field(default_factory=dict)  # the note as on disk
     tokens: dict[tuple[str, str], Shared[str]] = field(default_factory=dict)
 
 
@@ -213,8 +214,7 @@ def _run_auth(fetcher: Fetcher) -> _RunAuth | None:
     except TypeError:  # a fetcher that cannot be weakly referenced: nothing shared
         return None
     if run is None:
-        recalled = _recalled_realms(fetcher)
-        run = _RunAuth(recalled=recalled, written=dict(recalled))
+        run = _RunAuth(recalled=_recalled_realms(fetcher))
         _AUTH[fetcher] = run
     return run
 
@@ -224,22 +224,21 @@ def _recalled_realms(fetcher: Fetcher) -> dict[str, dict[str, str]]:
     note = recall(REALMS_NOTE) if callable(recall) else None
     realms: dict[str, dict[str, str]] = {}
     for base, challenge in (note or {}).items():
-        if (isinstance(base, str) and isinstance(challenge, dict)
-                and isinstance(challenge.get("realm"), str)
-                and all(isinstance(challenge.get(k, ""), str) for k in ("realm", "service"))):
+        if isinstance(challenge, dict) and isinstance(challenge.get("realm"), str) \
+                and isinstance(challenge.get("service", ""), str):
             realms[base] = {k: challenge[k] for k in ("realm", "service") if k in challenge}
     return realms
 
 
 def _learn(fetcher: Fetcher, run: _RunAuth, base: str, challenge: Mapping[str, str]) -> None:
-    run.learnt[base] = {k: challenge[k] for k in ("realm", "service") if k in challenge}
-    note = {**run.recalled, **run.learnt}
-    if note == run.written:
-        return
-    run.written = note
+    """Keep the realm of `base` for the next run, writing the note only when it changes."""
+    realm = {k: challenge[k] for k in ("realm", "service") if k in challenge}
+    if {**run.recalled, **run.learnt}.get(base) == realm:
+        return  # as the note already says
+    run.learnt[base] = realm
     remember = getattr(fetcher, "remember", None)
     if callable(remember):
-        remember(REALMS_NOTE, note)
+        remember(REALMS_NOTE, {**run.recalled, **run.learnt})
 
 
 async def _fetch_token(fetcher: Fetcher, where: str) -> str:
@@ -320,9 +319,8 @@ class RegistrySession:
         is the one the registry just refused (expired, or from a realm that moved)."""
         key = (self.base, self.repository)
         shared = run.tokens.get(key)
-        stale = refused is not None and shared is not None and shared.task.done() \
-            and not shared.failed() and shared.task.result() == refused
-        if shared is None or shared.failed() or stale:
+        if shared is None or shared.failed() or (shared.task.done()
+                                                 and shared.task.result() == refused):
             shared = Shared(_fetch_token(self.fetcher, where))
             run.tokens[key] = shared
         return await shared.wait()
