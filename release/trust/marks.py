@@ -83,8 +83,8 @@ def with_marks(text: str, adds: Mapping[str, Sequence[str]], *,
             items = [i.strip() for i in match["items"].split(",") if i.strip()]
             items += [v for v in values if v not in items]
             ending = lines[line][len(lines[line].rstrip("\r\n")):]
-            kept = f"{match['indent']}unconfirmed: [{', '.join(items)}]{match['rest']}{ending}"
-            edits.append((line, kept, False))
+            marked = f"{match['indent']}unconfirmed: [{', '.join(items)}]{match['rest']}{ending}"
+            edits.append((line, marked, False))
             continue
         line = int(component.lc.key("pins")[0])
         indent = lines[line][: len(lines[line]) - len(lines[line].lstrip())]
@@ -115,7 +115,7 @@ def mark_in_changes(changes: Sequence[FileChange], manifest_path: str,
                        lambda text, filename: with_marks(text, adds, filename=filename))
 
 
-def typed_in(update: Update) -> dict[str, list[str]]:
+def typed_values(update: Update) -> dict[str, list[str]]:
     """The values of a `pin --checksum` update that were typed in: the archive checksum or
     the image digest (a commit is resolved from upstream)."""
     names = [n for n in set_values(update) if n in ("sha256", "digest")]

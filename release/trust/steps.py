@@ -15,7 +15,7 @@ from release.manifest.model import Manifest
 from release.refresh.decide import PinRequest, Update
 from release.refresh.execute import Outcome
 from release.refresh.flow import CheckOptions, Fetching, Pinned
-from release.trust.marks import confirm_in_changes, drops_for, mark_in_changes, typed_in
+from release.trust.marks import confirm_in_changes, drops_for, mark_in_changes, typed_values
 from release.trust.pin import pin_request
 from release.trust.refresh import (
     image_components,
@@ -53,7 +53,7 @@ class TrustSteps:
 
     def typed_in(self, changes: Sequence[FileChange], manifest_file: str,
                  update: Update) -> tuple[FileChange, ...]:
-        return mark_in_changes(changes, manifest_file, typed_in(update))
+        return mark_in_changes(changes, manifest_file, typed_values(update))
 
     def pin_request(self, root: Path, manifest: Manifest, request: PinRequest,
                     fetching: Fetching) -> PinRequest:

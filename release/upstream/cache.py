@@ -217,7 +217,6 @@ class HttpCache:
         except OSError as exc:
             _log.warning("cannot write HTTP cache entry for %s: %s", entry.url, exc)
 
-
     # Notes: small JSON documents a run leaves for the next one beside the entries (what is
     # learned about upstreams, never a credential): `registry-realms`, the token realm each
     # registry named in its last 401.

@@ -112,6 +112,23 @@ def test_pin_changes_exactly_the_expected_lines(tree: Path,
     assert f"kamailio: sha256 {sha} is unconfirmed" in capsys.readouterr().err
 
 
+def test_a_typed_in_value_that_cannot_be_marked_is_refused_and_nothing_is_written(
+    tree: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    manifest = tree / "versions.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    mark = "    unconfirmed: [sha256]  # recorded offline; see the header\n"
+    manifest.write_text(text.replace(mark, "    unconfirmed:\n      - sha256\n", 1),
+                        encoding="utf-8")
+    line = manifest.read_text(encoding="utf-8").splitlines().index("    unconfirmed:") + 1
+    before = snapshot(tree)
+    assert main(["pin", "--root", str(tree), "rtpengine", "13.5.1.26",
+                 "--checksum", "sha256:" + "ab" * 32]) == 2
+    assert f"versions.yaml:{line}: components.rtpengine.unconfirmed: write it as a flow list" \
+        in capsys.readouterr().err
+    assert snapshot(tree) == before
+
+
 def test_pin_image_component_rewrites_every_from(tree: Path) -> None:
     before = snapshot(tree)
     digest = "sha256:" + "cd" * 32
