@@ -78,6 +78,7 @@ from release.upstream.http import FetchSettings
 
 PAGE = 100
 PER_HOST = FetchSettings().per_host_limit
+GITHUB_LIMIT = FetchSettings().github_api_limit  # the GitHub API origin's own limit
 TOKEN = "ghp_benchTOKENvalue0123456789abcdefABCD"  # noqa: S105 - a fake one
 TODAY = "2026-09-16"
 CACHE = ROOT / ".cache" / "bench"
@@ -563,7 +564,7 @@ def real(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[Figure
             github = 2 * latency if hosts.get("api.github.com") else 0.0
             return max(github, rest_others, trust)
         github = rest_floor({"api.github.com": main.get("api.github.com", 0)}, latency,
-                            2 if main.get("api.github.com") else 0)
+                            2 if main.get("api.github.com") else 0, GITHUB_LIMIT)
         return max(github, rest_others, trust)
 
     with child_server("real", 0, latency) as url:
@@ -589,8 +590,8 @@ def synthetic(args: argparse.Namespace, nvchecker: Path, folder: Path) -> list[F
         if mode == "graphql":
             rounds = [math.ceil(count / 100), math.ceil(with_more / 100),
                       math.ceil(with_more / 100)]
-            return sum(math.ceil(q / PER_HOST) for q in rounds) * latency
-        return rest_floor(hosts, latency, 3 if hosts else 0)
+            return sum(math.ceil(q / GITHUB_LIMIT) for q in rounds) * latency
+        return rest_floor(hosts, latency, 3 if hosts else 0, GITHUB_LIMIT)
 
     with child_server("synthetic", count, latency) as url:
         bench = Bench(url, prefix_host=False, latency=latency, root=root, only=(),

@@ -12,7 +12,8 @@ start at once, next to the version lookups, as background requests (a host's ver
 take its slots first), so the added wall time is what the busiest host's extra requests cost:
 `--timeline` prints every request of the last round (start, end, host, path), to see where.
 
-    python benchmarks/risk_bench.py [--latency 0.1] [--per-host 6] [--rounds 3] [--timeline]
+    python benchmarks/risk_bench.py [--latency 0.1] [--per-host 6] [--github-limit 20] [--rounds 3]
+                                    [--timeline]
     python benchmarks/risk_bench.py --token      # the GitHub listings through GraphQL
 """
 
@@ -103,16 +104,19 @@ async def one(url: str, settings: FetchSettings, cache: Path, *, risk: bool,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--per-host", type=int, default=FetchSettings().per_host_limit)
-    parser.add_argument("--global-limit", type=int, default=16)
+    defaults = FetchSettings()
+    parser.add_argument("--per-host", type=int, default=defaults.per_host_limit)
+    parser.add_argument("--github-limit", type=int, default=defaults.github_api_limit,
+                        help="requests in flight to the GitHub API origin")
+    parser.add_argument("--global-limit", type=int, default=defaults.global_limit)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each kind (best kept)")
     parser.add_argument("--token", action="store_true",
                         help="with a GitHub token: the GitHub listings through GraphQL")
     parser.add_argument("--timeline", action="store_true",
                         help="print every request of the last round's runs")
     args = parser.parse_args()
-    settings = FetchSettings(per_host_limit=args.per_host,
-                             global_limit=max(args.global_limit, args.per_host))
+    settings = FetchSettings(per_host_limit=args.per_host, github_api_limit=args.github_limit,
+                             global_limit=args.global_limit)
     best: dict[tuple[str, bool], Figures] = {}
     last: dict[tuple[str, bool], Figures] = {}
     with child_server("real", 0, args.latency) as url:
@@ -132,6 +136,10 @@ def main() -> int:
             print(f"--- {state}, {'with' if risk else 'without'} advisories + eol")
             for begun, ended, host, method, path in figures.log:
                 print(f"  {begun:5.2f}-{ended:5.2f}  {host:28} {method:4} {path}")
+
+    def limit(host: str) -> int:
+        return args.github_limit if host == "api.github.com" else args.per_host
+
     for state in STATES:
         for risk in (False, True):
             f = best[(state, risk)]
@@ -145,8 +153,8 @@ def main() -> int:
               f"{args.latency:g} s); added requests "
               f"{best[(state, True)].requests - best[(state, False)].requests} "
               f"(advisory + eol requests by host {dict(sorted(extra.items()))}; the busiest, "
-              f"{busiest[0]}, needs at least {math.ceil(busiest[1] / args.per_host)} round "
-              f"trips of its own at {args.per_host} per host)")
+              f"{busiest[0]}, needs at least {math.ceil(busiest[1] / limit(busiest[0]))} "
+              f"round trips of its own at {limit(busiest[0])} at a time)")
     return 0
 
 

@@ -4,9 +4,10 @@ The version lookups must be asked every run (a release can appear at any moment,
 revalidation that upstream answers 304 is cheap), but what OSV, GitHub's repository advisories
 and endoflife.date say changes rarely: an advisory is published a few times a year per project,
 an end-of-life date a few times a year per product. Asking all of them every run costs one
-request per GitHub repository on the host the version lookups already queue on (the cold
-`benchmarks/risk_bench.py`: 22 of them, four round trips at 6 requests per host), so an
-answer younger than `ttl` (default `DEFAULT_TTL`, six hours) is used without a request:
+request per GitHub repository on the host the version lookups already use (the cold
+`benchmarks/risk_bench.py`: 23 of them, two round trips at 20 at a time) and a share of the
+token's rate limit, so an answer younger than `ttl` (default `DEFAULT_TTL`, six hours) is used
+without a request:
 
 * GitHub `GET /repos/{owner}/{repo}/security-advisories` and endoflife.date `GET
   /api/v1/products/{product}`: the body, by URL;

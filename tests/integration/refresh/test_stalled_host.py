@@ -109,9 +109,10 @@ def test_a_stalled_host_fails_fast_and_the_healthy_components_are_reported(
             f"GET {url}: timed out, no data for 1 s; not retried: {STALLED}",
             f"GET {url}: not sent: {STALLED}",
         }, result.reason
-    # The host got the first wave (its per-host limit) and one retry; nothing after that.
+    # The host got the first wave (the GitHub API's limit) and one retry; nothing after that.
     sent = world.exchanges(host="api.github.com")
-    assert [e.status for e in sent] == [0] * (fetcher.settings.per_host_limit + 1)
+    wave = min(fetcher.settings.github_api_limit, len(GITHUB_COMPONENTS))
+    assert [e.status for e in sent] == [0] * (wave + 1)
     assert fetcher.stats.stalled_hosts == ["api.github.com"]
     # Every GitHub component's last attempt was refused without a request.
     assert fetcher.stats.not_sent == len(GITHUB_COMPONENTS)

@@ -558,6 +558,22 @@ def test_per_host_limit_is_respected(upstream_server: UpstreamServer) -> None:
     assert upstream_server.max_in_flight == 2
 
 
+def test_the_github_api_origin_has_its_own_limit(upstream_server: UpstreamServer,
+                                                 other_server: UpstreamServer) -> None:
+    for server in (upstream_server, other_server):
+        server.route("GET", "/slow", text="ok", delay=0.2)
+
+    async def many(fetcher: HttpFetcher) -> list[FetchResult]:
+        return await asyncio.gather(*(fetcher.get(server.url + "/slow")
+                                      for server in (upstream_server, other_server)
+                                      for _ in range(8)))
+
+    results, _ = run_with(many, github=GitHubAuth(api_url=upstream_server.url),
+                          per_host_limit=2, github_api_limit=5)
+    assert [r.text() for r in results] == ["ok"] * 16
+    assert (upstream_server.max_in_flight, other_server.max_in_flight) == (5, 2)
+
+
 def test_global_limit_is_respected(upstream_server: UpstreamServer) -> None:
     upstream_server.route("GET", "/slow", text="ok", delay=0.2)
 

@@ -120,6 +120,8 @@ def test_fetch_settings_are_validated() -> None:
     with pytest.raises(InvalidInput):
         FetchSettings(per_host_limit=0)
     with pytest.raises(InvalidInput):
+        FetchSettings(github_api_limit=0)
+    with pytest.raises(InvalidInput):
         FetchSettings(read_timeout=0)
     timeout = FetchSettings(connect_timeout=3, read_timeout=7).timeout()
     assert (timeout.connect, timeout.read) == (3, 7)
