@@ -138,7 +138,7 @@ def main() -> int:
                 print(f"  {begun:5.2f}-{ended:5.2f}  {host:28} {method:4} {path}")
 
     def limit(host: str) -> int:
-        return args.github_limit if host == "api.github.com" else args.per_host
+        return int(args.github_limit if host == "api.github.com" else args.per_host)
 
     for state in STATES:
         for risk in (False, True):
