@@ -375,10 +375,13 @@ def findings(
     """
     out: list[Finding] = []
     pinned = component.version
-    later = sorted((v for v in listed if sort_key(v) > sort_key(pinned)), key=sort_key)
+    later: list[Version] | None = None  # sorted once, and only when an advisory needs it
     for advisory in affecting(advisories, pinned):
         newer = [v for v in advisory.fixed_in if sort_key(v) > sort_key(pinned)]
         if not advisory.fixed_in and advisory.versions:
+            if later is None:
+                later = sorted((v for v in listed if sort_key(v) > sort_key(pinned)),
+                               key=sort_key)
             newer = [v for v in later if advisory.affects(v) is False][:1]
         by_candidate: bool | None = None
         if candidate is not None:
