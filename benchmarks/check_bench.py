@@ -23,10 +23,13 @@ images of the components that stay are re-read from the registry, next to the lo
 (installed from PyPI into its own virtual environment under the benchmark's cache folder,
 `--nvchecker-version`) reads `git/refs/tags` for tags (`use_max_tag`), the first page of
 `/releases` for releases (`use_max_release`) and the Node index with a `regex` source, with the
-same token. Both tools' HTTP layers are pointed at the server by a URL rewrite below them (a
-patched `AsyncHTTPTransport.handle_async_request` for this tool, a patched `BaseSession.request`
-for nvchecker), each from a small driver script of its own, so each sends the requests it would
-send to the real hosts and pays only for its own start-up.
+same token. It runs twice a round: on its default HTTP stack (Tornado over libcurl, through
+pycurl, both C underneath), and as `nvchecker httpx` with `httplib = "httpx"` (the httpx this
+tool runs on, same version, installed beside it): the two tell the cost of the HTTP stack from
+the cost of the work. Both tools' HTTP layers are pointed at the server by a URL rewrite below
+them (a patched `AsyncHTTPTransport.handle_async_request` for this tool, a patched
+`BaseSession.request` for nvchecker), each from a small driver script of its own, so each
+sends the requests it would send to the real hosts and pays only for its own start-up.
 
 Printed per run: wall and CPU time (the child's own rusage), peak RSS, requests and response
 bytes (counted by the server), GitHub rate-limit points (this tool's `--json` report;
@@ -314,7 +317,8 @@ main()
 
 
 def nvchecker_python(version: str) -> Path:
-    """nvchecker==VERSION in its own virtual environment (made once, from PyPI)."""
+    """nvchecker==VERSION in its own virtual environment (made once, from PyPI), with the httpx
+    this tool runs on beside it (for the `nvchecker httpx` runs)."""
     venv = CACHE / f"nvchecker-{version}"
     python = venv / "bin" / "python"
     stamp = venv / ".installed"
@@ -324,6 +328,15 @@ def nvchecker_python(version: str) -> Path:
         subprocess.run([str(python), "-m", "pip", "install", "--quiet",
                         "--disable-pip-version-check", f"nvchecker=={version}"], check=True)
         stamp.touch()
+    import httpx
+
+    with_httpx = venv / f".installed-httpx-http2-{httpx.__version__}"
+    if not with_httpx.exists():
+        # nvchecker's httpx client asks for HTTP/2 (h2); over plain http it speaks HTTP/1.1.
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", f"httpx[http2]=={httpx.__version__}"],
+                       check=True)
+        with_httpx.touch()
     (venv / "driver.py").write_text(NVCHECKER_DRIVER)
     return python
 
@@ -333,6 +346,8 @@ def toml_string(value: str) -> str:
 
 
 def nvchecker_config(folder: Path, entries: dict[str, dict[str, Any]]) -> Path:
+    """nvchecker.toml for `entries` in `folder`, and nvchecker-httpx.toml beside it: the same
+    with `httplib = "httpx"`."""
     keys = folder / "keys.toml"
     keys.write_text(f"[keys]\ngithub = {toml_string(TOKEN)}\n")
     for name in ("old.json", "new.json"):
@@ -348,7 +363,13 @@ def nvchecker_config(folder: Path, entries: dict[str, dict[str, Any]]) -> Path:
         lines.append("")
     config = folder / "nvchecker.toml"
     config.write_text("\n".join(lines))
+    lines.insert(1, 'httplib = "httpx"')
+    httpx_config(config).write_text("\n".join(lines))
     return config
+
+
+def httpx_config(config: Path) -> Path:
+    return config.with_name("nvchecker-httpx.toml")
 
 
 def real_entries() -> tuple[list[str], dict[str, dict[str, Any]]]:
@@ -462,11 +483,11 @@ class Bench:
                        points, self.floors(mode, stats["hosts"]), errors, stats["cpu"],
                        stats["hosts"].get("api.github.com", 0))
 
-    def theirs(self, label: str) -> Figures:
+    def theirs(self, label: str, config: Path) -> Figures:
         control(self.url, "reset")
         wall, cpu, rss, _out, err = timed(
             [str(self.nvchecker), str(self.nvchecker.parent.parent / "driver.py"), self.url,
-             "1" if self.prefix_host else "0", "-c", str(self.config), "--logger", "json"],
+             "1" if self.prefix_host else "0", "-c", str(config), "--logger", "json"],
             self.env, ROOT)
         stats = control(self.url, "stats")
         errors = 0
@@ -492,7 +513,8 @@ class Bench:
                     self.ours(f"{name} rest revalidate", "rest", cache / "r", "--revalidate"),
                     self.ours(f"{name} graphql cold", "graphql", cache / "g"),
                     self.ours(f"{name} graphql warm", "graphql", cache / "g"),
-                    self.theirs(f"{name} nvchecker"),
+                    self.theirs(f"{name} nvchecker", self.config),
+                    self.theirs(f"{name} nvchecker httpx", httpx_config(self.config)),
                 ]
             figures += runs
             for f in runs:
@@ -532,11 +554,13 @@ def summary(figures: list[Figures]) -> list[str]:
                      f"{statistics.median(f.github for f in runs):4.0f})")
     for label, (wall, cpu) in medians.items():
         scenario = label.split(" ")[0]
-        theirs = medians.get(f"{scenario} nvchecker")
-        if theirs is None or label.endswith("nvchecker"):
+        if " nvchecker" in label:
             continue
-        lines.append(f"ratio  {label:<26} wall {wall / theirs[0]:4.2f}x  cpu "
-                     f"{cpu / theirs[1]:4.2f}x  of nvchecker")
+        for theirs_label in (f"{scenario} nvchecker", f"{scenario} nvchecker httpx"):
+            theirs = medians.get(theirs_label)
+            if theirs is not None:
+                lines.append(f"ratio  {label:<26} wall {wall / theirs[0]:4.2f}x  cpu "
+                             f"{cpu / theirs[1]:4.2f}x  of {theirs_label.split(' ', 1)[1]}")
     return lines
 
 
