@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from release.manifest.model import Component, PinKind, UpstreamKind
@@ -39,18 +39,10 @@ from release.upstream.common import gather_all, shown
 from release.upstream.errors import UpstreamError
 from release.upstream.github import API_HEADERS, DEFAULT_API_URL, repo_url
 from release.upstream.http import background_requests
-from release.upstream.interface import DEFAULT_MAX_BYTES, Fetcher, FetchResult
+from release.upstream.interface import Fetcher, PostFetcher
 
 OSV_API_URL = "https://api.osv.dev"
 GITHUB_KINDS = (UpstreamKind.GITHUB_RELEASES, UpstreamKind.GITHUB_TAGS)
-
-
-class Poster(Protocol):
-    async def post(
-        self, url: str, *, content: bytes, headers: Mapping[str, str] | None = None,
-        max_bytes: int = DEFAULT_MAX_BYTES, ok: tuple[int, ...] = (200,),
-    ) -> FetchResult:
-        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -218,7 +210,7 @@ async def _find_advisories(
         post = getattr(fetcher, "post", None)
         if post is None:
             return "not asked: this fetcher cannot POST"
-        poster: Poster = fetcher  # type: ignore[assignment]
+        poster: PostFetcher = fetcher  # type: ignore[assignment]
         url = f"{osv_url}/v1/querybatch"
         try:
             result = await poster.post(url, content=json.dumps({"queries": queries}).encode(),

@@ -27,15 +27,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from release.manifest.model import Component, UpstreamKind
 from release.upstream.common import DEFAULT_MAX_PAGES, gather_all, shown
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.github import PER_PAGE, repo_url
-from release.upstream.interface import Fetcher, FetchResult, Listing, Source, classify_tags
+from release.upstream.interface import (
+    Fetcher,
+    Listing,
+    PostFetcher,
+    Source,
+    classify_tags,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -48,19 +54,6 @@ RESPONSE_MAX_BYTES = 64 * 1024 * 1024
 
 _RELEASE_FIELDS = "tagName isDraft isPrerelease publishedAt tagCommit { oid }"
 _TAG_FIELDS = "name target { __typename oid ... on Tag { target { __typename oid } } }"
-
-
-class PostFetcher(Fetcher, Protocol):
-    async def post(
-        self,
-        url: str,
-        *,
-        content: bytes,
-        headers: Mapping[str, str] | None = None,
-        max_bytes: int = ...,
-        ok: tuple[int, ...] = ...,
-    ) -> FetchResult:
-        ...
 
 
 class BatchUnavailable(UpstreamError):  # noqa: N818 - a signal to fall back, not a failure

@@ -78,6 +78,23 @@ class Fetcher(Protocol):
         ...
 
 
+class PostFetcher(Fetcher, Protocol):
+    """A fetcher that can also POST (GitHub GraphQL, OSV's batch query, Rekor's search); the
+    shared `HttpFetcher` is one. Callers handed a plain `Fetcher` check for `post` first."""
+
+    async def post(
+        self,
+        url: str,
+        *,
+        content: bytes,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        ok: tuple[int, ...] = (200,),
+    ) -> FetchResult:
+        """POST `content` to `url`; never cached, redirects refused."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpstreamRelease:
     """One version upstream has published for a component."""
