@@ -13,8 +13,10 @@ A recording directory holds one body file per response, named after its URL
                     "status": 200, "headers": {"content-type": "...", "link": "..."},
                     "body": "GET_....json"}]}
 
-The key of a response is `(method, url, accept)`; when one key is requested several times while
-recording (a 503, then a 200), the last answer is kept. Hand-written entries may leave out
+The key of a response is `(method, url, accept)`, and for a request with a body (a POST: OSV's
+batch query, Rekor's search) the body's sha256 too (`"request_sha256"`), so two searches of one
+URL are two responses; when one key is requested several times while recording (a 503, then a
+200), the last answer is kept. Hand-written entries may leave out
 `accept` to match any. Request headers are not stored at all (so no `Authorization` can reach
 a recording) and response headers are limited to `RECORDED_HEADERS`. Bodies are stored decoded
 (no `content-encoding`), so the files are readable and diffable.
@@ -61,6 +63,7 @@ RECORDED_HEADERS = frozenset(
 )
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _SLUG_MAX = 90
 
 
@@ -72,16 +75,30 @@ class _Recorded:
     status: int
     headers: dict[str, str]
     body: str  # file name inside the recording directory
+    request_sha256: str | None = None  # of the request's body, when it had one
+
+    @property
+    def key(self) -> _Key:
+        return (self.method, self.url, self.accept, self.request_sha256)
 
 
-def body_file_name(method: str, url: str, accept: str | None, content_type: str) -> str:
+_Key = tuple[str, str, str | None, str | None]
+
+
+def _request_sha256(request: httpx.Request) -> str | None:
+    return hashlib.sha256(request.content).hexdigest() if request.content else None
+
+
+def body_file_name(method: str, url: str, accept: str | None, content_type: str,
+                   request_sha256: str | None = None) -> str:
     """A safe, URL-derived file name for one response body (no `/`, never hidden)."""
     parsed = httpx.URL(url)
     readable = f"{method.upper()} {parsed.host}{parsed.path}"
     if parsed.query:
         readable += "?" + parsed.query.decode("ascii", "replace")
     slug = _UNSAFE.sub("_", readable).strip("_.")[:_SLUG_MAX]
-    digest = hashlib.sha256(f"{method.upper()}\n{url}\n{accept}".encode()).hexdigest()[:10]
+    keyed = f"{method.upper()}\n{url}\n{accept}" + (f"\n{request_sha256}" if request_sha256 else "")
+    digest = hashlib.sha256(keyed.encode()).hexdigest()[:10]
     if "json" in content_type:
         ext = ".json"
     elif content_type.startswith("text/"):
@@ -105,7 +122,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, directory: Path) -> None:
         self._inner = inner
         self.directory = directory
-        self._entries: dict[tuple[str, str, str | None], _Recorded] = {}
+        self._entries: dict[_Key, _Recorded] = {}
         if (directory / INDEX_NAME).exists():
             self._entries = _load_index(directory)
 
@@ -126,18 +143,21 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     ) -> None:
         method, url = request.method, str(request.url)
         accept = request.headers.get("accept", "")
-        name = body_file_name(method, url, accept, headers.get("content-type", ""))
+        sent = _request_sha256(request)
+        name = body_file_name(method, url, accept, headers.get("content-type", ""), sent)
         self.directory.mkdir(parents=True, exist_ok=True)
         replace_bytes(self.directory / name, body)
-        self._entries[(method, url, accept)] = _Recorded(
-            method=method, url=url, accept=accept, status=status, headers=headers, body=name
-        )
+        entry = _Recorded(method=method, url=url, accept=accept, status=status, headers=headers,
+                          body=name, request_sha256=sent)
+        self._entries[entry.key] = entry
         rows = [
             {
                 "method": e.method, "url": e.url, "accept": e.accept,
+                **({"request_sha256": e.request_sha256} if e.request_sha256 else {}),
                 "status": e.status, "headers": e.headers, "body": e.body,
             }
-            for e in sorted(self._entries.values(), key=lambda e: (e.url, e.method, e.accept or ""))
+            for e in sorted(self._entries.values(),
+                            key=lambda e: (e.url, e.method, e.accept or "", e.request_sha256 or ""))
         ]
         index = json.dumps({"format": FORMAT, "responses": rows}, indent=2) + "\n"
         replace_bytes(self.directory / INDEX_NAME, index.encode())
@@ -160,7 +180,13 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         method, url = request.method, str(request.url)
         accept = request.headers.get("accept", "")
-        entry = self._entries.get((method, url, accept)) or self._entries.get((method, url, None))
+        sent = _request_sha256(request)
+        # A response recorded for this body, else one recorded (or written) for any body.
+        entry = next((self._entries[key] for key in ((method, url, accept, sent),
+                                                     (method, url, None, sent),
+                                                     (method, url, accept, None),
+                                                     (method, url, None, None))
+                      if key in self._entries), None)
         if entry is None:
             raise PermanentUpstreamError(
                 f"{method} {url}: not in the recording {self.directory} "
@@ -180,7 +206,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             ) from None
 
 
-def _load_index(directory: Path) -> dict[tuple[str, str, str | None], _Recorded]:
+def _load_index(directory: Path) -> dict[_Key, _Recorded]:
     path = directory / INDEX_NAME
     try:
         document = json.loads(path.read_bytes())
@@ -193,15 +219,16 @@ def _load_index(directory: Path) -> dict[tuple[str, str, str | None], _Recorded]
     rows = document.get("responses")
     if not isinstance(rows, list):
         raise InvalidInput(f"{path}: 'responses' must be a list")
-    entries: dict[tuple[str, str, str | None], _Recorded] = {}
+    entries: dict[_Key, _Recorded] = {}
     for number, row in enumerate(rows):
         entry = _parse_row(row)
         if entry is None:
             raise InvalidInput(
                 f"{path}: responses[{number}] needs method, url, status, headers (strings) and "
-                "body (a file name in the recording directory)"
+                "body (a file name in the recording directory); request_sha256, when given, is "
+                "64 lowercase hex digits"
             )
-        entries[(entry.method, entry.url, entry.accept)] = entry
+        entries[entry.key] = entry
     return entries
 
 
@@ -209,6 +236,9 @@ def _parse_row(row: object) -> _Recorded | None:
     if not isinstance(row, dict):
         return None
     method, url, accept = row.get("method"), row.get("url"), row.get("accept")
+    sent = row.get("request_sha256")
+    if sent is not None and not (isinstance(sent, str) and SHA256_RE.fullmatch(sent)):
+        return None
     status, headers, body = row.get("status"), row.get("headers", {}), row.get("body")
     if not (isinstance(method, str) and isinstance(url, str) and isinstance(body, str)):
         return None
@@ -223,5 +253,5 @@ def _parse_row(row: object) -> _Recorded | None:
         return None
     return _Recorded(
         method=method.upper(), url=url, accept=accept, status=status,
-        headers={k.lower(): v for k, v in headers.items()}, body=body,
+        headers={k.lower(): v for k, v in headers.items()}, body=body, request_sha256=sent,
     )

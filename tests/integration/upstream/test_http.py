@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -656,6 +657,40 @@ def test_record_then_replay_without_the_server(
         f"GET {base}/repos/a/b/tags: not in the recording {recording} "
         "(replay makes no network requests)"
     )
+
+
+def test_posts_of_one_url_are_recorded_and_replayed_by_their_body(
+    upstream_server: UpstreamServer, tmp_path: Path,
+) -> None:
+    # two searches of one URL (Rekor's, OSV's): each body gets its own answer back
+    upstream_server.route_handler(
+        "POST", "/search", lambda request: Reply.of_json({"asked": request.body.decode()}))
+    url = upstream_server.url + "/search"
+    recording = tmp_path / "recording"
+
+    async def ask(**where: Path) -> list[object]:
+        async with open_fetcher(**where) as fetcher:  # type: ignore[arg-type]
+            return [(await fetcher.post(url, content=body)).json() for body in (b"a", b"b")]
+
+    recorded = asyncio.run(ask(record_dir=recording))
+    assert recorded == [{"asked": "a"}, {"asked": "b"}]
+    upstream_server.stop()
+    assert asyncio.run(ask(replay_dir=recording)) == recorded
+    rows = json.loads((recording / "index.json").read_text())["responses"]
+    assert sorted(row["request_sha256"] for row in rows) == sorted(
+        hashlib.sha256(body).hexdigest() for body in (b"a", b"b"))
+
+    async def other() -> object:
+        async with open_fetcher(replay_dir=recording) as fetcher:
+            return (await fetcher.post(url, content=b"c")).json()
+
+    with pytest.raises(PermanentUpstreamError, match="not in the recording"):
+        asyncio.run(other())
+    # a hand-written entry without request_sha256 answers any body
+    for row in rows:
+        del row["request_sha256"]
+    (recording / "index.json").write_text(json.dumps({"format": 1, "responses": rows[:1]}))
+    assert asyncio.run(other()) in recorded
 
 
 def test_replay_of_a_missing_recording_is_bad_input(tmp_path: Path) -> None:

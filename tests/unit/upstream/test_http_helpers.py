@@ -296,6 +296,9 @@ def test_a_hand_written_entry_without_accept_matches_any_accept(tmp_path: Path) 
          ' "headers": {}, "body": "../secret"}]}', "responses[0] needs method, url"),
         ('{"format": 1, "responses": [{"method": "GET", "url": "u", "status": "200",'
          ' "headers": {}, "body": "b"}]}', "responses[0] needs method, url"),
+        ('{"format": 1, "responses": [{"method": "POST", "url": "u", "status": 200,'
+         ' "headers": {}, "body": "b", "request_sha256": "ABC"}]}',
+         "responses[0] needs method, url"),
     ],
 )
 def test_a_malformed_recording_is_bad_input(tmp_path: Path, index: str, message: str) -> None:
