@@ -102,7 +102,8 @@ def _upstream_signature(component: Component) -> str:
         return "none declared"
     if signature.kind is SignatureKind.COSIGN:
         what = (f"cosign keyless by {component.fill(signature.identity or '')} (issuer "
-                f"{signature.issuer or ''}) on {component.fill(signature.file or signature.url)}")
+                f"{signature.issuer or ''}) on {component.fill(signature.file or signature.url)}, "
+                "logged in Rekor")
     else:
         signed = "the sums file" if signature.of is SignedFile.CHECKSUM else "the archive"
         what = f"OpenPGP by {', '.join(signature.keys)} on {signed}"

@@ -181,7 +181,8 @@ class Signature:
     Fulcio certificate (`.pem`), `file` the signed sums file (with `of: checksum`); the signer
     is trusted when the certificate chains to the Fulcio CA pinned in `keys/sigstore/` and
     names exactly `identity` (the SAN, a template over version and tag) and `issuer` (the OIDC
-    issuer extension): the cosign equivalent of a fingerprint.
+    issuer extension): the cosign equivalent of a fingerprint; and when the pinned Rekor log
+    holds the signature, logged while the certificate was valid.
     """
 
     url: str  # template; fields version, tag

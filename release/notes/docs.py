@@ -145,7 +145,8 @@ def _artifact(component: Component) -> Trusted | None:
                 signed = (f"; upstream's cosign signature {link(asc.rsplit('/', 1)[-1], asc)} "
                           f"is checked: keyless, by {code(identity)} (issuer "
                           f"{code(signature.issuer or '')}), against the Sigstore roots pinned "
-                          "in `keys/sigstore/`")
+                          "in `keys/sigstore/`, and logged in Rekor while its certificate was "
+                          "valid")
             else:
                 keys = ", ".join(code(k) for k in signature.keys)
                 signed = (f"; upstream's signature {link(asc.rsplit('/', 1)[-1], asc)} is "

@@ -38,7 +38,7 @@ from release.upstream.checksums import (
 from release.upstream.common import gather_all, gather_pair, read_once, shown_url
 from release.upstream.errors import PermanentUpstreamError, UpstreamError
 from release.upstream.github import tag_commit
-from release.upstream.interface import Fetcher
+from release.upstream.interface import Fetcher, PostFetcher
 from release.upstream.registry import image_digest, registry_for
 from release.upstream.resolve import DEFAULT_ARCHIVE_MAX_BYTES
 from release.upstream.signatures import SignatureCheck, SignatureVerdict, check_detached
@@ -212,8 +212,9 @@ def cosign_verdict(base: PinVerdict, sha256: str, *, check: CosignCheck | str, s
     if check.verdict is CosignVerdict.GOOD:
         if listed is not None:
             return replace(found, verdict=Verdict.MISMATCH, reason=f"{listed}; {different}")
+        logged = f", {check.logged}" if check.logged else ""
         return compare(base, sha256, how=f"cosign signature by {check.signer} on "
-                       f"{shown_url(signed)}; {then}; {NOT_CHECKED}", source=source,
+                       f"{shown_url(signed)}{logged}; {then}; {NOT_CHECKED}", source=source,
                        different=different)
     return not_vouched(found, bad=check.verdict is CosignVerdict.BAD, described=described,
                        signed=signed, different=different)
@@ -378,13 +379,44 @@ class OnlineVerifier:
                 check = (f"no cosign signature and certificate for {shown_url(signed_url)}: "
                          f"{exc.message}")
             else:
-                check = check_keyless(sums if sums is not None else data, sig.body, cert.body,
-                                      roots=roots, ct_logs=ct_logs, identity=identity,
-                                      issuer=issuer)
+                signed = sums if sums is not None else data
+                check = await self.logged(
+                    check_keyless(signed, sig.body, cert.body, roots=roots, ct_logs=ct_logs,
+                                  identity=identity, issuer=issuer),
+                    signed, sig.body, cert.body, sig_url)
         return cosign_verdict(base, sha256, check=check, signed=signed_url,
                               certificate=cert_url, identity=identity, issuer=issuer,
                               listed=listed_problem(sums, signed_url, archive_url, data),
                               then=then, source=archive_url, different=different)
+
+    async def logged(self, check: CosignCheck, data: bytes, signature: bytes,
+                     certificate: bytes, sig_url: str) -> CosignCheck | str:
+        """A good cosign `check`, once Rekor's entry for the signature is checked too
+        (`cosign.check_logged`); why it cannot be checked when Rekor cannot be asked."""
+        from release.upstream.cosign import (  # noqa: PLC0415 - lazy, see TYPE_CHECKING
+            CosignVerdict,
+            check_logged,
+            rekor_query,
+        )
+        from release.upstream.rekor import REKOR_URL, find_entries, load_logs  # noqa: PLC0415
+
+        query = rekor_query(data, signature, certificate)
+        if check.verdict is not CosignVerdict.GOOD or query is None:
+            return check
+        cannot = f"the signing time of {shown_url(sig_url)} cannot be checked"
+        try:
+            logs = load_logs(self.keys_dir / "sigstore")
+        except PermanentUpstreamError as exc:
+            return f"{exc.message}; {cannot}"
+        if getattr(self.fetcher, "post", None) is None:
+            return f"this fetcher cannot ask Rekor ({REKOR_URL}); {cannot}"
+        poster: PostFetcher = self.fetcher  # type: ignore[assignment]
+        try:
+            entries = await find_entries(poster, query)
+        except UpstreamError as exc:
+            return f"Rekor was not answered ({exc.message}); {cannot}"
+        return check_logged(check, entries, data=data, signature=signature,
+                            certificate=certificate, logs=logs)
 
     async def signature(self, url: str, data: bytes,
                         fingerprints: Sequence[str]) -> SignatureCheck | str:

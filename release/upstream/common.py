@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import weakref
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.http import checked_next_url, next_page, same_origin
-from release.upstream.interface import Fetcher, FetchResult
+from release.upstream.interface import Fetcher, FetchResult, PostFetcher
 
 DEFAULT_MAX_PAGES = 100
 
@@ -133,10 +134,24 @@ class Shared(Generic[T]):
 
 # What one run reads more than once (one fetcher: one run): a release's assets or sums file that
 # two components pin one archive each of (caddy and caddy-arm64, histogram-quantile and its
-# arm64 twin), at the same time or one after the other. The second asker shares the first's
-# request instead of sending (or revalidating) it again.
-_ONCE: weakref.WeakKeyDictionary[Fetcher, dict[tuple[str, tuple[tuple[str, str], ...], int],
-                                               Shared[FetchResult]]] = weakref.WeakKeyDictionary()
+# arm64 twin), and the Rekor search for the signature they share, at the same time or one after
+# the other. The second asker shares the first's request instead of sending (or revalidating)
+# it again.
+_ONCE: weakref.WeakKeyDictionary[Fetcher, dict[tuple[object, ...], Shared[FetchResult]]] = \
+    weakref.WeakKeyDictionary()
+
+
+async def _once(fetcher: Fetcher, key: tuple[object, ...],
+                request: Callable[[], Coroutine[Any, Any, FetchResult]]) -> FetchResult:
+    try:
+        known = _ONCE.setdefault(fetcher, {})
+    except TypeError:  # a fetcher that cannot be weakly referenced: no sharing
+        return await request()
+    shared = known.get(key)
+    if shared is None or shared.failed():
+        shared = Shared(request())
+        known[key] = shared
+    return await shared.wait()
 
 
 async def read_once(fetcher: Fetcher, url: str, *, headers: Mapping[str, str] | None = None,
@@ -144,13 +159,16 @@ async def read_once(fetcher: Fetcher, url: str, *, headers: Mapping[str, str] | 
     """`fetcher.get(url)`, shared by every asker of the same request in the run; a failed read
     is not kept (the next asker tries again, with its own retries and error), and a read all of
     whose askers were cancelled is cancelled too (`Shared`)."""
-    key = (url, tuple(sorted((headers or {}).items())), max_bytes)
-    try:
-        known = _ONCE.setdefault(fetcher, {})
-    except TypeError:  # a fetcher that cannot be weakly referenced: no sharing
-        return await fetcher.get(url, headers=headers, max_bytes=max_bytes)
-    shared = known.get(key)
-    if shared is None or shared.failed():
-        shared = Shared(fetcher.get(url, headers=headers, max_bytes=max_bytes))
-        known[key] = shared
-    return await shared.wait()
+    key = ("GET", url, tuple(sorted((headers or {}).items())), max_bytes)
+    return await _once(fetcher, key,
+                       lambda: fetcher.get(url, headers=headers, max_bytes=max_bytes))
+
+
+async def post_once(fetcher: PostFetcher, url: str, *, content: bytes,
+                    headers: Mapping[str, str] | None = None, max_bytes: int) -> FetchResult:
+    """`fetcher.post(url, content)` shared as `read_once` shares a GET: the same body to the
+    same URL is sent once per run (a search, not a change: never use it for a POST that acts)."""
+    key = ("POST", url, hashlib.sha256(content).hexdigest(),
+           tuple(sorted((headers or {}).items())), max_bytes)
+    return await _once(fetcher, key, lambda: fetcher.post(url, content=content, headers=headers,
+                                                          max_bytes=max_bytes))

@@ -19,16 +19,19 @@ Checked here, all of it, before a signed file is trusted:
    precertificate), so the certificate was publicly logged;
 3. the leaf is for code signing and names exactly the pinned identity (SAN URI) and issuer;
 4. the signature verifies over the file's bytes with the leaf's key (ECDSA over SHA-256, as
-   cosign's verifier hashes whatever the curve).
+   cosign's verifier hashes whatever the curve);
+5. then (`check_logged`) Rekor holds an entry of exactly this signature, by a Rekor log pinned
+   in `keys/sigstore/`, whose signed entry timestamp verifies and whose time lies within the
+   leaf's ten-minute validity: the signature was made while the certificate was valid, and
+   publicly logged (`release.upstream.rekor`).
 
-Not checked (say so wherever a verdict is shown): the Rekor transparency-log entry (that the
-signature itself was logged publicly) and the signing time (that the signature was made within
-the leaf's ten-minute validity: only a log's timestamp proves that). Why not sigstore-python:
-its `Verifier` verifies bundles, which need the Rekor entry (inclusion proof or promise) that
-Caddy's `.sig`/`.pem` assets do not carry; fetching it from Rekor's search API is a later
-step. `cryptography` is the maintained library sigstore-python itself is built on.
+Not checked (say so wherever a verdict is shown): the Rekor entry's Merkle inclusion proof (its
+signed entry timestamp, Rekor's signed promise of inclusion, is). Why not sigstore-python: its
+`Verifier` verifies bundles, which Caddy's `.sig`/`.pem` assets are not; `cryptography` is the
+maintained library sigstore-python itself is built on.
 
-Deciding is pure (`check_keyless`); the caller fetches the three files.
+Deciding is pure (`check_keyless`, `check_logged`); the caller fetches the three files and
+the Rekor entries (`rekor_query` is what to ask for).
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -50,11 +54,12 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from release.upstream.errors import PermanentUpstreamError
+from release.upstream.rekor import LogEntry, logged_problem, proposed_entry
 
 ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")  # the raw issuer string (deprecated)
 ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")  # a DER UTF8String
 MAX_CHAIN = 4
-NOT_CHECKED = "not checked: the Rekor transparency-log entry and the signing time"
+NOT_CHECKED = "not checked: the Rekor entry's inclusion proof (its signed timestamp is)"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # cosign's detached-signature verifier hashes with SHA-256 whatever the curve
 # (`LoadVerifier(cert.PublicKey, crypto.SHA256)`); real Fulcio leaves with P-384 keys are
@@ -68,6 +73,7 @@ class CosignVerdict(StrEnum):
     WRONG_IDENTITY = "wrong-identity"  # a valid certificate for another identity or issuer
     UNTRUSTED = "untrusted"  # not chained to the pinned Fulcio CA, or no SCT by a pinned log
     MALFORMED = "malformed"  # the `.sig` or `.pem` cannot be read
+    UNLOGGED = "unlogged"  # no Rekor entry by a pinned log proves it was made in time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +84,8 @@ class CosignCheck:
     identity: str | None = None
     issuer: str | None = None
     detail: str | None = None
+    #: The Rekor entry that proves the signing time (`check_logged`), as shown in verdicts.
+    logged: str | None = None
 
     @property
     def signer(self) -> str:
@@ -86,7 +94,8 @@ class CosignCheck:
     def describe(self, file: str, *, certificate: str, identity: str, issuer: str) -> str:
         match self.verdict:
             case CosignVerdict.GOOD:
-                return f"{file}: good cosign signature by {self.signer}"
+                logged = f", {self.logged}" if self.logged else ""
+                return f"{file}: good cosign signature by {self.signer}{logged}"
             case CosignVerdict.BAD:
                 return (f"{file}: BAD cosign signature (certificate {certificate} for "
                         f"{self.signer}): the file is not what was signed")
@@ -99,6 +108,10 @@ class CosignCheck:
                         f"{self.detail}")
             case CosignVerdict.MALFORMED:
                 return f"{file}: cannot read the cosign signature or {certificate}: {self.detail}"
+            case CosignVerdict.UNLOGGED:
+                return (f"{file}: the cosign signature (certificate {certificate} for "
+                        f"{self.signer}) is not proven to be made while the certificate was "
+                        f"valid: {self.detail}")
 
 
 def _certificates(raw: bytes) -> list[x509.Certificate]:
@@ -133,10 +146,10 @@ def load_roots(folder: Path) -> list[x509.Certificate]:
 
 
 def load_ct_logs(folder: Path) -> dict[bytes, PublicKeyTypes]:
-    """The pinned certificate-transparency log keys (`keys/sigstore/*.pub`), by log id (the
+    """The pinned certificate-transparency log keys (`keys/sigstore/*ctfe*.pub`), by log id (the
     sha256 of the key's DER SubjectPublicKeyInfo, RFC 6962 §3.2); none is an error."""
     logs: dict[bytes, PublicKeyTypes] = {}
-    for path in sorted(folder.glob("*.pub")) if folder.is_dir() else []:
+    for path in sorted(folder.glob("*ctfe*.pub")) if folder.is_dir() else []:
         try:
             key = serialization.load_pem_public_key(path.read_bytes())
         except (ValueError, UnsupportedAlgorithm) as exc:
@@ -147,8 +160,8 @@ def load_ct_logs(folder: Path) -> dict[bytes, PublicKeyTypes]:
         logs[hashlib.sha256(der).digest()] = key
     if not logs:
         raise PermanentUpstreamError(
-            f"no certificate-transparency log key (*.pub) in {folder.parent.name}/{folder.name}/;"
-            " a cosign signature cannot be checked",
+            f"no certificate-transparency log key (*ctfe*.pub) in "
+            f"{folder.parent.name}/{folder.name}/; a cosign signature cannot be checked",
         )
     return logs
 
@@ -344,3 +357,29 @@ def check_keyless(data: bytes, signature: bytes, certificate: bytes, *,
     if not _verify(leaf, _signature_bytes(signature), data):
         return CosignCheck(verdict=CosignVerdict.BAD, identity=shown, issuer=found_issuer)
     return check
+
+
+def rekor_query(data: bytes, signature: bytes, certificate: bytes) -> dict[str, Any] | None:
+    """The Rekor entry to ask for of a signature `check_keyless` found good (None when the
+    files cannot be read, which `check_keyless` has said already)."""
+    try:
+        leaf = _certificates(certificate)[0]
+    except (ValueError, IndexError):
+        return None
+    return proposed_entry(hashlib.sha256(data).hexdigest(), _signature_bytes(signature), leaf)
+
+
+def check_logged(check: CosignCheck, entries: Sequence[LogEntry], *, data: bytes,
+                 signature: bytes, certificate: bytes,
+                 logs: Mapping[str, PublicKeyTypes]) -> CosignCheck:
+    """A good `check` stays good only when one of Rekor's `entries` proves the signature was
+    logged, by a pinned Rekor log (`logs`), while its certificate was valid; else UNLOGGED."""
+    if check.verdict is not CosignVerdict.GOOD:
+        return check
+    leaf = _certificates(certificate)[0]
+    entry, problem = logged_problem(entries, data_sha256=hashlib.sha256(data).hexdigest(),
+                                    signature=_signature_bytes(signature), leaf=leaf, logs=logs)
+    if entry is None:
+        return replace(check, verdict=CosignVerdict.UNLOGGED, detail=problem)
+    return replace(check, logged=f"logged in Rekor at {entry.integrated.isoformat()} "
+                                 f"(entry {entry.log_index})")

@@ -8,7 +8,10 @@ a real Sigstore key. `install` makes every Caddy release of the
 world carry what goreleaser publishes: `caddy_<v>_checksums.txt` (SHA-512 lines of the
 release's assets, as the world serves them), its `.sig` (base64 ECDSA over the file) and its
 `.pem` (base64 of the leaf's PEM, as Caddy's assets are), signed as Caddy's release workflow at
-that tag. `trust(root)` pins the world's CA in a tree's `keys/sigstore/`.
+that tag, and logged in the world's Rekor (`POST https://rekor.sigstore.dev/api/v1/log/entries/
+retrieve` finds each signature's `hashedrekord` entry, with a signed entry timestamp by the CA's
+Rekor key, integrated 40 seconds after the leaf was issued). `trust(root)` pins the world's CA,
+CT log and Rekor log in a tree's `keys/sigstore/`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import base64
 import datetime as dt
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,7 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from world.fakedata import _num, fake_bytes
 from world.faults import Role
-from world.replies import _redirect
+from world.replies import _json, _redirect
 from world.server import Reply
 
 if TYPE_CHECKING:
@@ -37,6 +41,10 @@ if TYPE_CHECKING:
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 CADDY_REPO = "caddyserver/caddy"
 CADDY_DOWNLOADS = f"https://github.com/{CADDY_REPO}/releases/download"
+REKOR = "https://rekor.sigstore.dev"
+#: How a signature is logged: in time, not at all, after its certificate expired, or by a
+#: Rekor key that is not pinned.
+Logged = Literal["yes", "no", "late", "unpinned"]
 ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 SCT_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
@@ -79,7 +87,8 @@ def _der_octets(value: bytes) -> bytes:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Authority:
     """A Fulcio-shaped CA: `root` (self-signed) → `intermediate` → short-lived leaves, each
-    with an SCT embedded by the CA's certificate-transparency log (`ct_key`)."""
+    with an SCT embedded by the CA's certificate-transparency log (`ct_key`); `rekor_key` is
+    the key of the transparency log its signatures are logged in."""
 
     name: str
     root: x509.Certificate
@@ -87,16 +96,41 @@ class Authority:
     intermediate: x509.Certificate
     intermediate_key: ec.EllipticCurvePrivateKey
     ct_key: ec.EllipticCurvePrivateKey
+    rekor_key: ec.EllipticCurvePrivateKey
 
     @property
     def pem(self) -> dict[str, bytes]:
-        """The files a tree pins (`keys/sigstore/<name>`): the CA and the CT log's key."""
-        ct = self.ct_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        """The files a tree pins (`keys/sigstore/<name>`): the CA, the CT log's and the Rekor
+        log's keys."""
+        def public(key: ec.EllipticCurvePrivateKey) -> bytes:
+            return key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
         return {f"{self.name}_root.crt.pem": self.root.public_bytes(serialization.Encoding.PEM),
                 f"{self.name}_intermediate.crt.pem":
                     self.intermediate.public_bytes(serialization.Encoding.PEM),
-                f"{self.name}_ctfe.pub": ct}
+                f"{self.name}_ctfe.pub": public(self.ct_key),
+                f"{self.name}_rekor.pub": public(self.rekor_key)}
+
+    def log_entry(self, data: bytes, signed: Signed, *, when: dt.datetime,
+                  index: int) -> dict[str, Any]:
+        """The Rekor entry (`{uuid: LogEntryAnon}`) of `signed` over `data`, integrated at
+        `when` as entry `index`, with the signed entry timestamp of `rekor_key`."""
+        pem = signed.certificate.public_bytes(serialization.Encoding.PEM)
+        body = {"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hashlib.sha256(data).hexdigest()}},
+            "signature": {"content": signed.sig.decode(),
+                          "publicKey": {"content": base64.b64encode(pem).decode()}}}}
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        spki = self.rekor_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        anon: dict[str, Any] = {"body": base64.b64encode(canonical).decode(),
+                                "integratedTime": int(when.timestamp()),
+                                "logID": hashlib.sha256(spki).hexdigest(), "logIndex": index}
+        promise = json.dumps(anon, sort_keys=True, separators=(",", ":")).encode()
+        stamp = self.rekor_key.sign(promise, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        anon["verification"] = {"signedEntryTimestamp": base64.b64encode(stamp).decode()}
+        return {hashlib.sha256(b"\x00" + canonical).hexdigest(): anon}
 
     def sct(self, tbs: bytes, when: dt.datetime) -> bytes:
         """An RFC 6962 SCT (v1, precert entry) by the CT log over the precertificate `tbs`."""
@@ -202,7 +236,8 @@ def make_authority(name: str) -> Authority:
                     .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                     .sign(root_key, hashes.SHA384(), ecdsa_deterministic=True))
     return Authority(name=name, root=root, root_key=root_key, intermediate=intermediate,
-                     intermediate_key=inter_key, ct_key=_key(f"{name}/ctfe", ec.SECP256R1()))
+                     intermediate_key=inter_key, ct_key=_key(f"{name}/ctfe", ec.SECP256R1()),
+                     rekor_key=_key(f"{name}/rekor", ec.SECP256R1()))
 
 
 @functools.cache
@@ -247,19 +282,29 @@ def _serve_asset(world: FakeWorld, repo_id: int, tag: str, name: str, *, body: b
 def sign_caddy(world: FakeWorld, version: str, *, sums: bytes | None = None,
                signed: bytes | None = None, authority: Authority | None = None,
                identity: str | None = None, issuer: str = GITHUB_ISSUER,
-               code_signing: bool = True, sct: bool = True) -> bytes:
+               code_signing: bool = True, sct: bool = True, logged: Logged = "yes") -> bytes:
     """Serve Caddy `version`'s checksums file (`sums`, default the true one) with a `.sig`
     and `.pem` over `signed` (default: the served file) by `authority` as `identity`
-    (default: Caddy's release workflow at the tag). Returns the served checksums file."""
+    (default: Caddy's release workflow at the tag), logged in the world's Rekor as `logged`
+    says. Returns the served checksums file."""
     repo = next(r for r in world.repos if r.repo == CADDY_REPO)
     release = next(r for r in repo.releases if r.tag == f"v{version}")
     tag = release.tag
     true_sums = caddy_sums(version, release.assets)
     served = true_sums if sums is None else sums
-    made = (authority or world_authority()).sign(
-        served if signed is None else signed,
-        identity=identity or workflow_identity(CADDY_REPO, tag), issuer=issuer,
-        when=dt.datetime.fromisoformat(release.created), code_signing=code_signing, sct=sct)
+    signer = authority or world_authority()
+    issued = dt.datetime.fromisoformat(release.created)
+    over = served if signed is None else signed
+    made = signer.sign(over, identity=identity or workflow_identity(CADDY_REPO, tag),
+                       issuer=issuer, when=issued, code_signing=code_signing, sct=sct)
+    entries = rekor_log(world)
+    entries.pop(hashlib.sha256(made.sig).hexdigest(), None)
+    if logged != "no":
+        late = logged == "late"
+        by = make_authority("rekor-elsewhere") if logged == "unpinned" else signer
+        entries[hashlib.sha256(made.sig).hexdigest()] = by.log_entry(
+            over, made, index=_num(f"rekor/{tag}/{logged}") % 10**8,
+            when=issued + (dt.timedelta(minutes=11) if late else dt.timedelta(seconds=40)))
     name = f"caddy_{version}_checksums.txt"
     _serve_asset(world, repo.repo_id, tag, name, body=served,
                  content_type="text/plain; charset=utf-8")
@@ -269,8 +314,42 @@ def sign_caddy(world: FakeWorld, version: str, *, sums: bytes | None = None,
     return served
 
 
+def rekor_log(world: FakeWorld) -> dict[str, dict[str, Any]]:
+    """The world's Rekor entries, by the sha256 of the `.sig` they log."""
+    log: dict[str, dict[str, Any]] = world._memo.setdefault(("rekor",), {})
+    return log
+
+
+def _retrieve(world: FakeWorld) -> Any:
+    """Rekor's `POST /api/v1/log/entries/retrieve`: the logged entries equal to a proposed one
+    (same file hash, signature and certificate), as a list of `{uuid: entry}` objects."""
+    def respond(request: Any, _fault: object) -> Reply:
+        try:
+            proposed = json.loads(request.body)["entries"]
+            wanted = [(e["spec"]["data"]["hash"]["value"], e["spec"]["signature"]["content"],
+                       x509.load_pem_x509_certificate(base64.b64decode(
+                           e["spec"]["signature"]["publicKey"]["content"])))
+                      for e in proposed]
+        except (ValueError, KeyError, TypeError):
+            return _json({"code": 400, "message": "invalid proposed entry"}, status=400)
+        found = []
+        for entry in rekor_log(world).values():
+            (anon,) = entry.values()
+            spec = json.loads(base64.b64decode(anon["body"]))["spec"]
+            logged = (spec["data"]["hash"]["value"], spec["signature"]["content"],
+                      x509.load_pem_x509_certificate(base64.b64decode(
+                          spec["signature"]["publicKey"]["content"])))
+            if logged in wanted:
+                found.append(entry)
+        return _json(found)
+
+    return respond
+
+
 def install(world: FakeWorld) -> None:
-    """Every Caddy release of the world signed as goreleaser and cosign sign it."""
+    """Every Caddy release of the world signed as goreleaser and cosign sign it, and Rekor."""
+    world._add(f"{REKOR}/api/v1/log/entries/retrieve", "caddy", Role.LOG, _retrieve(world),
+               method="POST")
     repo = next(r for r in world.repos if r.repo == CADDY_REPO)
     for release in repo.releases:
         sign_caddy(world, release.tag.removeprefix("v"))

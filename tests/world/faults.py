@@ -36,6 +36,7 @@ class Role(StrEnum):
     ASSET = "asset"  # a GitHub release asset download (and its redirect hop)
     TOKEN = "token"  # an auth.docker.io pull token
     MANIFEST = "manifest"  # a registry-1.docker.io manifest (HEAD for the digest)
+    LOG = "log"  # a transparency-log search (Rekor's entry of a cosign signature)
     OTHER = "other"  # served for realism; no check of this component reads it
 
 

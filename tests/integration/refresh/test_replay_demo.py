@@ -98,6 +98,7 @@ def test_recording_holds_real_upstream_urls_and_no_credentials() -> None:
         "raw.githubusercontent.com", "www.pgbouncer.org", "api.osv.dev", "endoflife.date",
         # GitHub's asset CDN: Caddy's cosign-signed checksums file, its .sig/.pem, the archive
         "release-assets.githubusercontent.com",
+        "rekor.sigstore.dev",  # the transparency-log entry of that signature
     }
     assert all(row["url"].startswith("https://") for row in rows)
     assert not [row["url"] for row in rows if "authorization" in row["headers"]]

@@ -5,8 +5,12 @@ serves real signatures and Fulcio-shaped certificates made by test CAs (`world.c
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import datetime as dt
 import hashlib
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,8 +19,10 @@ from world import Role, fake_bytes, world_fetcher
 from world.cosign import (
     CADDY_DOWNLOADS,
     GITHUB_ISSUER,
+    REKOR,
     caddy_urls,
     make_authority,
+    rekor_log,
     sign_caddy,
     workflow_identity,
     world_authority,
@@ -38,11 +44,15 @@ PINNED = "2.11.4"
 SUMS, SIG, PEM = caddy_urls(PINNED)
 ARCHIVE = f"{CADDY_DOWNLOADS}/v{PINNED}/caddy_{PINNED}_linux_amd64.tar.gz"
 IDENTITY = workflow_identity("caddyserver/caddy", f"v{PINNED}")
-NOT_CHECKED = "not checked: the Rekor transparency-log entry and the signing time"
+NOT_CHECKED = "not checked: the Rekor entry's inclusion proof (its signed timestamp is)"
+RETRIEVE = f"{REKOR}/api/v1/log/entries/retrieve"
 
 
-def run(tree: Path, *changes: object) -> dict[tuple[str, str], PinVerdict]:
-    with serve_changed(lambda w: align(w, tree), *changes) as (server, _world):  # type: ignore[arg-type]
+def run(tree: Path, *changes: object,
+        rekor_asked: int | None = None) -> dict[tuple[str, str], PinVerdict]:
+    """verify --online of `tree`, after checking (when given) that Rekor was asked
+    `rekor_asked` times."""
+    with serve_changed(lambda w: align(w, tree), *changes) as (server, world):  # type: ignore[arg-type]
         manifest = load_manifest(tree / "versions.yaml").manifest
 
         async def go() -> OnlineReport:
@@ -55,6 +65,8 @@ def run(tree: Path, *changes: object) -> dict[tuple[str, str], PinVerdict]:
             return report
 
         report = asyncio.run(go())
+        if rekor_asked is not None:
+            assert len(world.exchanges(role=Role.LOG)) == rekor_asked
     return {(v.component, v.value): v for v in report.verdicts}
 
 
@@ -73,11 +85,16 @@ def caddy(verdicts: dict[tuple[str, str], PinVerdict], *, arm64: Verdict | None 
 
 
 def test_a_signature_by_caddys_release_workflow_verifies_the_archive(tree: Path) -> None:
-    verdict = caddy(run(tree))
+    verdict = caddy(run(tree, rekor_asked=1))  # once for caddy and caddy-arm64: one signature
     assert verdict.verdict is Verdict.VERIFIED
-    assert verdict.how == (
-        f"cosign signature by {IDENTITY} (issuer {GITHUB_ISSUER}) on {SUMS}; the downloaded "
-        f"archive matches the checksum it lists; sha256 computed from it; {NOT_CHECKED}")
+    # the world logs a signature 40 s after its leaf was issued (Caddy 2.11.4: 2026-06-02)
+    logged = re.fullmatch(
+        re.escape(f"cosign signature by {IDENTITY} (issuer {GITHUB_ISSUER}) on {SUMS}, logged "
+                  "in Rekor at ") + r"(\S+) \(entry \d+\)" + re.escape(
+            f"; the downloaded archive matches the checksum it lists; sha256 computed from it; "
+            f"{NOT_CHECKED}"), verdict.how or "")
+    assert logged is not None, verdict.how
+    assert dt.datetime.fromisoformat(logged.group(1)).date() == dt.date(2026, 6, 2)
     assert verdict.source == ARCHIVE
     assert verdict.upstream == hashlib.sha256(fake_bytes(ARCHIVE, 2048)).hexdigest()
 
@@ -97,7 +114,8 @@ def test_the_world_serves_goreleasers_sha512_checksums_file() -> None:
 
 def test_another_repositorys_workflow_is_refused_naming_the_identity(tree: Path) -> None:
     other = workflow_identity("caddy-fork/caddy", f"v{PINNED}")
-    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, identity=other)))
+    # refused on the certificate: Rekor is not asked
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, identity=other), rekor_asked=0))
     assert verdict.verdict is Verdict.UNVERIFIABLE
     assert verdict.reason == (
         f"{SUMS}: the certificate {PEM} is for {other} (issuer {GITHUB_ISSUER}), not the pinned "
@@ -303,3 +321,120 @@ def test_a_certificate_without_an_sct_is_refused(tree: Path) -> None:
     assert verdict.verdict is Verdict.UNVERIFIABLE
     assert ("is not vouched for by the Fulcio CA and CT log pinned in keys/sigstore/: the "
             "certificate carries no certificate-transparency SCT") in (verdict.reason or "")
+
+
+# --- the Rekor entry: the signature was logged while its certificate was valid ----------------
+
+
+UNLOGGED = (f"{SUMS}: the cosign signature (certificate {PEM} for {IDENTITY} (issuer "
+            f"{GITHUB_ISSUER})) is not proven to be made while the certificate was valid: ")
+
+
+def test_a_signature_never_logged_in_rekor_is_refused(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, logged="no")))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (UNLOGGED + "Rekor has no entry for this signature (it was never "
+                              "logged); nothing else vouches for the bytes")
+
+
+def test_a_signature_logged_after_its_certificate_expired_is_refused(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, logged="late")))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason is not None
+    assert verdict.reason.startswith(UNLOGGED + "entry ")
+    assert re.search(r"it was logged at 2026-06-02T\S+, outside the certificate's validity "
+                     r"\(2026-06-02T\S+ to 2026-06-02T\S+\)", verdict.reason), verdict.reason
+
+
+def test_a_signature_logged_by_a_rekor_that_is_not_pinned_is_refused(tree: Path) -> None:
+    verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, logged="unpinned")))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert "is not a Rekor log pinned in keys/sigstore/" in (verdict.reason or "")
+
+
+def entry_of(world: object, sig: bytes) -> dict[str, dict[str, object]]:
+    log = rekor_log(world)  # type: ignore[arg-type]
+    return log[hashlib.sha256(sig).hexdigest()]
+
+
+def served_entries(world: object, entries: list[object]) -> None:
+    body = json.dumps(entries).encode()
+    world._add(RETRIEVE, "caddy", Role.LOG,  # type: ignore[attr-defined]
+               lambda _r, _f: Reply(body=body, headers={"Content-Type": "application/json"}),
+               method="POST")
+
+
+def test_an_entry_whose_signed_timestamp_does_not_verify_is_refused(tree: Path) -> None:
+    def change(world: object) -> None:
+        sums = sign_caddy(world, PINNED)  # type: ignore[arg-type]
+        entries = list(rekor_log(world).values())  # type: ignore[arg-type]
+        mine = next(e for e in entries
+                    if json.loads(base64.b64decode(next(iter(e.values()))["body"]))["spec"]
+                    ["data"]["hash"]["value"] == hashlib.sha256(sums).hexdigest())
+        (uuid, anon), = mine.items()
+        forged = dict(anon, integratedTime=anon["integratedTime"] + 1)
+        served_entries(world, [{uuid: forged}])
+
+    verdict = caddy(run(tree, change))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert "its signed entry timestamp does not verify with the pinned Rekor key" in (
+        verdict.reason or "")
+
+
+def test_an_entry_of_another_signature_is_refused(tree: Path) -> None:
+    def change(world: object) -> None:
+        # what Rekor holds for 2.11.5's checksums file, answered for 2.11.4's signature
+        newer = sign_caddy(world, "2.11.5")  # type: ignore[arg-type]
+        entries = list(rekor_log(world).values())  # type: ignore[arg-type]
+        other = next(e for e in entries
+                     if json.loads(base64.b64decode(next(iter(e.values()))["body"]))["spec"]
+                     ["data"]["hash"]["value"] == hashlib.sha256(newer).hexdigest())
+        served_entries(world, [other])
+
+    verdict = caddy(run(tree, change))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert "it is for another file (sha256)" in (verdict.reason or "")
+
+
+@pytest.mark.parametrize(("reply", "said"), [
+    (Reply(status=503, body=b"busy"), "HTTP 503"),
+    (Reply(body=b"<html>login</html>", headers={"Content-Type": "text/html"}), "not JSON"),
+    (Reply(body=b'{"entries": []}', headers={"Content-Type": "application/json"}),
+     "not a list of log entries"),
+    (Reply(body=b'[{"u": {"body": "x"}}]', headers={"Content-Type": "application/json"}),
+     "lacks its body, integratedTime, logID, logIndex"),
+], ids=["unavailable", "html", "not-a-list", "incomplete-entry"])
+def test_rekor_down_or_garbage_means_unverifiable_and_the_rest_is_checked(
+    tree: Path, reply: Reply, said: str,
+) -> None:
+    def change(world: object) -> None:
+        world._add(RETRIEVE, "caddy", Role.LOG, lambda _r, _f: reply,  # type: ignore[attr-defined]
+                   method="POST")
+
+    verdict = caddy(run(tree, change))  # every other pinned value verified
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason is not None
+    assert verdict.reason.startswith(f"Rekor was not answered (POST {RETRIEVE}")
+    assert said in verdict.reason
+    assert f"the signing time of {SIG} cannot be checked" in verdict.reason
+
+
+def test_without_a_pinned_rekor_key_the_signing_time_cannot_be_checked(tree: Path) -> None:
+    for path in (tree / "keys" / "sigstore").glob("*rekor*.pub"):
+        path.unlink()
+    verdict = caddy(run(tree, rekor_asked=0))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (
+        "no Rekor log key (*rekor*.pub) in keys/sigstore/; the signing time of a cosign "
+        f"signature cannot be checked; the signing time of {SIG} cannot be checked")
+
+
+def test_refresh_refuses_a_candidate_that_was_never_logged(tree: Path) -> None:
+    message = resolve(tree, "2.11.5", lambda w: sign_caddy(w, "2.11.5", logged="no"))
+    sums, _, pem = caddy_urls("2.11.5")
+    assert message == (
+        f"2.11.5 found, but its signature does not vouch for it: {sums}: the cosign signature "
+        f"(certificate {pem} for {workflow_identity('caddyserver/caddy', 'v2.11.5')} (issuer "
+        f"{GITHUB_ISSUER})) is not proven to be made while the certificate was valid: Rekor "
+        "has no entry for this signature (it was never logged); nothing else vouches for the "
+        "bytes; nothing of caddy was changed")

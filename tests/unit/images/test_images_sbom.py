@@ -64,7 +64,7 @@ def test_the_sbom_validates_and_is_the_same_every_time() -> None:
         "cosign keyless by https://github.com/caddyserver/caddy/.github/workflows/release.yml@"
         "refs/tags/v2.11.4 (issuer https://token.actions.githubusercontent.com) on "
         "https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
-        f"caddy_2.11.4_checksums.txt; {rule}")
+        f"caddy_2.11.4_checksums.txt, logged in Rekor; {rule}")
 
     image = found["image:asterisk"]
     assert (image["type"], image["name"], image["version"]) == (

@@ -1,0 +1,221 @@
+"""`release.upstream.rekor` and `cosign.check_logged`: a Rekor entry proves a cosign signature
+was logged while its certificate was valid. Checked on real Sigstore staging material (the
+entry of `bundle.txt`, signed by the staging Rekor: `tests/data/sigstore-staging/`) and on
+entries made by a test log (`world.cosign`)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from world.cosign import GITHUB_ISSUER, make_authority, workflow_identity
+
+from release.upstream.cosign import CosignCheck, CosignVerdict, check_logged, rekor_query
+from release.upstream.errors import PermanentUpstreamError
+from release.upstream.rekor import (
+    LogEntry,
+    entry_problem,
+    load_logs,
+    parse_answer,
+    proposed_entry,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+STAGING = REPO / "tests" / "data" / "sigstore-staging"
+
+
+def staging_entry() -> LogEntry:
+    """The Rekor entry of `bundle.txt` as the API serves it, from the real bundle's tlog entry
+    (the same body, time, index, log and signed entry timestamp)."""
+    tlog = json.loads((STAGING / "bundle.txt.sigstore").read_text())[
+        "verificationMaterial"]["tlogEntries"][0]
+    return LogEntry(uuid="staging", body=tlog["canonicalizedBody"],
+                    integrated_time=int(tlog["integratedTime"]),
+                    log_id=base64.b64decode(tlog["logId"]["keyId"]).hex(),
+                    log_index=int(tlog["logIndex"]),
+                    signed_entry_timestamp=tlog["inclusionPromise"]["signedEntryTimestamp"])
+
+
+LEAF = x509.load_pem_x509_certificate((STAGING / "bundle.txt.crt").read_bytes())
+SIGNATURE = base64.b64decode((STAGING / "bundle.txt.sig").read_bytes())
+DIGEST = hashlib.sha256((STAGING / "bundle.txt").read_bytes()).hexdigest()
+
+
+def staging_logs(tmp_path: Path) -> dict[str, object]:
+    folder = tmp_path / "sigstore"
+    folder.mkdir()
+    (folder / "rekor-staging.pub").write_bytes((STAGING / "rekor-staging.pub").read_bytes())
+    return dict(load_logs(folder))
+
+
+def problem(entry: LogEntry, logs: dict[str, object], **changes: object) -> str | None:
+    expected: dict[str, object] = {"data_sha256": DIGEST, "signature": SIGNATURE, "leaf": LEAF}
+    expected.update(changes)
+    return entry_problem(entry, logs=logs, **expected)  # type: ignore[arg-type]
+
+
+def test_the_real_staging_entry_proves_its_signature_was_logged_in_time(tmp_path: Path) -> None:
+    logs = staging_logs(tmp_path)
+    entry = staging_entry()
+    assert entry.log_id in logs  # the log id is the sha256 of the pinned key
+    assert problem(entry, logs) is None
+    assert LEAF.not_valid_before_utc <= entry.integrated <= LEAF.not_valid_after_utc
+
+
+def test_a_changed_field_breaks_the_real_signed_entry_timestamp(tmp_path: Path) -> None:
+    logs = staging_logs(tmp_path)
+    entry = staging_entry()
+    for changed in (replace(entry, integrated_time=entry.integrated_time + 1),
+                    replace(entry, log_index=entry.log_index + 1)):
+        assert problem(changed, logs) == (
+            "its signed entry timestamp does not verify with the pinned Rekor key")
+
+
+def test_the_real_entry_is_not_one_of_another_file_signature_or_certificate(
+    tmp_path: Path,
+) -> None:
+    logs = staging_logs(tmp_path)
+    entry = staging_entry()
+    other_leaf = x509.load_pem_x509_certificate((STAGING / "a.txt.crt").read_bytes())
+    assert problem(entry, logs, data_sha256="0" * 64) == "it is for another file (sha256)"
+    assert problem(entry, logs, signature=b"\x30\x00") == "it is for another signature"
+    assert problem(entry, logs, leaf=other_leaf) == "it is for another certificate"
+
+
+def test_an_entry_by_a_log_that_is_not_pinned_is_refused() -> None:
+    production = load_logs(REPO / "keys" / "sigstore")  # the real rekor.sigstore.dev key
+    assert list(production) == [
+        "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"]
+    assert problem(staging_entry(), dict(production)) == (
+        "its log 'd32f30a3c32d639c2b762205a21c7bb07788e68283a4ae6f42118723a1bea496' is not a "
+        "Rekor log pinned in keys/sigstore/")
+
+
+def test_no_pinned_rekor_key_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PermanentUpstreamError, match=r"no Rekor log key \(\*rekor\*\.pub\)"):
+        load_logs(tmp_path)
+    (tmp_path / "x-rekor.pub").write_text("not a key")
+    with pytest.raises(PermanentUpstreamError, match=r"x-rekor\.pub: not a PEM public key"):
+        load_logs(tmp_path)
+
+
+def test_the_proposed_entry_is_what_the_real_entry_logged() -> None:
+    logged = json.loads(base64.b64decode(staging_entry().body))
+    asked = proposed_entry(DIGEST, SIGNATURE, LEAF)
+    assert asked["kind"] == logged["kind"] == "hashedrekord"
+    assert asked["spec"]["data"] == logged["spec"]["data"]
+    assert asked["spec"]["signature"]["content"] == logged["spec"]["signature"]["content"]
+    certificate = base64.b64decode(asked["spec"]["signature"]["publicKey"]["content"])
+    assert x509.load_pem_x509_certificate(certificate) == LEAF
+
+
+# --- parsing Rekor's answer -------------------------------------------------------------------
+
+
+GOOD = {"body": "e30=", "integratedTime": 1, "logID": "ab", "logIndex": 2,
+        "verification": {"signedEntryTimestamp": "MEU="}}
+
+
+@pytest.mark.parametrize(("body", "count"), [
+    (b"[]", 0), (b"[{}]", 0), (json.dumps([{"u1": GOOD}, {"u2": GOOD}]).encode(), 2),
+], ids=["none", "empty-object", "two"])
+def test_an_answer_lists_its_entries(body: bytes, count: int) -> None:
+    entries = parse_answer(body, "POST rekor")
+    assert len(entries) == count
+    if entries:
+        assert (entries[0].uuid, entries[0].log_index) == ("u1", 2)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"<html>", "POST rekor: not JSON"),
+    (b'{"entries": []}', "POST rekor: not a list of log entries"),
+    (b"[1]", "POST rekor: not a list of log entries"),
+    (json.dumps([{"u": dict(GOOD, integratedTime=True)}]).encode(),
+     "POST rekor: log entry 'u' lacks its body, integratedTime, logID, logIndex or "
+     "verification.signedEntryTimestamp"),
+    (json.dumps([{"u": dict(GOOD, logIndex=-1)}]).encode(), "lacks its body"),
+    (json.dumps([{"u": {k: v for k, v in GOOD.items() if k != "verification"}}]).encode(),
+     "lacks its body"),
+], ids=["html", "object", "not-objects", "bool-time", "negative-index", "no-set"])
+def test_a_malformed_answer_is_refused(body: bytes, message: str) -> None:
+    with pytest.raises(PermanentUpstreamError) as caught:
+        parse_answer(body, "POST rekor")
+    assert message in caught.value.message
+
+
+# --- check_logged on a test log ---------------------------------------------------------------
+
+
+CA = make_authority("unit-rekor")
+_SPKI = CA.rekor_key.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+LOGS = {hashlib.sha256(_SPKI).hexdigest(): CA.rekor_key.public_key()}
+DATA = b"0123  caddy_2.11.4_linux_amd64.tar.gz\n"
+ISSUED = dt.datetime(2026, 6, 2, 14, 5, tzinfo=dt.UTC)
+GOOD_CHECK = CosignCheck(verdict=CosignVerdict.GOOD, identity="x", issuer=GITHUB_ISSUER)
+
+
+def logged(after: dt.timedelta) -> tuple[CosignCheck, list[LogEntry]]:
+    made = CA.sign(DATA, identity=workflow_identity("caddyserver/caddy", "v2.11.4"),
+                   when=ISSUED)
+    raw = CA.log_entry(DATA, made, when=ISSUED + after, index=7)
+    entries = parse_answer(json.dumps([raw]).encode(), "test")
+    return check_logged(GOOD_CHECK, entries, data=DATA, signature=made.sig,
+                        certificate=made.pem, logs=LOGS), entries
+
+
+def test_a_signature_logged_within_its_certificates_validity_stays_good() -> None:
+    check, _ = logged(dt.timedelta(seconds=40))
+    assert check.verdict is CosignVerdict.GOOD
+    assert check.logged == "logged in Rekor at 2026-06-02T14:05:40+00:00 (entry 7)"
+
+
+@pytest.mark.parametrize("after", [dt.timedelta(minutes=11), dt.timedelta(seconds=-1)],
+                         ids=["after-expiry", "before-issue"])
+def test_a_signature_logged_outside_its_certificates_validity_is_unlogged(
+    after: dt.timedelta,
+) -> None:
+    check, _ = logged(after)
+    assert check.verdict is CosignVerdict.UNLOGGED
+    assert "outside the certificate's validity" in (check.detail or "")
+
+
+def test_no_entry_means_unlogged_and_a_bad_check_is_left_as_it_is() -> None:
+    made = CA.sign(DATA, identity="x", when=ISSUED)
+    none = check_logged(GOOD_CHECK, [], data=DATA, signature=made.sig, certificate=made.pem,
+                        logs=LOGS)
+    assert (none.verdict, none.detail) == (
+        CosignVerdict.UNLOGGED, "Rekor has no entry for this signature (it was never logged)")
+    bad = replace(GOOD_CHECK, verdict=CosignVerdict.BAD)
+    assert check_logged(bad, [], data=DATA, signature=made.sig, certificate=made.pem,
+                        logs=LOGS) is bad
+
+
+def test_one_good_entry_among_bad_ones_is_enough() -> None:
+    _, entries = logged(dt.timedelta(seconds=40))
+    forged = replace(entries[0], integrated_time=entries[0].integrated_time + 1, log_index=8)
+    made = CA.sign(DATA, identity=workflow_identity("caddyserver/caddy", "v2.11.4"),
+                   when=ISSUED)
+    check = check_logged(GOOD_CHECK, [forged, *entries], data=DATA, signature=made.sig,
+                         certificate=made.pem, logs=LOGS)
+    assert check.verdict is CosignVerdict.GOOD
+    alone = check_logged(GOOD_CHECK, [forged], data=DATA, signature=made.sig,
+                         certificate=made.pem, logs=LOGS)
+    assert alone.detail == ("entry 8: its signed entry timestamp does not verify with the "
+                            "pinned Rekor key")
+
+
+def test_rekor_query_names_the_signed_files_hash() -> None:
+    made = CA.sign(DATA, identity="x", when=ISSUED)
+    query = rekor_query(DATA, made.sig, made.pem)
+    assert query is not None
+    assert query["spec"]["data"]["hash"] == {"algorithm": "sha256",
+                                             "value": hashlib.sha256(DATA).hexdigest()}
+    assert rekor_query(DATA, made.sig, b"not a certificate") is None
