@@ -993,7 +993,7 @@ def _server_message(answer: _Answer) -> str:
         return ""
     try:
         document = json.loads(answer.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return ""
     message = document.get("message") if isinstance(document, dict) else None
     if not isinstance(message, str):

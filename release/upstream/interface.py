@@ -40,9 +40,14 @@ class FetchResult:
             raise PermanentUpstreamError(f"{self.url}: response is not UTF-8 text") from None
 
     def json(self) -> Any:
-        """The body parsed as JSON; HTML or garbage where JSON was expected is permanent."""
+        """The body parsed as JSON; HTML or garbage where JSON was expected is permanent, and
+        so is JSON nested deeper than the parser's stack (a hostile or broken answer)."""
         try:
             return json.loads(self.body)
+        except RecursionError:
+            raise PermanentUpstreamError(
+                f"{self.url}: JSON nested too deeply to read (an answer no API gives)"
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             head = self.body[:60].decode("utf-8", "replace").strip().replace("\n", " ")
             ctype = self.headers.get("content-type", "unknown content type")

@@ -106,6 +106,8 @@ def parse_answer(body: bytes, where: str) -> list[LogEntry]:
         answer = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PermanentUpstreamError(f"{where}: not JSON ({exc})") from None
+    except RecursionError:
+        raise PermanentUpstreamError(f"{where}: JSON nested too deeply to read") from None
     if not isinstance(answer, list):
         raise PermanentUpstreamError(f"{where}: not a list of log entries")
     entries: list[LogEntry] = []
@@ -135,7 +137,12 @@ def _entry(uuid: str, value: object, where: str) -> LogEntry:
 
 
 def _integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_INT
+
+
+#: No log index or integration time is larger (9999-12-31 in seconds): a bigger one is not
+#: Rekor's, and would not make a date.
+_MAX_INT = 253402300799
 
 
 async def find_entries(fetcher: PostFetcher, proposed: Mapping[str, Any], *,
@@ -191,7 +198,7 @@ def _body_problem(entry: LogEntry, data_sha256: str, signature: bytes,
     raw = _b64(entry.body)
     try:
         body = json.loads(raw) if raw is not None else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         body = None
     if not isinstance(body, dict) or body.get("kind") != "hashedrekord" \
             or body.get("apiVersion") != "0.0.1" or not isinstance(body.get("spec"), dict):

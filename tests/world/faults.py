@@ -46,6 +46,7 @@ class FaultKind(StrEnum):
     GITHUB_RATE_LIMIT = "github-rate-limit"  # 403, x-ratelimit-remaining: 0, resets in 2100
     HANG = "hang"  # never answers (the client's read timeout fires)
     MALFORMED_JSON = "malformed-json"  # the real body cut in half, still application/json
+    NESTED_JSON = "nested-json"  # valid JSON nested 100,000 deep (beyond any parser's stack)
     HTML = "html"  # 200 text/html (an error page) where JSON or a text file was expected
     CROSS_ORIGIN_NEXT = "cross-origin-next"  # the next-page link leaves the host
     WRONG_FILE = "wrong-file"  # the checksum is for another file (sums file, README, asset)
@@ -124,6 +125,9 @@ def fault_reply(fault: Fault, request: _Request, endpoint: _Endpoint) -> Reply |
         case FaultKind.MALFORMED_JSON:
             real = endpoint.respond(request, None)
             return Reply(status=200, body=real.body[: len(real.body) // 2],
+                         headers={"Content-Type": "application/json; charset=utf-8"})
+        case FaultKind.NESTED_JSON:
+            return Reply(status=200, body=b"[" * 100_000 + b"]" * 100_000,
                          headers={"Content-Type": "application/json; charset=utf-8"})
         case FaultKind.HTML:
             return Reply(status=200, headers={"Content-Type": "text/html; charset=utf-8"},

@@ -375,6 +375,11 @@ CASES = [
          r"releases\?per_page=100: expected JSON, got application/json"),
     Case("caddy", Fault(kind=FaultKind.HTML),
          r"releases\?per_page=100: expected JSON, got text/html.* starting with '<!DOCTYPE html>"),
+    Case("coturn", Fault(kind=FaultKind.NESTED_JSON),
+         r"^https://api\.github\.com/repos/coturn/coturn/releases\?per_page=100: JSON nested too "
+         r"deeply to read \(an answer no API gives\)$"),
+    Case("clickhouse", Fault(kind=FaultKind.NESTED_JSON),
+         r"repositories/clickhouse-server/tags\?page_size=100.*: JSON nested too deeply"),
     Case("janus", Fault(kind=FaultKind.GITHUB_RATE_LIMIT),
          r"tags\?per_page=100: HTTP 403 Forbidden: rate limit exhausted; it resets at "
          r"2100-01-01 00:00:01 UTC, in \d+ s, longer than the 60 s this tool waits$"),

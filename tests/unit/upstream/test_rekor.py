@@ -141,9 +141,12 @@ def test_an_answer_lists_its_entries(body: bytes, count: int) -> None:
      "POST rekor: log entry 'u' lacks its body, integratedTime, logID, logIndex or "
      "verification.signedEntryTimestamp"),
     (json.dumps([{"u": dict(GOOD, logIndex=-1)}]).encode(), "lacks its body"),
+    (json.dumps([{"u": dict(GOOD, integratedTime=10**20)}]).encode(), "lacks its body"),
+    (b"[" * 100_000 + b"]" * 100_000, "POST rekor: JSON nested too deeply to read"),
     (json.dumps([{"u": {k: v for k, v in GOOD.items() if k != "verification"}}]).encode(),
      "lacks its body"),
-], ids=["html", "object", "not-objects", "bool-time", "negative-index", "no-set"])
+], ids=["html", "object", "not-objects", "bool-time", "negative-index", "huge-time", "nested",
+        "no-set"])
 def test_a_malformed_answer_is_refused(body: bytes, message: str) -> None:
     with pytest.raises(PermanentUpstreamError) as caught:
         parse_answer(body, "POST rekor")
