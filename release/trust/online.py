@@ -414,7 +414,7 @@ class OnlineVerifier:
         try:
             entries = await find_entries(poster, query)
         except UpstreamError as exc:
-            return f"Rekor was not answered ({exc.message}); {cannot}"
+            return f"no usable answer from Rekor ({exc.message}); {cannot}"
         return check_logged(check, entries, data=data, signature=signature,
                             certificate=certificate, logs=logs)
 

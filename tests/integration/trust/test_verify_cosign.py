@@ -414,7 +414,7 @@ def test_rekor_down_or_garbage_means_unverifiable_and_the_rest_is_checked(
     verdict = caddy(run(tree, change))  # every other pinned value verified
     assert verdict.verdict is Verdict.UNVERIFIABLE
     assert verdict.reason is not None
-    assert verdict.reason.startswith(f"Rekor was not answered (POST {RETRIEVE}")
+    assert verdict.reason.startswith(f"no usable answer from Rekor (POST {RETRIEVE}")
     assert said in verdict.reason
     assert f"the signing time of {SIG} cannot be checked" in verdict.reason
 
