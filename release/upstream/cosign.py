@@ -21,12 +21,13 @@ Checked here, all of it, before a signed file is trusted:
 4. the signature verifies over the file's bytes with the leaf's key (ECDSA over SHA-256, as
    cosign's verifier hashes whatever the curve);
 5. then (`check_logged`) Rekor holds an entry of exactly this signature, by a Rekor log pinned
-   in `keys/sigstore/`, whose signed entry timestamp verifies and whose time lies within the
-   leaf's ten-minute validity: the signature was made while the certificate was valid, and
-   publicly logged (`release.upstream.rekor`).
+   in `keys/sigstore/`, whose signed entry timestamp verifies, whose inclusion proof leads to
+   the root of a checkpoint that log signed, and whose time lies within the leaf's ten-minute
+   validity: the signature was made while the certificate was valid, and publicly logged
+   (`release.upstream.rekor`).
 
-Not checked (say so wherever a verdict is shown): the Rekor entry's Merkle inclusion proof (its
-signed entry timestamp, Rekor's signed promise of inclusion, is). Why not sigstore-python: its
+Not checked (say so wherever a verdict is shown): that the checkpoint is the one Rekor shows
+everyone (a witness, or a checkpoint kept from an earlier run). Why not sigstore-python: its
 `Verifier` verifies bundles, which Caddy's `.sig`/`.pem` assets are not; `cryptography` is the
 maintained library sigstore-python itself is built on.
 
@@ -59,7 +60,7 @@ from release.upstream.rekor import LogEntry, logged_problem, proposed_entry
 ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")  # the raw issuer string (deprecated)
 ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")  # a DER UTF8String
 MAX_CHAIN = 4
-NOT_CHECKED = "not checked: the Rekor entry's inclusion proof (its signed timestamp is)"
+NOT_CHECKED = "not checked: that Rekor shows everyone the same log (no witnessed checkpoint)"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # cosign's detached-signature verifier hashes with SHA-256 whatever the curve
 # (`LoadVerifier(cert.PublicKey, crypto.SHA256)`); real Fulcio leaves with P-384 keys are

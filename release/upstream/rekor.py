@@ -14,12 +14,17 @@ entry timestamp* (SET): its signature over the entry's body, log index and integ
 1. its `logID` is the sha256 of a Rekor key pinned in `keys/sigstore/` (`*rekor*.pub`);
 2. the SET verifies with that key over the canonical JSON of `body`, `integratedTime`,
    `logID` and `logIndex` (what Rekor signs, RFC 8785: sorted keys, no whitespace);
-3. the body is a `hashedrekord` 0.0.1 of this file's sha256, these signature bytes and this
+3. its inclusion proof holds: the leaf hash of the body (RFC 6962: SHA-256 of 0x00 and the
+   body), chained with the proof's hashes by its index and tree size (RFC 9162 §2.1.3.2),
+   gives the proof's root hash, and the proof's checkpoint, a signed note by the same pinned
+   key (`— <origin> base64(key id[:4] + signature)` over its text), states that root hash and
+   tree size: the entry is in the log Rekor signs, not only promised;
+4. the body is a `hashedrekord` 0.0.1 of this file's sha256, these signature bytes and this
    certificate;
-4. `integratedTime` lies within the certificate's validity.
+5. `integratedTime` lies within the certificate's validity.
 
-Not checked: the entry's Merkle inclusion proof against a signed checkpoint (the SET is Rekor's
-signed promise that the entry is in the log; cosign accepts it offline as well).
+Not checked: that the checkpoint is the one everyone else sees (consistency with a witness or
+an earlier checkpoint; nothing here keeps one between runs).
 """
 
 from __future__ import annotations
@@ -51,6 +56,18 @@ ANSWER_MAX_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InclusionProof:
+    """`verification.inclusionProof` as Rekor's API serves it: hashes in hex, the checkpoint a
+    signed note, `log_index` the entry's index in the tree the proof is of."""
+
+    log_index: int
+    tree_size: int
+    root_hash: bytes
+    hashes: tuple[bytes, ...]
+    checkpoint: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LogEntry:
     """One entry of a Rekor answer (`LogEntryAnon`), its fields as served."""
 
@@ -60,6 +77,7 @@ class LogEntry:
     log_id: str
     log_index: int
     signed_entry_timestamp: str
+    proof: InclusionProof | None = None
 
     @property
     def integrated(self) -> datetime:
@@ -132,8 +150,43 @@ def _entry(uuid: str, value: object, where: str) -> LogEntry:
             "or verification.signedEntryTimestamp")
     assert isinstance(integrated, int)  # _integer said so
     assert isinstance(index, int)
+    proof = verification.get("inclusionProof") if isinstance(verification, dict) else None
     return LogEntry(uuid=uuid, body=body, integrated_time=integrated, log_id=log_id,
-                    log_index=index, signed_entry_timestamp=stamp)
+                    log_index=index, signed_entry_timestamp=stamp,
+                    proof=None if proof is None else _proof(uuid, proof, where))
+
+
+def _proof(uuid: str, value: object, where: str) -> InclusionProof:
+    fields = value if isinstance(value, dict) else {}
+    index, size = fields.get("logIndex"), fields.get("treeSize")
+    root, hashes = fields.get("rootHash"), fields.get("hashes")
+    checkpoint = fields.get("checkpoint")
+    decoded = [_hex32(h) for h in hashes] if isinstance(hashes, list) else [None]
+    if not (_integer(index) and _integer(size) and _hex32(root) is not None
+            and all(h is not None for h in decoded) and isinstance(checkpoint, str)
+            and len(decoded) <= _MAX_PROOF):
+        raise PermanentUpstreamError(
+            f"{where}: log entry {uuid[:80]!r} has an inclusion proof without its logIndex, "
+            "treeSize, rootHash, hashes (hex SHA-256) or checkpoint")
+    assert isinstance(index, int)  # _integer said so
+    assert isinstance(size, int)
+    assert isinstance(checkpoint, str)
+    return InclusionProof(log_index=index, tree_size=size, root_hash=_hex32(root) or b"",
+                          hashes=tuple(h for h in decoded if h is not None),
+                          checkpoint=checkpoint)
+
+
+#: A tree of 2**64 leaves has a 64-hash path: a longer proof is not a proof.
+_MAX_PROOF = 64
+
+
+def _hex32(value: object) -> bytes | None:
+    if not isinstance(value, str) or len(value) != 64:
+        return None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return None
 
 
 def _integer(value: object) -> bool:
@@ -221,6 +274,73 @@ def _body_problem(entry: LogEntry, data_sha256: str, signature: bytes,
     return None
 
 
+def leaf_hash(body: bytes) -> bytes:
+    """RFC 6962 §2.1: the hash of a leaf."""
+    return hashlib.sha256(b"\x00" + body).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 6962 §2.1: the hash of an inner node."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def root_from_proof(leaf: bytes, index: int, size: int, hashes: Sequence[bytes]) -> bytes | None:
+    """The root hash the audit path `hashes` of the leaf hash `leaf`, at `index` in a tree of
+    `size` leaves, leads to (RFC 9162 §2.1.3.2); None when the path cannot be of that tree."""
+    if index >= size:
+        return None
+    fn, sn, node = index, size - 1, leaf
+    for sibling in hashes:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            node = node_hash(sibling, node)
+            while fn & 1 == 0 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            node = node_hash(node, sibling)
+        fn, sn = fn >> 1, sn >> 1
+    return node if sn == 0 else None
+
+
+def checkpoint_problem(checkpoint: str, *, log_id: str, key: PublicKeyTypes,
+                       root: bytes, size: int) -> str | None:
+    """Why the signed note `checkpoint` is not the pinned log's statement that its tree of
+    `size` leaves has the root hash `root` (None: it is)."""
+    text, blank, signatures = checkpoint.partition("\n\n")
+    lines = text.split("\n")
+    if not blank or len(lines) < 3 or not lines[0]:
+        return "its checkpoint is not a signed note (origin, tree size, root hash, signature)"
+    hint = bytes.fromhex(log_id)[:4]
+    signed = False
+    for line in signatures.splitlines():
+        name, _, encoded = line.removeprefix("\u2014 ").partition(" ")
+        raw = _b64(encoded) if line.startswith("\u2014 ") and name else None
+        if raw is not None and raw[:4] == hint and _signed(key, raw[4:], f"{text}\n".encode()):
+            signed = True
+            break
+    if not signed:
+        return "its checkpoint is not signed by the pinned Rekor key"
+    if lines[1] != str(size) or _b64(lines[2]) != root:
+        return (f"its checkpoint is of another tree ({lines[1][:20]!r} leaves) than its "
+                f"inclusion proof ({size} leaves)")
+    return None
+
+
+def inclusion_problem(entry: LogEntry, key: PublicKeyTypes) -> str | None:
+    """Why `entry` is not proven to be in the tree the pinned log signed (None: it is)."""
+    proof = entry.proof
+    if proof is None:
+        return "it comes without an inclusion proof"
+    body = _b64(entry.body)
+    root = root_from_proof(leaf_hash(body or b""), proof.log_index, proof.tree_size,
+                           proof.hashes)
+    if body is None or root != proof.root_hash:
+        return "its inclusion proof does not lead to the root hash it names"
+    return checkpoint_problem(proof.checkpoint, log_id=entry.log_id, key=key, root=root,
+                              size=proof.tree_size)
+
+
 def entry_problem(entry: LogEntry, *, data_sha256: str, signature: bytes,
                   leaf: x509.Certificate, logs: Mapping[str, PublicKeyTypes]) -> str | None:
     """Why `entry` does not prove that `signature` (DER) by `leaf` over the file whose sha256
@@ -231,7 +351,7 @@ def entry_problem(entry: LogEntry, *, data_sha256: str, signature: bytes,
     stamp = _b64(entry.signed_entry_timestamp)
     if stamp is None or not _signed(key, stamp, _canonical(entry)):
         return "its signed entry timestamp does not verify with the pinned Rekor key"
-    problem = _body_problem(entry, data_sha256, signature, leaf)
+    problem = inclusion_problem(entry, key) or _body_problem(entry, data_sha256, signature, leaf)
     if problem is not None:
         return problem
     when = entry.integrated

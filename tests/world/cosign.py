@@ -129,8 +129,28 @@ class Authority:
                                 "logID": hashlib.sha256(spki).hexdigest(), "logIndex": index}
         promise = json.dumps(anon, sort_keys=True, separators=(",", ":")).encode()
         stamp = self.rekor_key.sign(promise, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
-        anon["verification"] = {"signedEntryTimestamp": base64.b64encode(stamp).decode()}
+        # The entry is leaf 4 of a 7-leaf tree (the others stand for other people's entries).
+        leaves = [f"{self.name}/other/{i}".encode() for i in range(7)]
+        leaves[4] = canonical
+        root = merkle_root(leaves)
+        anon["verification"] = {
+            "signedEntryTimestamp": base64.b64encode(stamp).decode(),
+            "inclusionProof": {"logIndex": 4, "treeSize": 7, "rootHash": root.hex(),
+                               "hashes": [h.hex() for h in merkle_path(4, leaves)],
+                               "checkpoint": self.checkpoint(root, 7)}}
         return {hashlib.sha256(b"\x00" + canonical).hexdigest(): anon}
+
+    def checkpoint(self, root: bytes, size: int, *, key: ec.EllipticCurvePrivateKey | None = None
+                   ) -> str:
+        """The log's signed note that its tree of `size` leaves has the root hash `root`."""
+        spki = self.rekor_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        text = (f"rekor.sigstore.dev - 1193050959916656506\n{size}\n"
+                f"{base64.b64encode(root).decode()}\nTimestamp: 1780408742000000000\n")
+        signature = (key or self.rekor_key).sign(
+            text.encode(), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        hint = hashlib.sha256(spki).digest()[:4]
+        return f"{text}\n\u2014 rekor.sigstore.dev {base64.b64encode(hint + signature).decode()}\n"
 
     def sct(self, tbs: bytes, when: dt.datetime) -> bytes:
         """An RFC 6962 SCT (v1, precert entry) by the CT log over the precertificate `tbs`."""
@@ -200,6 +220,25 @@ class Authority:
         return Signed(sig=base64.b64encode(signature),
                       pem=base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)),
                       certificate=cert)
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """RFC 6962 §2.1 MTH of `leaves` (at least one), recursively, as the RFC defines it."""
+    if len(leaves) == 1:
+        return hashlib.sha256(b"\x00" + leaves[0]).digest()
+    split = 1 << ((len(leaves) - 1).bit_length() - 1)  # the largest power of two below n
+    return hashlib.sha256(b"\x01" + merkle_root(leaves[:split])
+                          + merkle_root(leaves[split:])).digest()
+
+
+def merkle_path(index: int, leaves: list[bytes]) -> list[bytes]:
+    """RFC 6962 §2.1.1 PATH(index, leaves): the audit path of leaf `index`, leaf side first."""
+    if len(leaves) == 1:
+        return []
+    split = 1 << ((len(leaves) - 1).bit_length() - 1)
+    if index < split:
+        return [*merkle_path(index, leaves[:split]), merkle_root(leaves[split:])]
+    return [*merkle_path(index - split, leaves[split:]), merkle_root(leaves[:split])]
 
 
 _ORDER = {"secp256r1": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,

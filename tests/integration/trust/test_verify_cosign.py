@@ -44,7 +44,7 @@ PINNED = "2.11.4"
 SUMS, SIG, PEM = caddy_urls(PINNED)
 ARCHIVE = f"{CADDY_DOWNLOADS}/v{PINNED}/caddy_{PINNED}_linux_amd64.tar.gz"
 IDENTITY = workflow_identity("caddyserver/caddy", f"v{PINNED}")
-NOT_CHECKED = "not checked: the Rekor entry's inclusion proof (its signed timestamp is)"
+NOT_CHECKED = "not checked: that Rekor shows everyone the same log (no witnessed checkpoint)"
 RETRIEVE = f"{REKOR}/api/v1/log/entries/retrieve"
 
 
@@ -378,6 +378,23 @@ def test_an_entry_whose_signed_timestamp_does_not_verify_is_refused(tree: Path) 
     verdict = caddy(run(tree, change))
     assert verdict.verdict is Verdict.UNVERIFIABLE
     assert "its signed entry timestamp does not verify with the pinned Rekor key" in (
+        verdict.reason or "")
+
+
+def test_an_entry_whose_inclusion_proof_fails_is_refused(tree: Path) -> None:
+    def change(world: object) -> None:
+        sums = sign_caddy(world, PINNED)  # type: ignore[arg-type]
+        mine = next(e for e in rekor_log(world).values()  # type: ignore[arg-type]
+                    if json.loads(base64.b64decode(next(iter(e.values()))["body"]))["spec"]
+                    ["data"]["hash"]["value"] == hashlib.sha256(sums).hexdigest())
+        (uuid, anon), = mine.items()
+        proof = dict(anon["verification"]["inclusionProof"], hashes=["00" * 32] * 3)
+        verification = dict(anon["verification"], inclusionProof=proof)
+        served_entries(world, [{uuid: dict(anon, verification=verification)}])
+
+    verdict = caddy(run(tree, change))
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert "its inclusion proof does not lead to the root hash it names" in (
         verdict.reason or "")
 
 

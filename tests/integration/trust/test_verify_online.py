@@ -95,7 +95,8 @@ def test_pins_equal_to_the_world_are_all_verified_and_say_how(tree: Path) -> Non
             "on https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
             "caddy_2.11.4_checksums.txt, logged in Rekor at 2026-06-02T14:05:42+00:00 (entry "
             "67374089); the downloaded archive matches the checksum it lists; sha256 computed "
-            "from it; not checked: the Rekor entry's inclusion proof (its signed timestamp is)",
+            "from it; not checked: that Rekor shows everyone the same log (no witnessed "
+            "checkpoint)",
             "https://github.com/caddyserver/caddy/releases/download/v2.11.4/"
             "caddy_2.11.4_linux_amd64.tar.gz"),
         ("asterisk", "sha256"): (f"signature by key {world_key().fingerprint} on {ASTERISK}; "

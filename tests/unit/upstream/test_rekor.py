@@ -11,36 +11,54 @@ import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from world.cosign import GITHUB_ISSUER, make_authority, workflow_identity
+from world.cosign import GITHUB_ISSUER, make_authority, merkle_path, merkle_root, workflow_identity
 
 from release.upstream.cosign import CosignCheck, CosignVerdict, check_logged, rekor_query
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.rekor import (
     LogEntry,
+    checkpoint_problem,
     entry_problem,
+    inclusion_problem,
+    leaf_hash,
     load_logs,
     parse_answer,
     proposed_entry,
+    root_from_proof,
 )
 
 REPO = Path(__file__).resolve().parents[3]
 STAGING = REPO / "tests" / "data" / "sigstore-staging"
 
 
-def staging_entry() -> LogEntry:
-    """The Rekor entry of `bundle.txt` as the API serves it, from the real bundle's tlog entry
-    (the same body, time, index, log and signed entry timestamp)."""
+def staging_answer() -> dict[str, Any]:
+    """The Rekor entry of `bundle.txt` as the API serves it (`{uuid: LogEntryAnon}`, hashes in
+    hex), from the real bundle's tlog entry: the same body, time, index, log, signed entry
+    timestamp, inclusion proof and checkpoint."""
     tlog = json.loads((STAGING / "bundle.txt.sigstore").read_text())[
         "verificationMaterial"]["tlogEntries"][0]
-    return LogEntry(uuid="staging", body=tlog["canonicalizedBody"],
-                    integrated_time=int(tlog["integratedTime"]),
-                    log_id=base64.b64decode(tlog["logId"]["keyId"]).hex(),
-                    log_index=int(tlog["logIndex"]),
-                    signed_entry_timestamp=tlog["inclusionPromise"]["signedEntryTimestamp"])
+    proof = tlog["inclusionProof"]
+    return {"staging": {
+        "body": tlog["canonicalizedBody"], "integratedTime": int(tlog["integratedTime"]),
+        "logID": base64.b64decode(tlog["logId"]["keyId"]).hex(),
+        "logIndex": int(tlog["logIndex"]),
+        "verification": {
+            "signedEntryTimestamp": tlog["inclusionPromise"]["signedEntryTimestamp"],
+            "inclusionProof": {
+                "logIndex": int(proof["logIndex"]), "treeSize": int(proof["treeSize"]),
+                "rootHash": base64.b64decode(proof["rootHash"]).hex(),
+                "hashes": [base64.b64decode(h).hex() for h in proof["hashes"]],
+                "checkpoint": proof["checkpoint"]["envelope"]}}}}
+
+
+def staging_entry() -> LogEntry:
+    (entry,) = parse_answer(json.dumps([staging_answer()]).encode(), "staging")
+    return entry
 
 
 LEAF = x509.load_pem_x509_certificate((STAGING / "bundle.txt.crt").read_bytes())
@@ -76,6 +94,64 @@ def test_a_changed_field_breaks_the_real_signed_entry_timestamp(tmp_path: Path) 
                     replace(entry, log_index=entry.log_index + 1)):
         assert problem(changed, logs) == (
             "its signed entry timestamp does not verify with the pinned Rekor key")
+
+
+def test_the_real_inclusion_proof_and_checkpoint_hold_and_a_change_breaks_them(
+    tmp_path: Path,
+) -> None:
+    key = staging_logs(tmp_path)[staging_entry().log_id]
+    entry = staging_entry()
+    assert entry.proof is not None
+    assert (entry.proof.log_index, entry.proof.tree_size) == (7376158, 7376159)
+    assert inclusion_problem(entry, key) is None  # type: ignore[arg-type]
+    hashes = list(entry.proof.hashes)
+    hashes[3] = bytes(32)
+    broken = replace(entry, proof=replace(entry.proof, hashes=tuple(hashes)))
+    assert inclusion_problem(broken, key) == (  # type: ignore[arg-type]
+        "its inclusion proof does not lead to the root hash it names")
+    moved = replace(entry, proof=replace(entry.proof, log_index=entry.proof.log_index - 1))
+    assert inclusion_problem(moved, key) == (  # type: ignore[arg-type]
+        "its inclusion proof does not lead to the root hash it names")
+    unsigned = replace(entry, proof=replace(
+        entry.proof, checkpoint=entry.proof.checkpoint.replace("Timestamp: 1", "Timestamp: 2")))
+    assert inclusion_problem(unsigned, key) == (  # type: ignore[arg-type]
+        "its checkpoint is not signed by the pinned Rekor key")
+    assert inclusion_problem(replace(entry, proof=None), key) == (  # type: ignore[arg-type]
+        "it comes without an inclusion proof")
+
+
+@pytest.mark.parametrize("size", range(1, 18))
+def test_every_leaf_of_trees_of_many_sizes_has_a_proof_only_at_its_index(size: int) -> None:
+    # the world builds trees the way RFC 6962 defines them (recursive MTH and PATH); the check
+    # verifies the way RFC 9162 walks a proof: two implementations, one answer
+    leaves = [f"leaf {i}".encode() for i in range(size)]
+    root = merkle_root(leaves)
+    for index in range(size):
+        path = merkle_path(index, leaves)
+        assert root_from_proof(leaf_hash(leaves[index]), index, size, path) == root
+        if size > 1:
+            other = (index + 1) % size
+            assert root_from_proof(leaf_hash(leaves[index]), other, size, path) != root
+    assert root_from_proof(leaf_hash(leaves[0]), size, size, []) is None  # index past the end
+
+
+def test_a_checkpoint_of_another_tree_or_not_a_note_is_refused() -> None:
+    ca = make_authority("unit-checkpoint")
+    key = ca.rekor_key.public_key()
+    spki = key.public_bytes(serialization.Encoding.DER,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    log_id = hashlib.sha256(spki).hexdigest()
+    root = hashlib.sha256(b"root").digest()
+    note = ca.checkpoint(root, 7)
+    assert checkpoint_problem(note, log_id=log_id, key=key, root=root, size=7) is None
+    assert checkpoint_problem(note, log_id=log_id, key=key, root=root, size=8) == (
+        "its checkpoint is of another tree ('7' leaves) than its inclusion proof (8 leaves)")
+    assert checkpoint_problem(note, log_id=log_id, key=key, root=bytes(32), size=7) is not None
+    forged = ca.checkpoint(root, 7, key=make_authority("elsewhere").rekor_key)
+    assert checkpoint_problem(forged, log_id=log_id, key=key, root=root, size=7) == (
+        "its checkpoint is not signed by the pinned Rekor key")
+    assert checkpoint_problem("just text", log_id=log_id, key=key, root=root, size=7) == (
+        "its checkpoint is not a signed note (origin, tree size, root hash, signature)")
 
 
 def test_the_real_entry_is_not_one_of_another_file_signature_or_certificate(
@@ -145,8 +221,18 @@ def test_an_answer_lists_its_entries(body: bytes, count: int) -> None:
     (b"[" * 100_000 + b"]" * 100_000, "POST rekor: JSON nested too deeply to read"),
     (json.dumps([{"u": {k: v for k, v in GOOD.items() if k != "verification"}}]).encode(),
      "lacks its body"),
+    (json.dumps([{"u": dict(GOOD, verification={"signedEntryTimestamp": "MEU=",
+                                                "inclusionProof": {"logIndex": 1}})}]).encode(),
+     "log entry 'u' has an inclusion proof without its logIndex, treeSize, rootHash, hashes "
+     "(hex SHA-256) or checkpoint"),
+    (json.dumps([{"u": dict(GOOD, verification={"signedEntryTimestamp": "MEU=", "inclusionProof": {
+        "logIndex": 1, "treeSize": 2, "rootHash": "ab" * 32, "hashes": ["zz" * 32],
+        "checkpoint": "x"}})}]).encode(), "has an inclusion proof without"),
+    (json.dumps([{"u": dict(GOOD, verification={"signedEntryTimestamp": "MEU=", "inclusionProof": {
+        "logIndex": 1, "treeSize": 2, "rootHash": "ab" * 32, "hashes": ["ab" * 32] * 65,
+        "checkpoint": "x"}})}]).encode(), "has an inclusion proof without"),
 ], ids=["html", "object", "not-objects", "bool-time", "negative-index", "huge-time", "nested",
-        "no-set"])
+        "no-set", "proof-fields", "proof-not-hex", "proof-too-long"])
 def test_a_malformed_answer_is_refused(body: bytes, message: str) -> None:
     with pytest.raises(PermanentUpstreamError) as caught:
         parse_answer(body, "POST rekor")
