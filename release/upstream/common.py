@@ -165,10 +165,11 @@ async def read_once(fetcher: Fetcher, url: str, *, headers: Mapping[str, str] | 
 
 
 async def post_once(fetcher: PostFetcher, url: str, *, content: bytes,
-                    headers: Mapping[str, str] | None = None, max_bytes: int) -> FetchResult:
+                    headers: Mapping[str, str] | None = None, max_bytes: int,
+                    ok: tuple[int, ...] = (200,)) -> FetchResult:
     """`fetcher.post(url, content)` shared as `read_once` shares a GET: the same body to the
     same URL is sent once per run (a search, not a change: never use it for a POST that acts)."""
     key = ("POST", url, hashlib.sha256(content).hexdigest(),
-           tuple(sorted((headers or {}).items())), max_bytes)
+           tuple(sorted((headers or {}).items())), max_bytes, ok)
     return await _once(fetcher, key, lambda: fetcher.post(url, content=content, headers=headers,
-                                                          max_bytes=max_bytes))
+                                                          max_bytes=max_bytes, ok=ok))

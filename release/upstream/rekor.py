@@ -200,14 +200,17 @@ _MAX_INT = 253402300799
 
 async def find_entries(fetcher: PostFetcher, proposed: Mapping[str, Any], *,
                        url: str = REKOR_URL) -> list[LogEntry]:
-    """Rekor's entries for exactly `proposed` (none when the signature was never logged)."""
+    """Rekor's entries for exactly `proposed` (none when the signature was never logged: an
+    empty list, or a 404, as Rekor answers a search that finds nothing)."""
     where = f"{url.rstrip('/')}{RETRIEVE_PATH}"
     # Once per run: caddy and caddy-arm64 are vouched for by one signature.
     result = await post_once(fetcher, where,
                              content=json.dumps({"entries": [proposed]}, sort_keys=True).encode(),
                              headers={"Content-Type": "application/json",
                                       "Accept": "application/json"},
-                             max_bytes=ANSWER_MAX_BYTES)
+                             max_bytes=ANSWER_MAX_BYTES, ok=(200, 404))
+    if result.status == 404:
+        return []
     return parse_answer(result.body, f"POST {where}")
 
 

@@ -337,6 +337,18 @@ def test_a_signature_never_logged_in_rekor_is_refused(tree: Path) -> None:
                               "logged); nothing else vouches for the bytes")
 
 
+def test_rekor_answering_404_for_the_search_means_never_logged(tree: Path) -> None:
+    def change(world: object) -> None:
+        world._add(RETRIEVE, "caddy", Role.LOG,  # type: ignore[attr-defined]
+                   lambda _r, _f: Reply.of_json({"code": 404, "message": "entry not found"},
+                                                status=404), method="POST")
+
+    verdict = caddy(run(tree, change, rekor_asked=1))  # a 404 is an answer: not retried
+    assert verdict.verdict is Verdict.UNVERIFIABLE
+    assert verdict.reason == (UNLOGGED + "Rekor has no entry for this signature (it was never "
+                              "logged); nothing else vouches for the bytes")
+
+
 def test_a_signature_logged_after_its_certificate_expired_is_refused(tree: Path) -> None:
     verdict = caddy(run(tree, lambda w: sign_caddy(w, PINNED, logged="late")))
     assert verdict.verdict is Verdict.UNVERIFIABLE
