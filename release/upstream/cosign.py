@@ -50,12 +50,18 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from release.upstream.errors import PermanentUpstreamError
-from release.upstream.rekor import LogEntry, logged_problem, proposed_entry
+from release.upstream.rekor import (
+    LogEntry,
+    logged_problem,
+    pinned_log_keys,
+    proposed_entry,
+    signed_by,
+)
 
 ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")  # the raw issuer string (deprecated)
 ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")  # a DER UTF8String
@@ -149,22 +155,8 @@ def load_roots(folder: Path) -> list[x509.Certificate]:
 def load_ct_logs(folder: Path) -> dict[bytes, PublicKeyTypes]:
     """The pinned certificate-transparency log keys (`keys/sigstore/*ctfe*.pub`), by log id (the
     sha256 of the key's DER SubjectPublicKeyInfo, RFC 6962 §3.2); none is an error."""
-    logs: dict[bytes, PublicKeyTypes] = {}
-    for path in sorted(folder.glob("*ctfe*.pub")) if folder.is_dir() else []:
-        try:
-            key = serialization.load_pem_public_key(path.read_bytes())
-        except (ValueError, UnsupportedAlgorithm) as exc:
-            raise PermanentUpstreamError(f"{path.parent.name}/{path.name}: not a PEM public "
-                                         f"key: {exc}") from None
-        der = key.public_bytes(serialization.Encoding.DER,
-                               serialization.PublicFormat.SubjectPublicKeyInfo)
-        logs[hashlib.sha256(der).digest()] = key
-    if not logs:
-        raise PermanentUpstreamError(
-            f"no certificate-transparency log key (*ctfe*.pub) in "
-            f"{folder.parent.name}/{folder.name}/; a cosign signature cannot be checked",
-        )
-    return logs
+    return pinned_log_keys(folder, "*ctfe*.pub", missing="no certificate-transparency log key "
+                           "({pattern}) in {folder}; a cosign signature cannot be checked")
 
 
 def _sct_signed(sct: x509.certificate_transparency.SignedCertificateTimestamp,
@@ -298,18 +290,9 @@ def chain_problem(leaf: x509.Certificate, roots: Sequence[x509.Certificate]) -> 
 
 def _verify(cert: x509.Certificate, signature: bytes, data: bytes) -> bool:
     key = cert.public_key()
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            if key.curve.name not in _CURVES:
-                return False
-            key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, data)
-        else:
-            return False
-    except InvalidSignature:
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name not in _CURVES:
         return False
-    return True
+    return signed_by(key, signature, data)
 
 
 def _signature_bytes(raw: bytes) -> bytes:

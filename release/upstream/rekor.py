@@ -84,11 +84,13 @@ class LogEntry:
         return datetime.fromtimestamp(self.integrated_time, tz=UTC)
 
 
-def load_logs(folder: Path) -> dict[str, PublicKeyTypes]:
-    """The pinned Rekor keys (`keys/sigstore/*rekor*.pub`) by log id: the hex sha256 of the
-    key's DER SubjectPublicKeyInfo, as Rekor names itself in `logID`. None is an error."""
-    logs: dict[str, PublicKeyTypes] = {}
-    for path in sorted(folder.glob("*rekor*.pub")) if folder.is_dir() else []:
+def pinned_log_keys(folder: Path, pattern: str, *, missing: str) -> dict[bytes, PublicKeyTypes]:
+    """The PEM public keys `folder/pattern` of pinned transparency logs (certificate
+    transparency, Rekor) by log id: the sha256 of the key's DER SubjectPublicKeyInfo (RFC 6962
+    §3.2; Rekor names itself the same way). None found is an error, with `missing` (where the
+    folder is and what cannot be checked without it) as its message."""
+    logs: dict[bytes, PublicKeyTypes] = {}
+    for path in sorted(folder.glob(pattern)) if folder.is_dir() else []:
         try:
             key = serialization.load_pem_public_key(path.read_bytes())
         except (ValueError, UnsupportedAlgorithm) as exc:
@@ -96,13 +98,19 @@ def load_logs(folder: Path) -> dict[str, PublicKeyTypes]:
                                          f"key: {exc}") from None
         der = key.public_bytes(serialization.Encoding.DER,
                                serialization.PublicFormat.SubjectPublicKeyInfo)
-        logs[hashlib.sha256(der).hexdigest()] = key
+        logs[hashlib.sha256(der).digest()] = key
     if not logs:
-        raise PermanentUpstreamError(
-            f"no Rekor log key (*rekor*.pub) in {folder.parent.name}/{folder.name}/; the "
-            "signing time of a cosign signature cannot be checked",
-        )
+        raise PermanentUpstreamError(missing.format(pattern=pattern,
+                                                    folder=f"{folder.parent.name}/{folder.name}/"))
     return logs
+
+
+def load_logs(folder: Path) -> dict[str, PublicKeyTypes]:
+    """The pinned Rekor keys (`keys/sigstore/*rekor*.pub`) by log id in hex, as Rekor's
+    `logID` says it. None is an error."""
+    return {log_id.hex(): key for log_id, key in pinned_log_keys(
+        folder, "*rekor*.pub", missing="no Rekor log key ({pattern}) in {folder}; the signing "
+        "time of a cosign signature cannot be checked").items()}
 
 
 def proposed_entry(data_sha256: str, signature: bytes, leaf: x509.Certificate) -> dict[str, Any]:
@@ -222,7 +230,9 @@ def _canonical(entry: LogEntry) -> bytes:
                       sort_keys=True, separators=(",", ":")).encode()
 
 
-def _signed(key: PublicKeyTypes, signature: bytes, data: bytes) -> bool:
+def signed_by(key: PublicKeyTypes, signature: bytes, data: bytes) -> bool:
+    """Whether `signature` over `data` verifies with `key`: ECDSA over SHA-256 (what Rekor and
+    cosign sign with, whatever the curve) or Ed25519; any other key type is refused."""
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
@@ -319,7 +329,7 @@ def checkpoint_problem(checkpoint: str, *, log_id: str, key: PublicKeyTypes,
     for line in signatures.splitlines():
         name, _, encoded = line.removeprefix("\u2014 ").partition(" ")
         raw = _b64(encoded) if line.startswith("\u2014 ") and name else None
-        if raw is not None and raw[:4] == hint and _signed(key, raw[4:], f"{text}\n".encode()):
+        if raw is not None and raw[:4] == hint and signed_by(key, raw[4:], f"{text}\n".encode()):
             signed = True
             break
     if not signed:
@@ -352,7 +362,7 @@ def entry_problem(entry: LogEntry, *, data_sha256: str, signature: bytes,
     if key is None:
         return f"its log {entry.log_id[:64]!r} is not a Rekor log pinned in keys/sigstore/"
     stamp = _b64(entry.signed_entry_timestamp)
-    if stamp is None or not _signed(key, stamp, _canonical(entry)):
+    if stamp is None or not signed_by(key, stamp, _canonical(entry)):
         return "its signed entry timestamp does not verify with the pinned Rekor key"
     problem = inclusion_problem(entry, key) or _body_problem(entry, data_sha256, signature, leaf)
     if problem is not None:

@@ -359,6 +359,16 @@ def rekor_log(world: FakeWorld) -> dict[str, dict[str, Any]]:
     return log
 
 
+def logged_entry(world: FakeWorld, data: bytes) -> tuple[str, dict[str, Any]]:
+    """The uuid and entry of the world's Rekor that logs a signature over `data`."""
+    digest = hashlib.sha256(data).hexdigest()
+    for entry in rekor_log(world).values():
+        ((uuid, anon),) = entry.items()
+        if json.loads(base64.b64decode(anon["body"]))["spec"]["data"]["hash"]["value"] == digest:
+            return uuid, anon
+    raise LookupError(f"no Rekor entry of a file with sha256 {digest}")
+
+
 def _retrieve(world: FakeWorld) -> Any:
     """Rekor's `POST /api/v1/log/entries/retrieve`: the logged entries equal to a proposed one
     (same file hash, signature and certificate), as a list of `{uuid: entry}` objects."""
