@@ -445,8 +445,9 @@ class HttpFetcher:
         #: Serve cache entries the server calls fresh without a request (`check`).
         self.serve_fresh = serve_fresh
         #: False while recording or replaying: sources do not batch reads into POSTs (GitHub
-        #: GraphQL; a recording keys responses by method and URL, not by request body), and a
-        #: replayed response spends no rate-limit points.
+        #: GraphQL: a recording holds each listing as its own REST response, readable, and
+        #: replayable with or without a token, though it could now key a POST by its body), and
+        #: a replayed response spends no rate-limit points.
         self.live = live
         self.settings = settings or FetchSettings()
         self.github = github or GitHubAuth()
