@@ -11,7 +11,7 @@ import pytest
 
 from release.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REPLAY = REPO / "tests" / "data" / "replay"
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 
 from release.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.integration
 
