@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release.cli.common import Parser, UsageError, positive_int, root_option, step_summary
+from release.cli.common import (
+    Parser,
+    UsageError,
+    bom_option,
+    json_option,
+    positive_int,
+    root_option,
+    step_summary,
+)
 from release.errors import InvalidInput
 from release.versioning import GITHUB_ACTIONS_ISSUER
 
@@ -44,7 +52,7 @@ def add_commands(commands: Subcommands) -> None:
         help="with --bake: each target pushes its image index by digest only, untagged (tagged "
         "by --pushed once probed)",
     )
-    build.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    json_option(build)
     build.add_argument(
         "--only", metavar="IMAGE", nargs="+", action="extend", help="only these images"
     )
@@ -89,8 +97,7 @@ def add_commands(commands: Subcommands) -> None:
         "a bill of materials, validated against the CycloneDX schema.",
     )
     root_option(sbom)
-    sbom.add_argument("--bom", metavar="FILE", type=Path, required=True,
-                      help="the bill of materials (releases/<version>.json)")
+    bom_option(sbom)
     sbom.add_argument("--output", metavar="FILE", type=Path, required=True,
                       help="where to write the SBOM (releases/<version>.cdx.json)")
     sbom.add_argument("--image", metavar="IMAGE",
@@ -103,8 +110,7 @@ def add_commands(commands: Subcommands) -> None:
         "1 when any has a finding at or above --fail-on (a table goes to the job summary).",
     )
     root_option(scan)
-    scan.add_argument("--bom", metavar="FILE", type=Path, required=True,
-                      help="the bill of materials (releases/<version>.json)")
+    bom_option(scan)
     scan.add_argument("--fail-on", metavar="SEVERITY", default="HIGH",
                       help="INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL (default: %(default)s)")
     scan.set_defaults(handler=_scan)
@@ -116,7 +122,7 @@ def add_commands(commands: Subcommands) -> None:
     root_option(diff)
     diff.add_argument("before", help="a release version (releases/<version>.json) or a file")
     diff.add_argument("after", help="a release version (releases/<version>.json) or a file")
-    diff.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    json_option(diff)
     diff.add_argument(
         "--repo", metavar="OWNER/NAME",
         help="the GitHub repository whose releases carry the bills of materials not in "
@@ -133,8 +139,7 @@ def add_commands(commands: Subcommands) -> None:
         "missing). --dry-run records `not signed (dry run)` instead.",
     )
     root_option(signatures)
-    signatures.add_argument("--bom", metavar="FILE", type=Path, required=True,
-                            help="the bill of materials (releases/<version>.json)")
+    bom_option(signatures)
     signed = signatures.add_mutually_exclusive_group(required=True)
     signed.add_argument("--identity", metavar="URL",
                         help="the certificate identity cosign signed with (the release "

@@ -68,11 +68,18 @@ def positive_seconds(value: str) -> float:
     return seconds
 
 
-def upstream_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--only", metavar="NAME", nargs="+", action="extend",
-        help="check only these components",
-    )
+def json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def bom_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bom", metavar="FILE", type=Path, required=True,
+                        help="the bill of materials (releases/<version>.json)")
+
+
+def fetching_options(parser: argparse.ArgumentParser) -> None:
+    """Where upstream answers come from and are kept: `--record`/`--replay`, the HTTP cache
+    (`Fetching` of every command that asks upstream)."""
     recording = parser.add_mutually_exclusive_group()
     recording.add_argument(
         "--record", metavar="DIR", type=Path, help="record every upstream response into DIR"
@@ -86,6 +93,14 @@ def upstream_options(parser: argparse.ArgumentParser) -> None:
         help="persistent HTTP cache, revalidated with ETag/Last-Modified (default: %(default)s)",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
+
+
+def upstream_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only", metavar="NAME", nargs="+", action="extend",
+        help="check only these components",
+    )
+    fetching_options(parser)
     parser.add_argument(
         "--wide", action="store_true",
         help="the check table with its notes column at any width (default: from 140 columns; "

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from release.cli.common import (
     UsageError,
     color_stdout,
-    default_cache,
+    fetching_options,
+    json_option,
     root_option,
     step_summary,
     today,
@@ -34,7 +35,7 @@ def add_commands(commands: Subcommands) -> None:
         "verify", help="check that every pin agrees with versions.yaml and nothing is unmanaged"
     )
     root_option(verify)
-    verify.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    json_option(verify)
     verify.add_argument(
         "--online", action="store_true",
         help="also re-derive every pinned checksum, digest and commit from upstream",
@@ -61,14 +62,7 @@ def add_commands(commands: Subcommands) -> None:
     pin.add_argument("--allow-downgrade", action="store_true", help="allow moving backwards")
     pin.add_argument("--beyond-policy", action="store_true",
                      help="pin a version the component's policy does not admit")
-    recording = pin.add_mutually_exclusive_group()
-    recording.add_argument("--record", metavar="DIR", type=Path,
-                           help="record the upstream responses into DIR")
-    recording.add_argument("--replay", metavar="DIR", type=Path,
-                           help="answer upstream requests from a recording in DIR")
-    pin.add_argument("--cache-dir", metavar="DIR", type=Path, default=default_cache(),
-                     help="persistent HTTP cache (default: %(default)s)")
-    pin.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
+    fetching_options(pin)
     pin.add_argument("--break-set", action="store_true",
                      help="move one member of a coherent set (policy.group with a leader) alone")
     pin.set_defaults(handler=_pin)
@@ -78,7 +72,7 @@ def add_commands(commands: Subcommands) -> None:
     )
     root_option(check)
     upstream_options(check)
-    check.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    json_option(check)
     check.add_argument(
         "--fail-on", metavar="SEVERITY", choices=("low", "moderate", "high", "critical"),
         help="exit 1 when a pinned version has a published advisory this severe or worse",
