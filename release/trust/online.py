@@ -379,29 +379,23 @@ class OnlineVerifier:
                 check = (f"no cosign signature and certificate for {shown_url(signed_url)}: "
                          f"{exc.message}")
             else:
-                signed = sums if sums is not None else data
                 check = await self.logged(
-                    check_keyless(signed, sig.body, cert.body, roots=roots, ct_logs=ct_logs,
-                                  identity=identity, issuer=issuer),
-                    signed, sig.body, cert.body, sig_url)
+                    check_keyless(sums if sums is not None else data, sig.body, cert.body,
+                                  roots=roots, ct_logs=ct_logs, identity=identity,
+                                  issuer=issuer), sig_url)
         return cosign_verdict(base, sha256, check=check, signed=signed_url,
                               certificate=cert_url, identity=identity, issuer=issuer,
                               listed=listed_problem(sums, signed_url, archive_url, data),
                               then=then, source=archive_url, different=different)
 
-    async def logged(self, check: CosignCheck, data: bytes, signature: bytes,
-                     certificate: bytes, sig_url: str) -> CosignCheck | str:
+    async def logged(self, check: CosignCheck, sig_url: str) -> CosignCheck | str:
         """A good cosign `check`, once Rekor's entry for the signature is checked too
         (`cosign.check_logged`); why it cannot be checked when Rekor cannot be asked."""
-        from release.upstream.cosign import (  # noqa: PLC0415 - lazy, see TYPE_CHECKING
-            CosignVerdict,
-            check_logged,
-            rekor_query,
-        )
+        from release.upstream.cosign import check_logged, rekor_query  # noqa: PLC0415 - lazy
         from release.upstream.rekor import REKOR_URL, find_entries, load_logs  # noqa: PLC0415
 
-        query = rekor_query(data, signature, certificate)
-        if check.verdict is not CosignVerdict.GOOD or query is None:
+        query = rekor_query(check)
+        if query is None:
             return check
         cannot = f"the signing time of {shown_url(sig_url)} cannot be checked"
         try:
@@ -415,8 +409,7 @@ class OnlineVerifier:
             entries = await find_entries(poster, query)
         except UpstreamError as exc:
             return f"no usable answer from Rekor ({exc.message}); {cannot}"
-        return check_logged(check, entries, data=data, signature=signature,
-                            certificate=certificate, logs=logs)
+        return check_logged(check, entries, logs=logs)
 
     async def signature(self, url: str, data: bytes,
                         fingerprints: Sequence[str]) -> SignatureCheck | str:

@@ -32,7 +32,7 @@ everyone (a witness, or a checkpoint kept from an earlier run). Why not sigstore
 maintained library sigstore-python itself is built on.
 
 Deciding is pure (`check_keyless`, `check_logged`); the caller fetches the three files and
-the Rekor entries (`rekor_query` is what to ask for).
+the Rekor entries (`rekor_query` of the good check is what to ask for).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -84,6 +84,16 @@ class CosignVerdict(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignedBlob:
+    """What a good signature was found to be, read once: the signed file's sha256, the DER
+    signature and the leaf certificate (what its Rekor entry must log)."""
+
+    sha256: str
+    signature: bytes
+    leaf: x509.Certificate
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CosignCheck:
     """What one cosign signature says about one file; `identity`/`issuer` are the leaf's."""
 
@@ -93,6 +103,8 @@ class CosignCheck:
     detail: str | None = None
     #: The Rekor entry that proves the signing time (`check_logged`), as shown in verdicts.
     logged: str | None = None
+    #: What a GOOD verdict verified (`check_keyless`); None for every other verdict.
+    signed: SignedBlob | None = field(default=None, compare=False, repr=False)
 
     @property
     def signer(self) -> str:
@@ -338,31 +350,31 @@ def check_keyless(data: bytes, signature: bytes, certificate: bytes, *,
     if names != [identity] or found_issuer != issuer:
         return CosignCheck(verdict=CosignVerdict.WRONG_IDENTITY, identity=shown,
                            issuer=found_issuer)
-    if not _verify(leaf, _signature_bytes(signature), data):
+    der = _signature_bytes(signature)
+    if not _verify(leaf, der, data):
         return CosignCheck(verdict=CosignVerdict.BAD, identity=shown, issuer=found_issuer)
-    return check
+    return replace(check, signed=SignedBlob(sha256=hashlib.sha256(data).hexdigest(),
+                                            signature=der, leaf=leaf))
 
 
-def rekor_query(data: bytes, signature: bytes, certificate: bytes) -> dict[str, Any] | None:
-    """The Rekor entry to ask for of a signature `check_keyless` found good (None when the
-    files cannot be read, which `check_keyless` has said already)."""
-    try:
-        leaf = _certificates(certificate)[0]
-    except (ValueError, IndexError):
+def rekor_query(check: CosignCheck) -> dict[str, Any] | None:
+    """The Rekor entry to ask for of a good `check` (None for any other verdict)."""
+    signed = check.signed
+    if check.verdict is not CosignVerdict.GOOD or signed is None:
         return None
-    return proposed_entry(hashlib.sha256(data).hexdigest(), _signature_bytes(signature), leaf)
+    return proposed_entry(signed.sha256, signed.signature, signed.leaf)
 
 
-def check_logged(check: CosignCheck, entries: Sequence[LogEntry], *, data: bytes,
-                 signature: bytes, certificate: bytes,
+def check_logged(check: CosignCheck, entries: Sequence[LogEntry], *,
                  logs: Mapping[str, PublicKeyTypes]) -> CosignCheck:
     """A good `check` stays good only when one of Rekor's `entries` proves the signature was
-    logged, by a pinned Rekor log (`logs`), while its certificate was valid; else UNLOGGED."""
-    if check.verdict is not CosignVerdict.GOOD:
+    logged, by a pinned Rekor log (`logs`), while its certificate was valid; else UNLOGGED.
+    Any other verdict is returned as it is."""
+    signed = check.signed
+    if check.verdict is not CosignVerdict.GOOD or signed is None:
         return check
-    leaf = _certificates(certificate)[0]
-    entry, problem = logged_problem(entries, data_sha256=hashlib.sha256(data).hexdigest(),
-                                    signature=_signature_bytes(signature), leaf=leaf, logs=logs)
+    entry, problem = logged_problem(entries, data_sha256=signed.sha256,
+                                    signature=signed.signature, leaf=signed.leaf, logs=logs)
     if entry is None:
         return replace(check, verdict=CosignVerdict.UNLOGGED, detail=problem)
     return replace(check, logged=f"logged in Rekor at {entry.integrated.isoformat()} "

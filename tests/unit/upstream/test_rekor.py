@@ -16,9 +16,23 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from world.cosign import GITHUB_ISSUER, make_authority, merkle_path, merkle_root, workflow_identity
+from world.cosign import (
+    GITHUB_ISSUER,
+    Signed,
+    make_authority,
+    merkle_path,
+    merkle_root,
+    workflow_identity,
+)
 
-from release.upstream.cosign import CosignCheck, CosignVerdict, check_logged, rekor_query
+from release.upstream.cosign import (
+    CosignCheck,
+    CosignVerdict,
+    SignedBlob,
+    check_keyless,
+    check_logged,
+    rekor_query,
+)
 from release.upstream.errors import PermanentUpstreamError
 from release.upstream.rekor import (
     LogEntry,
@@ -248,7 +262,14 @@ _SPKI = CA.rekor_key.public_key().public_bytes(serialization.Encoding.DER,
 LOGS = {hashlib.sha256(_SPKI).hexdigest(): CA.rekor_key.public_key()}
 DATA = b"0123  caddy_2.11.4_linux_amd64.tar.gz\n"
 ISSUED = dt.datetime(2026, 6, 2, 14, 5, tzinfo=dt.UTC)
-GOOD_CHECK = CosignCheck(verdict=CosignVerdict.GOOD, identity="x", issuer=GITHUB_ISSUER)
+
+
+def good(made: Signed) -> CosignCheck:
+    """What `check_keyless` says of a good signature `made` over DATA."""
+    return CosignCheck(verdict=CosignVerdict.GOOD, identity="x", issuer=GITHUB_ISSUER,
+                       signed=SignedBlob(sha256=hashlib.sha256(DATA).hexdigest(),
+                                         signature=base64.b64decode(made.sig),
+                                         leaf=made.certificate))
 
 
 def logged(after: dt.timedelta) -> tuple[CosignCheck, list[LogEntry]]:
@@ -256,8 +277,7 @@ def logged(after: dt.timedelta) -> tuple[CosignCheck, list[LogEntry]]:
                    when=ISSUED)
     raw = CA.log_entry(DATA, made, when=ISSUED + after, index=7)
     entries = parse_answer(json.dumps([raw]).encode(), "test")
-    return check_logged(GOOD_CHECK, entries, data=DATA, signature=made.sig,
-                        certificate=made.pem, logs=LOGS), entries
+    return check_logged(good(made), entries, logs=LOGS), entries
 
 
 def test_a_signature_logged_within_its_certificates_validity_stays_good() -> None:
@@ -278,13 +298,11 @@ def test_a_signature_logged_outside_its_certificates_validity_is_unlogged(
 
 def test_no_entry_means_unlogged_and_a_bad_check_is_left_as_it_is() -> None:
     made = CA.sign(DATA, identity="x", when=ISSUED)
-    none = check_logged(GOOD_CHECK, [], data=DATA, signature=made.sig, certificate=made.pem,
-                        logs=LOGS)
+    none = check_logged(good(made), [], logs=LOGS)
     assert (none.verdict, none.detail) == (
         CosignVerdict.UNLOGGED, "Rekor has no entry for this signature (it was never logged)")
-    bad = replace(GOOD_CHECK, verdict=CosignVerdict.BAD)
-    assert check_logged(bad, [], data=DATA, signature=made.sig, certificate=made.pem,
-                        logs=LOGS) is bad
+    bad = replace(good(made), verdict=CosignVerdict.BAD)
+    assert check_logged(bad, [], logs=LOGS) is bad
 
 
 def test_one_good_entry_among_bad_ones_is_enough() -> None:
@@ -292,19 +310,29 @@ def test_one_good_entry_among_bad_ones_is_enough() -> None:
     forged = replace(entries[0], integrated_time=entries[0].integrated_time + 1, log_index=8)
     made = CA.sign(DATA, identity=workflow_identity("caddyserver/caddy", "v2.11.4"),
                    when=ISSUED)
-    check = check_logged(GOOD_CHECK, [forged, *entries], data=DATA, signature=made.sig,
-                         certificate=made.pem, logs=LOGS)
+    check = check_logged(good(made), [forged, *entries], logs=LOGS)
     assert check.verdict is CosignVerdict.GOOD
-    alone = check_logged(GOOD_CHECK, [forged], data=DATA, signature=made.sig,
-                         certificate=made.pem, logs=LOGS)
+    alone = check_logged(good(made), [forged], logs=LOGS)
     assert alone.detail == ("entry 8: its signed entry timestamp does not verify with the "
                             "pinned Rekor key")
 
 
-def test_rekor_query_names_the_signed_files_hash() -> None:
-    made = CA.sign(DATA, identity="x", when=ISSUED)
-    query = rekor_query(DATA, made.sig, made.pem)
+def test_rekor_query_names_what_check_keyless_verified_and_nothing_else() -> None:
+    identity = workflow_identity("caddyserver/caddy", "v2.11.4")
+    made = CA.sign(DATA, identity=identity, when=ISSUED)
+    ct = CA.ct_key.public_key()
+    ct_logs = {hashlib.sha256(ct.public_bytes(serialization.Encoding.DER, serialization.
+                                              PublicFormat.SubjectPublicKeyInfo)).digest(): ct}
+
+    def keyless(data: bytes, certificate: bytes) -> CosignCheck:
+        return check_keyless(data, made.sig, certificate, roots=[CA.root, CA.intermediate],
+                             ct_logs=ct_logs, identity=identity, issuer=GITHUB_ISSUER)
+
+    query = rekor_query(keyless(DATA, made.pem))
     assert query is not None
     assert query["spec"]["data"]["hash"] == {"algorithm": "sha256",
                                              "value": hashlib.sha256(DATA).hexdigest()}
-    assert rekor_query(DATA, made.sig, b"not a certificate") is None
+    assert query == proposed_entry(hashlib.sha256(DATA).hexdigest(),
+                                   base64.b64decode(made.sig), made.certificate)
+    assert rekor_query(keyless(DATA, b"not a certificate")) is None  # malformed
+    assert rekor_query(keyless(b"other bytes", made.pem)) is None  # a bad signature
